@@ -1,0 +1,32 @@
+import type { Locale, Platform } from "../chat/message.js";
+import type { NemoAuth } from "../nemo/types.js";
+
+/** Whose work this is: one NemoVideo session per user per chat. */
+export interface SessionRef {
+  platform: Platform;
+  userKey: string;
+  chatId: string;
+  locale: Locale;
+}
+
+export interface SessionContext {
+  auth: NemoAuth;
+  sessionId: string;
+  /** Which token this is: the user's own, the operator's, or an anonymous one. */
+  tokenKind: "user" | "operator" | "anonymous";
+  /** For an anonymous user out of credits: the registration link's `?bind=` id, when known. */
+  bindId?: string;
+}
+
+/**
+ * Finds each user's token and session (src/accounts/ implements it over Redis). Jobs and the router
+ * go through `withSession`, which creates what is missing and, once, renews a token after 1001
+ * or the session after 1002 before calling `work` again. `work` must only be safe to call again
+ * when the failed call did not reach the backend's stream (1001 and 1002 come before it).
+ */
+export interface Accounts {
+  session(ref: SessionRef): Promise<SessionContext>;
+  withSession<T>(ref: SessionRef, work: (context: SessionContext) => Promise<T>): Promise<T>;
+  /** `/new`: forget this chat's session; the next need creates one. */
+  resetSession(ref: SessionRef): Promise<void>;
+}

@@ -1,0 +1,40 @@
+import type { Readable } from "node:stream";
+import type { ButtonIntent, ReplyHandle } from "./message.js";
+
+/** A message the bot posted, so it can be edited later. Serializable for job data. */
+export interface SentRef {
+  messageId: string;
+}
+
+export interface Button {
+  intent: ButtonIntent;
+  label: string;
+}
+
+export interface VideoFile {
+  /** The bytes; opened lazily so a retried send can open them again. */
+  open: () => Readable | Promise<Readable>;
+  fileName: string;
+  size: number;
+  duration?: number;
+  width?: number;
+  height?: number;
+  caption?: string;
+}
+
+/**
+ * What the rest of the bot may do in a chat. Adapters implement it over their platform's REST API
+ * only, so a worker process can post without a gateway or polling connection.
+ */
+export interface Outbox {
+  /** Long text is split at the platform's limit. Returns the last message sent. */
+  sendText(to: ReplyHandle, text: string, options?: { buttons?: Button[] }): Promise<SentRef>;
+  /** The one status message of an item: posts it when `ref` is undefined, else edits it in place. */
+  upsertStatus(to: ReplyHandle, ref: SentRef | undefined, text: string): Promise<SentRef>;
+  /** The largest video this chat accepts as a file; bigger results go as a link. */
+  maxVideoBytes(to: ReplyHandle): number;
+  sendVideo(to: ReplyHandle, video: VideoFile, options?: { buttons?: Button[] }): Promise<SentRef>;
+  sendLink(to: ReplyHandle, text: string, url: string, options?: { buttons?: Button[] }): Promise<SentRef>;
+  /** "uploading video…" and the like, where the platform has it. */
+  showActivity?(to: ReplyHandle, activity: "upload_video" | "typing"): Promise<void>;
+}

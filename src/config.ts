@@ -1,0 +1,135 @@
+import { z } from "zod";
+import { ChatError } from "./errors.js";
+
+/**
+ * Every setting of the bot, read from the environment and checked at start. An invalid value stops
+ * the process with one message that lists every problem; secret values are never printed.
+ */
+
+const ms = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+const flag = z
+  .enum(["0", "1", "true", "false", "yes", "no", ""])
+  .optional()
+  .transform((v) => v === "1" || v === "true" || v === "yes");
+const idList = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : []));
+
+export const SKILL_PROFILE_NAMES = [
+  "instagram-reels-maker",
+  "video-making-ai",
+  "video-generator-for-free-ai",
+  "editor-ai-instagram",
+  "free-image-editing",
+] as const;
+
+const schema = z.object({
+  NODE_ENV: optionalString,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** all: adapters and workers in one process; bot: adapters only; worker: workers only. */
+  ROLE: z.enum(["all", "bot", "worker"]).default("all"),
+
+  NEMO_API_BASE: z.url().default("https://mega-api-prod.nemovideo.ai"),
+  NEMO_TOKEN: optionalString,
+  SKILL_PROFILE: z.enum(SKILL_PROFILE_NAMES).default("video-making-ai"),
+  NEMO_SKILL_PLATFORM: z.enum(["clawhub", "cursor", "unknown"]).default("unknown"),
+  REQUEST_TIMEOUT_MS: ms(30_000),
+  UPLOAD_TIMEOUT_MS: ms(30 * 60_000),
+  RETRY_AFTER_429_MS: ms(30_000),
+  TURN_TIMEOUT_MS: ms(15 * 60_000),
+  SILENT_TIMEOUT_MS: ms(10 * 60_000),
+
+  REDIS_URL: optionalString,
+  /** BullMQ's key prefix; wrap it in braces ({nemo}) for Redis Cluster. */
+  QUEUE_PREFIX: z.string().default("nemo"),
+  /** 32 bytes as 64 hex characters or base64: the key users' own tokens are encrypted with. */
+  TOKEN_KEY: optionalString,
+
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  STILL_WORKING_MS: ms(120_000),
+  RENDER_POLL_MS: ms(30_000),
+  RECOVERY_FIRST_WAIT_MS: ms(30_000),
+  RECOVERY_POLL_MS: ms(60_000),
+  RECOVERY_MAX_UNCHANGED: z.coerce.number().int().positive().default(5),
+  EXPORT_DIR: z.string().default("exports"),
+
+  ALLOWED_USERS: idList,
+  ALLOWED_CHATS: idList,
+  /** Per user per hour; 0 turns a limit off. Unset: on (20 / 5) when the operator's token is shared, else off. */
+  TURNS_PER_HOUR: z.coerce.number().int().nonnegative().optional(),
+  EXPORTS_PER_HOUR: z.coerce.number().int().nonnegative().optional(),
+
+  TELEGRAM_BOT_TOKEN: optionalString,
+  TELEGRAM_API_ROOT: z.url().default("https://api.telegram.org"),
+  TELEGRAM_LOCAL_API: flag,
+  TELEGRAM_WEBHOOK_URL: z.url().optional(),
+  TELEGRAM_WEBHOOK_SECRET: optionalString,
+
+  DISCORD_TOKEN: optionalString,
+  DISCORD_APPLICATION_ID: optionalString,
+  DISCORD_GUILD_ID: optionalString,
+  DISCORD_API_ROOT: z.url().default("https://discord.com/api"),
+  DISCORD_INTERACTION_WINDOW_MS: ms(840_000),
+  DISCORD_MESSAGE_CONTENT: flag,
+
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  BULL_BOARD_PASSWORD: optionalString,
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends ChatError {
+  override readonly name = "ConfigError";
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super("config_invalid", `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.problems = problems;
+  }
+}
+
+/** Reads and checks the configuration; throws one ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = issue.path.join(".");
+      // The message names the variable and what it should be, never the value it had.
+      problems.push(`${name}: ${issue.message}`);
+    }
+  }
+  if (parsed.success) {
+    const c = parsed.data;
+    if (c.TOKEN_KEY !== undefined && decodeTokenKey(c.TOKEN_KEY) === undefined) {
+      problems.push("TOKEN_KEY: must be 32 bytes, as 64 hex characters or base64");
+    }
+    if (c.DISCORD_TOKEN && !c.DISCORD_APPLICATION_ID) {
+      problems.push("DISCORD_APPLICATION_ID: required when DISCORD_TOKEN is set");
+    }
+    if (c.TELEGRAM_WEBHOOK_URL && !c.TELEGRAM_WEBHOOK_SECRET) {
+      problems.push("TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set");
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return parsed.data;
+}
+
+/** The 32-byte key for users' tokens, or undefined when the text is not one. */
+export function decodeTokenKey(text: string): Buffer | undefined {
+  const bytes = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, "hex") : Buffer.from(text, "base64");
+  return bytes.length === 32 ? bytes : undefined;
+}
+
+/** Quota defaults: on when many users share the operator's credits, off otherwise. */
+export function quotaLimits(config: Config): { turnsPerHour: number; exportsPerHour: number } {
+  const shared = config.NEMO_TOKEN !== undefined;
+  return {
+    turnsPerHour: config.TURNS_PER_HOUR ?? (shared ? 20 : 0),
+    exportsPerHour: config.EXPORTS_PER_HOUR ?? (shared ? 5 : 0),
+  };
+}

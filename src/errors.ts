@@ -1,0 +1,59 @@
+/**
+ * One base for every error the bot raises on purpose: a stable string `code` that callers switch
+ * on (never the message text) and the `cause` that led to it.
+ */
+export class ChatError extends Error {
+  override readonly name: string = "ChatError";
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** Codes of the NemoVideo backend's failures, as the contract's error table names them. */
+export type NemoErrorCode =
+  | "token_invalid" // 1001: bad or expired token
+  | "session_not_found" // 1002, or HTTP 404 {"detail":"Session not found"}
+  | "no_credits" // 2001 (bindId may be known)
+  | "unsupported_file" // 4001
+  | "file_too_large" // 4002
+  | "missing_client_id" // HTTP 400 on the anonymous-token call
+  | "anonymous_limit" // the per-IP anonymous-token limit
+  | "plan_blocked" // HTTP 402: free plan export blocked
+  | "rate_limited" // HTTP 429 (after the client's one retry)
+  | "server" // HTTP 5xx
+  | "bad_request" // other HTTP 4xx (422 and the like)
+  | "bad_response" // an answer we cannot read
+  | "turn_failed" // the event stream reported an error
+  | "turn_timeout" // the 15-minute limit or 10 minutes of heartbeats only
+  | "network" // no connection, reset, DNS
+  | "timeout" // a request's own timeout
+  | "render_failed" // the render ended in `failed`
+  | "unknown";
+
+/** Every failure of a NemoVideo call. `backendCode` is the envelope's numeric code when one came. */
+export class NemoError extends ChatError {
+  override readonly name = "NemoError";
+  declare readonly code: NemoErrorCode;
+  readonly status: number | undefined;
+  readonly backendCode: number | undefined;
+  /** For `no_credits`: the id for the registration link's `?bind=`. */
+  readonly bindId: string | undefined;
+
+  constructor(
+    code: NemoErrorCode,
+    message: string,
+    details: { status?: number; backendCode?: number; bindId?: string; cause?: unknown } = {},
+  ) {
+    super(code, message, { cause: details.cause });
+    this.status = details.status;
+    this.backendCode = details.backendCode;
+    this.bindId = details.bindId;
+  }
+}
+
+export function isNemoError(error: unknown, code?: NemoErrorCode): error is NemoError {
+  return error instanceof NemoError && (code === undefined || error.code === code);
+}

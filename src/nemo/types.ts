@@ -1,0 +1,122 @@
+import type { Readable } from "node:stream";
+
+/** Data types of the NemoVideo contract (../shared/nemovideo-api.md), as the client returns them. */
+
+export interface AnonymousToken {
+  token: string;
+  userId: string;
+  /** ISO time; the token is renewed with the same client id after it. */
+  expiresAt: string;
+  credits: number;
+}
+
+export interface CreatedSession {
+  taskId: string;
+  sessionId: string;
+  userId: string;
+  /** Some answers carry the id the registration link binds to. */
+  bindId?: string;
+}
+
+export interface Credits {
+  available: number;
+  frozen: number;
+  total: number;
+}
+
+export interface UploadedFile {
+  filename: string;
+  fileType: string;
+  cdnUrl: string;
+  duration?: number;
+  width?: number;
+  height?: number;
+  fps?: number;
+  hash?: string;
+}
+
+export interface UploadResult {
+  files: UploadedFile[];
+  sessionStateApplied: boolean;
+}
+
+/** One part of a multipart upload, streamed. */
+export interface UploadSource {
+  fileName: string;
+  /** Opened when the request is built (so a retry can open it again). */
+  open: () => Readable | Promise<Readable>;
+  /** Bytes, when known (sent as the part's length where the server wants it). */
+  size?: number;
+  contentType?: string;
+}
+
+/** The short-key draft, kept as the backend sent it: read leniently, passed back to export unchanged. */
+export type Draft = Record<string, unknown>;
+
+export interface SessionState {
+  sessionId: string;
+  taskId?: string;
+  taskName?: string;
+  draft: Draft | undefined;
+  videoInfos: unknown[];
+  generatedMedia: unknown;
+  canvasConfig: unknown;
+  /** Whatever else the state held, untouched. */
+  raw: Record<string, unknown>;
+}
+
+export type RenderState = "pending" | "processing" | "completed" | "failed";
+
+/** A render's status, whichever of the two answer shapes it came in. */
+export interface RenderStatus {
+  id: string;
+  status: RenderState;
+  /** 0..100 */
+  progress: number;
+  outputUrl?: string;
+  duration?: number;
+  size?: number;
+  error?: string;
+}
+
+export interface RenderRequest {
+  /** `render_<unique>`, chosen and stored by the caller before the request. */
+  id: string;
+  sessionId: string;
+  draft: Draft;
+  output?: { format: "mp4"; quality: "high" | "medium" | "low" };
+}
+
+/** What one `/run_sse` turn says, event by event. The stream closing is the end. */
+export type TurnEvent =
+  | { type: "text"; text: string; partial: boolean; author?: string }
+  | { type: "tool-call"; name: string; id?: string }
+  | { type: "tool-result"; name: string; id?: string }
+  | { type: "heartbeat" }
+  | { type: "error"; code?: string; message: string }
+  | { type: "invalid"; raw: string };
+
+export interface TurnOptions {
+  signal?: AbortSignal;
+}
+
+/** Per-request credentials: each chat user has a token of their own. */
+export interface NemoAuth {
+  token: string;
+}
+
+/** The client's face; `NemoClient` in client.ts implements it. */
+export interface NemoApi {
+  anonymousToken(clientId: string): Promise<AnonymousToken>;
+  createSession(auth: NemoAuth, options: { language: string }): Promise<CreatedSession>;
+  streamTurn(auth: NemoAuth, sessionId: string, text: string, options?: TurnOptions): AsyncIterable<TurnEvent>;
+  uploadFiles(auth: NemoAuth, sessionId: string, files: UploadSource[], options?: { signal?: AbortSignal }): Promise<UploadResult>;
+  uploadUrls(auth: NemoAuth, sessionId: string, urls: string[]): Promise<UploadResult>;
+  credits(auth: NemoAuth): Promise<Credits>;
+  state(auth: NemoAuth, sessionId: string): Promise<SessionState>;
+  startRender(auth: NemoAuth, request: RenderRequest): Promise<RenderStatus>;
+  renderStatus(auth: NemoAuth, renderId: string): Promise<RenderStatus>;
+  cancelRender(auth: NemoAuth, renderId: string): Promise<void>;
+  /** The MP4: from the output URL when given, else the authenticated download endpoint. */
+  downloadRender(auth: NemoAuth, renderId: string, outputUrl?: string, options?: { signal?: AbortSignal }): Promise<{ body: Readable; size?: number }>;
+}
