@@ -44,6 +44,8 @@ export interface ChatMessage<Raw = unknown> {
   /** `platform:chat:thread` (thread empty when there is none). */
   threadId: string;
   chatId: string;
+  /** The platform's id of this message (to delete a message that held a token). */
+  messageId: string;
   /** `platform:userId`: the key of everything kept per user. */
   userKey: string;
   userId: string;

@@ -35,6 +35,8 @@ export interface Outbox {
   maxVideoBytes(to: ReplyHandle): number;
   sendVideo(to: ReplyHandle, video: VideoFile, options?: { buttons?: Button[] }): Promise<SentRef>;
   sendLink(to: ReplyHandle, text: string, url: string, options?: { buttons?: Button[] }): Promise<SentRef>;
+  /** Deletes a user's message where the platform allows (one that held a token); false when it could not. */
+  deleteMessage?(to: ReplyHandle, messageId: string): Promise<boolean>;
   /** "uploading video…" and the like, where the platform has it. */
   showActivity?(to: ReplyHandle, activity: "upload_video" | "typing"): Promise<void>;
 }
