@@ -1,0 +1,185 @@
+import type { ButtonIntent, ChatKind } from "./message.js";
+
+/**
+ * What a message asks for, decided from its text, attachments and button alone (no I/O), so the
+ * router's table and its tests stay simple. The seeds' keyword table (export / credits / status /
+ * upload, in English and Chinese) is a fast path only when the message IS that request: "export
+ * 1080p mp4" exports, "add the credits at the end" is an edit.
+ */
+
+export const COMMANDS = ["start", "help", "new", "credits", "status", "export", "cancel", "token", "lang"] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export type Intent =
+  | { kind: "command"; command: Command; args: string }
+  /** A slash command we do not know (answered with help, never sent to the editor). */
+  | { kind: "unknown-command"; name: string }
+  | { kind: "credits" }
+  | { kind: "timeline" }
+  | { kind: "export" }
+  | { kind: "upload"; caption?: string }
+  /** "upload" / "上传" with no file: tell them how. */
+  | { kind: "upload-hint" }
+  | { kind: "turn"; text: string; exportAfter: boolean }
+  | { kind: "empty" };
+
+export interface ClassifiableMessage {
+  text: string;
+  attachments: readonly unknown[];
+  button?: ButtonIntent;
+  chatKind: ChatKind;
+}
+
+const BUTTON_INTENTS: Record<ButtonIntent, Intent> = {
+  export: { kind: "export" },
+  timeline: { kind: "timeline" },
+  credits: { kind: "credits" },
+};
+
+export function classify(message: ClassifiableMessage, botUsername?: string): Intent {
+  if (message.button) return BUTTON_INTENTS[message.button];
+  const text = stripMentions(message.text, botUsername).trim();
+
+  if (message.attachments.length > 0) return text ? { kind: "upload", caption: text } : { kind: "upload" };
+  if (text === "") return { kind: "empty" };
+
+  const command = parseCommand(text, botUsername);
+  if (command) return command;
+
+  const fast = fastPath(text);
+  if (fast) return fast;
+  return { kind: "turn", text, exportAfter: asksForExport(text) };
+}
+
+/** `/export`, `/export@MyBot 1080p`; a command for another bot in a group is not ours. */
+function parseCommand(text: string, botUsername: string | undefined): Intent | undefined {
+  const match = /^[/／]([A-Za-z_]+)(?:@([A-Za-z0-9_]+))?(?:\s+([\s\S]*))?$/.exec(text);
+  if (!match) return undefined;
+  const name = (match[1] ?? "").toLowerCase();
+  const target = match[2];
+  if (target && botUsername && target.toLowerCase() !== botUsername.replace(/^@/, "").toLowerCase()) {
+    return { kind: "empty" };
+  }
+  const args = (match[3] ?? "").trim();
+  if ((COMMANDS as readonly string[]).includes(name)) return { kind: "command", command: name as Command, args };
+  return { kind: "unknown-command", name };
+}
+
+/** Removes `@botname` wherever it stands (adapters usually do, but a forwarded text may keep it). */
+function stripMentions(text: string, botUsername: string | undefined): string {
+  if (!botUsername) return text;
+  const name = botUsername.replace(/^@/, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  // Not after "/command": that suffix is parsed (and checked) by parseCommand.
+  return text.replace(new RegExp(`(^|[^A-Za-z0-9_/])@${name}\\b`, "gi"), "$1").replace(/\s{2,}/g, " ");
+}
+
+/**
+ * Lower case, full-width folded to ASCII, apostrophes dropped ("what's" → "whats"), every other
+ * punctuation mark and emoji turned into a space.
+ */
+export function normalizeUtterance(text: string): string {
+  return text
+    .normalize("NFKC")
+    .toLowerCase()
+    .replace(/['’`]/g, "")
+    .replace(/[^\p{L}\p{N}\s]/gu, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+interface FastPath {
+  intent: Intent;
+  /** What must remain once the filler is gone (normalized English words, or Chinese text). */
+  cores: string[];
+  /** English words that may stand with the core without changing the request ("1080p", "mp4"). */
+  extras: string[];
+  /** The same for Chinese, removed as text. */
+  zhExtras?: RegExp;
+}
+
+/** Politeness and pointing words that never turn a keyword into an edit. */
+const FILLER_WORDS = new Set([
+  "please", "pls", "plz", "now", "can", "could", "would", "will", "you", "u", "me", "my", "the", "a", "an", "it",
+  "this", "that", "for", "i", "want", "to", "ok", "okay", "hey", "hi", "hello", "just", "go", "ahead", "thanks",
+  "thank", "whats", "what", "is", "are", "do", "have", "check", "show", "current", "again", "yes", "lets", "us",
+  "bot", "our",
+]);
+
+const FAST_PATHS: FastPath[] = [
+  {
+    intent: { kind: "export" },
+    cores: ["export", "download", "render", "send", "give", "导出", "下载", "发", "输出"],
+    extras: [
+      "video", "clip", "final", "result", "file", "mp4", "1080p", "720p", "4k", "hd", "1080", "720", "in", "as", "at",
+      "high", "quality", "full", "finished", "over",
+    ],
+    zhExtras: /视频|成片|文件|高清|1080p|720p|4k|mp4|hd/g,
+  },
+  {
+    intent: { kind: "credits" },
+    cores: ["credits", "credit", "balance", "credits balance", "credit balance", "积分", "余额", "积分余额", "额度"],
+    extras: ["how", "many", "much", "left", "remaining", "of", "account", "see", "get", "my"],
+    zhExtras: /剩下|剩|查|账户|账号/g,
+  },
+  {
+    intent: { kind: "timeline" },
+    cores: ["status", "tracks", "timeline", "状态", "时间线", "轨道", "进度"],
+    extras: ["of", "see", "project", "draft", "the"],
+    zhExtras: /项目|当前|草稿|查/g,
+  },
+  {
+    intent: { kind: "upload-hint" },
+    cores: ["upload", "上传"],
+    extras: ["video", "clip", "file", "files", "how", "some", "footage", "photo", "image", "where", "i"],
+    zhExtras: /视频|文件|素材|图片|怎么|如何/g,
+  },
+  {
+    intent: { kind: "command", command: "help", args: "" },
+    cores: ["help", "帮助", "怎么用"],
+    extras: ["how", "does", "work", "need"],
+  },
+  { intent: { kind: "command", command: "cancel", args: "" }, cores: ["cancel", "取消"], extras: ["export", "job"], zhExtras: /导出|任务/g },
+];
+
+/** Chinese politeness and pointing, removed as text (Chinese has no spaces between words). */
+const CHINESE_FILLER = /请|帮我|帮忙|麻烦|给我|一下|现在|我的|我们的|这个|查询|查看|看看|显示|还有|多少|吧|呢|吗|啊|了|的|把|要|想|我/g;
+
+function fastPath(text: string): Intent | undefined {
+  const normalized = normalizeUtterance(text);
+  if (normalized === "" || normalized.length > 48) return undefined;
+  const chinese = /\p{Script=Han}/u.test(normalized);
+  for (const path of FAST_PATHS) {
+    if (chinese ? matchesChinese(normalized, path) : matchesEnglish(normalized, path)) return path.intent;
+  }
+  return undefined;
+}
+
+function withoutFillerWords(normalized: string, path: FastPath): string[] {
+  const extras = new Set(path.extras);
+  return normalized.split(" ").filter((w) => !FILLER_WORDS.has(w) && !extras.has(w));
+}
+
+function matchesEnglish(normalized: string, path: FastPath): boolean {
+  return path.cores.includes(withoutFillerWords(normalized, path).join(" "));
+}
+
+function matchesChinese(normalized: string, path: FastPath): boolean {
+  let rest = withoutFillerWords(normalized, path).join("");
+  rest = rest.replace(CHINESE_FILLER, "");
+  if (path.zhExtras) rest = rest.replace(path.zhExtras, "");
+  return path.cores.includes(rest);
+}
+
+/** An edit request that also asks for the video ("…and export as a 60-second reel"). */
+function asksForExport(text: string): boolean {
+  const normalized = normalizeUtterance(text);
+  const asks =
+    /\bexport(?:ed|ing)?\b/.test(normalized) ||
+    /\bsend (?:me )?(?:the |my )?(?:final )?video\b/.test(normalized) ||
+    /导出|输出视频/.test(normalized);
+  if (!asks) return false;
+  const notYet =
+    /\b(?:dont|do not|not|never|without|before|no)\s+(?:\w+\s+)?export/.test(normalized) ||
+    /(?:不要|别|不用|先别|暂时不|不)导出|导出(?:之?前)/.test(normalized);
+  return !notYet;
+}
