@@ -1,0 +1,281 @@
+import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { request, type Dispatcher } from "undici";
+import { NemoError } from "../errors.js";
+import { scrubSecrets, silentLogger, type Logger } from "../log.js";
+import { errorFromAnswer } from "./error-map.js";
+import { unwrapEnvelope } from "./envelope.js";
+import { UploadSourceError } from "./multipart.js";
+import type { NemoAuth } from "./types.js";
+
+/**
+ * One HTTP exchange with the backend over undici: the attribution headers, the bearer token, a
+ * timeout of our own, the one retry after HTTP 429, and every failure mapped to a NemoError whose
+ * message never holds the token.
+ */
+
+export interface HttpSettings {
+  baseUrl: string;
+  skill: { source: string; version: string };
+  platform: string;
+  requestTimeoutMs: number;
+  retryAfter429Ms: number;
+  logger?: Logger;
+  dispatcher?: Dispatcher;
+}
+
+/** A request body built afresh for each attempt (a 429 retry re-opens upload sources). */
+export interface BodySpec {
+  contentType: string;
+  contentLength?: number;
+  open: () => string | Readable;
+}
+
+export interface CallSpec {
+  method: "GET" | "POST";
+  /** A path on the base URL, or an absolute URL (a render's output URL). */
+  path: string;
+  /** Bearer token; omitted on the anonymous-token call and for foreign hosts. */
+  auth?: NemoAuth;
+  headers?: Record<string, string>;
+  json?: unknown;
+  body?: BodySpec;
+  /** The whole exchange, headers and body; undefined: no total limit (streams keep their own). */
+  timeoutMs?: number;
+  /** undici's own limits; the event stream sets bodyTimeout 0 and watches silence itself. */
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** undici's response buffer; small for event streams, of which a process may hold a thousand. */
+  highWaterMark?: number;
+  /** The anonymous-token call reads 400 and 429 its own way. */
+  anonymous?: boolean;
+  /** Retry once after HTTP 429 (default true). Never for /run_sse: a message reaches the stream at most once. */
+  retry429?: boolean;
+}
+
+/** A 2xx answer whose body the caller reads. `fail` maps an error met while reading it; `done` clears the timer. */
+export interface OpenAnswer {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+  fail: (error: unknown) => unknown;
+  done: () => void;
+}
+
+/** The most of a JSON answer read into memory; a session state is well below it. */
+const MAX_JSON_BYTES = 64 * 1024 * 1024;
+/** Error answers are read only this far: enough for their message. */
+const MAX_ERROR_BYTES = 64 * 1024;
+
+class OwnTimeout extends Error {
+  override readonly name = "OwnTimeout";
+}
+
+const NETWORK_TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+
+export class NemoHttp {
+  readonly settings: HttpSettings;
+  private readonly logger: Logger;
+
+  constructor(settings: HttpSettings) {
+    this.settings = settings;
+    this.logger = settings.logger ?? silentLogger;
+  }
+
+  url(path: string): URL {
+    return /^https?:\/\//i.test(path) ? new URL(path) : new URL(path.replace(/^\/?/, "/"), this.base());
+  }
+
+  private base(): string {
+    return this.settings.baseUrl.replace(/\/+$/, "");
+  }
+
+  /** Whether a URL is on the backend's own host (and so may receive the token). */
+  sameOrigin(url: URL): boolean {
+    return url.origin === new URL(this.base()).origin;
+  }
+
+  headers(spec: CallSpec): Record<string, string> {
+    const headers: Record<string, string> = {
+      "x-skill-source": this.settings.skill.source,
+      "x-skill-version": this.settings.skill.version,
+      "x-skill-platform": this.settings.platform,
+      ...spec.headers,
+    };
+    if (spec.auth) headers.authorization = `Bearer ${spec.auth.token}`;
+    return headers;
+  }
+
+  /** A JSON call: the envelope unwrapped, or the NemoError it reports. */
+  async call(spec: CallSpec): Promise<unknown> {
+    return (await this.callWithText(spec)).data;
+  }
+
+  /** As `call`, with the answer's text too (to recover numeric ids that JSON.parse rounds). */
+  async callWithText(spec: CallSpec): Promise<{ data: unknown; text: string }> {
+    const where = `${spec.method} ${this.url(spec.path).pathname}`;
+    const answer = await this.open({ ...spec, timeoutMs: spec.timeoutMs ?? this.settings.requestTimeoutMs });
+    let text: string;
+    try {
+      text = await readText(answer.body, MAX_JSON_BYTES);
+    } catch (error) {
+      throw answer.fail(error);
+    } finally {
+      answer.done();
+    }
+    if (text.trim() === "") return { data: undefined, text };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (cause) {
+      throw new NemoError("bad_response", `${where}: the answer is not JSON`, { status: answer.statusCode, cause });
+    }
+    return { data: unwrapEnvelope(parsed, where, answer.statusCode), text };
+  }
+
+  /**
+   * Sends the request and returns a 2xx answer with its body unread; any other status is read,
+   * mapped and thrown (after one retry on 429 unless the spec forbids it).
+   */
+  async open(spec: CallSpec): Promise<OpenAnswer> {
+    const retry429 = spec.retry429 ?? true;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.attempt(spec);
+      } catch (error) {
+        if (!(error instanceof NemoError) || error.status !== 429 || !retry429 || attempt > 0) throw error;
+        this.logger.warn({ where: `${spec.method} ${this.url(spec.path).pathname}`, waitMs: this.settings.retryAfter429Ms }, "nemo: rate limited, retrying once");
+        await sleep(this.settings.retryAfter429Ms, undefined, { signal: spec.signal });
+      }
+    }
+  }
+
+  private async attempt(spec: CallSpec): Promise<OpenAnswer> {
+    const url = this.url(spec.path);
+    const where = `${spec.method} ${url.pathname}`;
+    const token = spec.auth?.token;
+    const controller = new AbortController();
+    const outer = spec.signal;
+    const onOuterAbort = (): void => controller.abort(outer?.reason);
+    if (outer?.aborted) throw outer.reason;
+    outer?.addEventListener("abort", onOuterAbort, { once: true });
+    const timer =
+      spec.timeoutMs === undefined || spec.timeoutMs <= 0
+        ? undefined
+        : setTimeout(() => controller.abort(new OwnTimeout(`${where} took longer than ${spec.timeoutMs} ms`)), spec.timeoutMs);
+    const done = (): void => {
+      if (timer) clearTimeout(timer);
+      outer?.removeEventListener("abort", onOuterAbort);
+    };
+    const fail = (error: unknown): unknown => this.mapFailure(error, controller.signal, where, token);
+
+    const headers = this.headers(spec);
+    let body: string | Readable | undefined;
+    if (spec.json !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(spec.json);
+    } else if (spec.body) {
+      headers["content-type"] = spec.body.contentType;
+      if (spec.body.contentLength !== undefined) headers["content-length"] = String(spec.body.contentLength);
+      body = spec.body.open();
+    }
+
+    const started = Date.now();
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        method: spec.method,
+        headers,
+        body: body ?? null,
+        signal: controller.signal,
+        dispatcher: this.settings.dispatcher,
+        headersTimeout: spec.headersTimeoutMs ?? spec.timeoutMs ?? this.settings.requestTimeoutMs,
+        bodyTimeout: spec.bodyTimeoutMs ?? spec.timeoutMs ?? this.settings.requestTimeoutMs,
+        ...(spec.highWaterMark === undefined ? {} : { highWaterMark: spec.highWaterMark }),
+      });
+    } catch (error) {
+      done();
+      if (body instanceof Readable) body.destroy();
+      throw fail(error);
+    }
+    this.logger.debug({ where, status: response.statusCode, ms: Date.now() - started }, "nemo: answer");
+
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      return { statusCode: response.statusCode, headers: response.headers, body: response.body, fail, done };
+    }
+    let text = "";
+    try {
+      text = await readText(response.body, MAX_ERROR_BYTES, true);
+    } catch (error) {
+      done();
+      throw fail(error);
+    }
+    done();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const error = errorFromAnswer({ status: response.statusCode, body: parsed, text, where, anonymous: spec.anonymous });
+    throw scrubbed(error, token);
+  }
+
+  /** Our timeout → timeout; the caller's abort → its own reason; a bad source → as it is; else network. */
+  mapFailure(error: unknown, signal: AbortSignal, where: string, token: string | undefined): unknown {
+    if (error instanceof NemoError) return error;
+    if (signal.aborted && signal.reason instanceof OwnTimeout) {
+      return new NemoError("timeout", signal.reason.message, { cause: error });
+    }
+    if (signal.aborted) return signal.reason;
+    const source = findSourceError(error);
+    if (source) return source;
+    const code = (error as { code?: unknown } | undefined)?.code;
+    const detail = error instanceof Error ? error.message : String(error);
+    const message = redact(`${where}: ${detail}`, token);
+    if (typeof code === "string" && NETWORK_TIMEOUT_CODES.has(code)) return new NemoError("timeout", message, { cause: error });
+    return new NemoError("network", message, { cause: error });
+  }
+}
+
+function findSourceError(error: unknown): UploadSourceError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth += 1) {
+    if (current instanceof UploadSourceError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Reads a body as UTF-8 text, up to `max` bytes; beyond it, cut (`clip`) or fail. */
+export async function readText(body: Readable, max: number, clip = false): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      if (clip) break;
+      throw new NemoError("bad_response", `the answer is larger than ${max} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export function redact(text: string, token: string | undefined): string {
+  const withoutToken = token && token.length > 0 ? text.split(token).join("[redacted]") : text;
+  return scrubSecrets(withoutToken);
+}
+
+/** The same error with any token (ours or one the backend echoed) cut from its message. */
+function scrubbed(error: NemoError, token: string | undefined): NemoError {
+  const message = redact(error.message, token);
+  if (message === error.message) return error;
+  return new NemoError(error.code, message, {
+    status: error.status,
+    backendCode: error.backendCode,
+    bindId: error.bindId,
+  });
+}
