@@ -37,6 +37,8 @@ const schema = z.object({
   NEMO_API_BASE: z.url().default("https://mega-api-prod.nemovideo.ai"),
   NEMO_TOKEN: optionalString,
   SKILL_PROFILE: z.enum(SKILL_PROFILE_NAMES).default("video-making-ai"),
+  /** Where anonymous users out of credits register; the link gets `?bind=<id>`. */
+  NEMO_REGISTER_URL: z.url().default("https://nemovideo.ai/register"),
   NEMO_SKILL_PLATFORM: z.enum(["clawhub", "cursor", "unknown"]).default("unknown"),
   REQUEST_TIMEOUT_MS: ms(30_000),
   UPLOAD_TIMEOUT_MS: ms(30 * 60_000),
