@@ -1,3 +1,4 @@
+import { scrubSecrets } from "../log.js";
 import type { TurnEvent } from "./types.js";
 import { envelopeCode, envelopeMessage } from "./envelope.js";
 import { asRecord, asString, clip, pick, pickString, type JsonRecord } from "./lenient.js";
@@ -82,25 +83,30 @@ function toolEvent(type: "tool-call" | "tool-result", call: JsonRecord): TurnEve
   return id === undefined ? { type, name } : { type, name, id };
 }
 
+/** Error text may echo request details: tokens are cut before anyone can show or log it. */
+function errorText(text: string): string {
+  return scrubSecrets(clip(text));
+}
+
 function errorOf(event: JsonRecord): TurnEvent | undefined {
   const code = pickString(event, "errorCode", "error_code");
   const message = pickString(event, "errorMessage", "error_message");
   if (code !== undefined || message !== undefined) {
     return code === undefined
-      ? { type: "error", message: clip(message ?? "") }
-      : { type: "error", code, message: clip(message ?? code) };
+      ? { type: "error", message: errorText(message ?? "") }
+      : { type: "error", code, message: errorText(message ?? code) };
   }
   const error = event.error;
   if (error !== undefined && error !== null && error !== false) {
     const errorRecord = asRecord(error);
     const text = asString(error) ?? pickString(errorRecord, "message", "msg", "detail") ?? "the turn failed";
     const innerCode = pickString(errorRecord, "code", "errorCode", "error_code");
-    return innerCode === undefined ? { type: "error", message: clip(text) } : { type: "error", code: innerCode, message: clip(text) };
+    return innerCode === undefined ? { type: "error", message: errorText(text) } : { type: "error", code: innerCode, message: errorText(text) };
   }
   // A gateway envelope in place of an ADK event: {"code":1002,"message":"…"}.
   const envelope = envelopeCode(event);
   if (envelope !== undefined && envelope !== 0 && event.content === undefined) {
-    return { type: "error", code: String(envelope), message: envelopeMessage(event) ?? `backend code ${envelope}` };
+    return { type: "error", code: String(envelope), message: errorText(envelopeMessage(event) ?? `backend code ${envelope}`) };
   }
   return undefined;
 }

@@ -131,7 +131,11 @@ export class NemoHttp {
     } catch (cause) {
       throw new NemoError("bad_response", `${where}: the answer is not JSON`, { status: answer.statusCode, cause });
     }
-    return { data: unwrapEnvelope(parsed, where, answer.statusCode), text };
+    try {
+      return { data: unwrapEnvelope(parsed, where, answer.statusCode), text };
+    } catch (error) {
+      throw error instanceof NemoError ? scrubbed(error, spec.auth?.token) : error;
+    }
   }
 
   /**
@@ -270,7 +274,7 @@ export function redact(text: string, token: string | undefined): string {
 }
 
 /** The same error with any token (ours or one the backend echoed) cut from its message. */
-function scrubbed(error: NemoError, token: string | undefined): NemoError {
+export function scrubbed(error: NemoError, token: string | undefined): NemoError {
   const message = redact(error.message, token);
   if (message === error.message) return error;
   return new NemoError(error.code, message, {

@@ -2,7 +2,7 @@ import { createParser, type ParseError } from "eventsource-parser";
 import { NemoError } from "../errors.js";
 import { backendCodeError, envelopeCode, knownBackendCode, unwrapEnvelope } from "./envelope.js";
 import { parseAdkFrame, MAX_INVALID_RAW } from "./adk-event.js";
-import { readText, type NemoHttp, type OpenAnswer } from "./http.js";
+import { readText, scrubbed, type NemoHttp, type OpenAnswer } from "./http.js";
 import { asRecord } from "./lenient.js";
 import type { NemoAuth, TurnEvent, TurnOptions } from "./types.js";
 
@@ -96,7 +96,7 @@ export async function* streamTurn(
       try {
         data = unwrapEnvelope(JSON.parse(body), "POST /run_sse", answer.statusCode);
       } catch (error) {
-        if (error instanceof NemoError) throw error;
+        if (error instanceof NemoError) throw scrubbed(error, auth.token);
         throw new NemoError("bad_response", "POST /run_sse: expected an event stream, got unreadable JSON", { cause: error });
       }
       const record = asRecord(data);
@@ -112,7 +112,10 @@ export async function* streamTurn(
     const parser = createParser({
       maxBufferSize: MAX_FRAME_CHARS,
       onEvent: (message) => {
-        if (!sawAgentFrame) earlyError ??= envelopeErrorOf(message.data);
+        if (!sawAgentFrame && !earlyError) {
+          const envelopeError = envelopeErrorOf(message.data);
+          if (envelopeError) earlyError = scrubbed(envelopeError, auth.token);
+        }
         const frame = parseAdkFrame(message.data);
         if (frame.meaningful) {
           sawAgentFrame = true;
