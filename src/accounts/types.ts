@@ -30,3 +30,28 @@ export interface Accounts {
   /** `/new`: forget this chat's session; the next need creates one. */
   resetSession(ref: SessionRef): Promise<void>;
 }
+
+export type TokenKind = SessionContext["tokenKind"];
+
+/**
+ * What the router needs beyond `Accounts`: a user's own token (`/token`), which token a user is
+ * on, and calls that need a token but no session (credits). src/accounts/ implements it.
+ */
+export interface TokenStore {
+  /** False when no TOKEN_KEY is set: users' own tokens are then refused, never stored in clear. */
+  readonly canStoreUserTokens: boolean;
+  setUserToken(userKey: string, token: string): Promise<void>;
+  /** True when there was one to forget. */
+  clearUserToken(userKey: string): Promise<boolean>;
+  /** Which token this user's next call would use (creates nothing). */
+  tokenKind(userKey: string): Promise<TokenKind>;
+  /** Runs `work` with the user's token; renews an anonymous token once after 1001. */
+  withToken<T>(userKey: string, work: (auth: NemoAuth, kind: TokenKind) => Promise<T>): Promise<T>;
+}
+
+/** Per-user settings kept in Redis (the `/lang` override). */
+export interface Preferences {
+  /** The user's chosen language, or undefined to follow the platform's. */
+  locale(userKey: string): Promise<Locale | undefined>;
+  setLocale(userKey: string, locale: Locale | undefined): Promise<void>;
+}
