@@ -1,0 +1,12 @@
+import type { Redis } from "ioredis";
+import { quotaLimits, type Config } from "../config.js";
+import { RedisQuotas } from "./limits.js";
+
+export { isAllowed, type AccessLists, type Who } from "./access.js";
+export { RedisQuotas, type Quotas, type QuotaKind, type QuotaLimits, type QuotaVerdict } from "./limits.js";
+export { quotaText } from "./message.js";
+
+/** The hourly limits as configured (on by default when the operator's token is shared). */
+export function createQuotas(config: Config, deps: { redis: Redis; prefix?: string }): RedisQuotas {
+  return new RedisQuotas({ redis: deps.redis, prefix: deps.prefix ?? "nemo", limits: quotaLimits(config) });
+}
