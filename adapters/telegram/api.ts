@@ -1,0 +1,60 @@
+import { autoRetry } from "@grammyjs/auto-retry";
+import { Api, GrammyError } from "grammy";
+
+/** How the adapter's Bot API clients wait on Telegram's flood control. */
+export interface RetryPolicy {
+  /** Longest `retry_after` an interactive call (a text, a status edit) waits out; longer fails fast. */
+  maxInteractiveWaitSeconds: number;
+  /** How many times an interactive call is retried after a 429. */
+  maxInteractiveRetries: number;
+  /** An upload up to this size is sent once more after one 429; a bigger one is never re-sent. */
+  smallUploadBytes: number;
+  /** Longest `retry_after` a small upload waits out before its one re-send. */
+  maxUploadWaitSeconds: number;
+  /** Seconds before grammY gives up on an upload request. */
+  uploadTimeoutSeconds: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxInteractiveWaitSeconds: 10,
+  maxInteractiveRetries: 3,
+  smallUploadBytes: 10 * 1024 * 1024,
+  maxUploadWaitSeconds: 30,
+  uploadTimeoutSeconds: 30 * 60,
+};
+
+export interface TelegramApis {
+  /** Texts, edits, deletes, getFile: retried on 429 with bounded waits. */
+  interactive: Api;
+  /**
+   * Uploads: NO automatic retry. A retry would re-send the whole file (and a stream already read
+   * cannot be read again), so the outbox decides itself, once, and only for small files.
+   */
+  upload: Api;
+}
+
+export function createApis(token: string, apiRoot: string, policy: RetryPolicy): TelegramApis {
+  const interactive = new Api(token, { apiRoot });
+  interactive.config.use(
+    autoRetry({
+      maxRetryAttempts: policy.maxInteractiveRetries,
+      maxDelaySeconds: policy.maxInteractiveWaitSeconds,
+      // Network errors and 5xx would be retried forever by the plugin; the caller (a job) retries instead.
+      rethrowHttpErrors: true,
+      rethrowInternalServerErrors: true,
+    }),
+  );
+  const upload = new Api(token, { apiRoot, timeoutSeconds: policy.uploadTimeoutSeconds });
+  return { interactive, upload };
+}
+
+/** The `retry_after` of a 429, in seconds, or undefined for any other failure. */
+export function retryAfterOf(error: unknown): number | undefined {
+  if (!(error instanceof GrammyError) || error.error_code !== 429) return undefined;
+  return error.parameters.retry_after ?? 1;
+}
+
+/** Whether a Bot API error's description says `fragment` (Telegram has no finer error codes). */
+export function describes(error: unknown, fragment: string): boolean {
+  return error instanceof GrammyError && error.description.toLowerCase().includes(fragment);
+}

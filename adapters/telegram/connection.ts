@@ -1,0 +1,80 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { run, type RunnerHandle } from "@grammyjs/runner";
+import { webhookCallback, type Bot } from "grammy";
+import type { Logger } from "../../src/log.js";
+import { describeError } from "./describe-error.js";
+
+/** The update kinds the bot acts on; Telegram sends nothing else. */
+export const ALLOWED_UPDATES = ["message", "callback_query"] as const;
+
+export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/** How updates reach the bot: long polling by default, a webhook when one is configured. */
+export interface Connection {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  healthy(): boolean;
+  /** For the HTTP server, in webhook mode only. */
+  readonly webhookHandler: WebhookHandler | undefined;
+}
+
+/**
+ * Long polling with grammY's runner: updates are fetched while earlier ones are still being
+ * handled, and `sequentialize` (installed on the bot) keeps each chat in order.
+ */
+export function pollingConnection(bot: Bot, logger: Logger): Connection {
+  let runner: RunnerHandle | undefined;
+  return {
+    webhookHandler: undefined,
+    async start() {
+      // A webhook left over from another deployment would make getUpdates fail with 409.
+      await bot.api.deleteWebhook();
+      const handle = run(bot, {
+        runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] }, silent: true, retryInterval: "exponential" },
+      });
+      runner = handle;
+      handle.task()?.catch((error: unknown) => {
+        logger.error({ error: describeError(error) }, "telegram polling stopped");
+      });
+    },
+    async stop() {
+      const handle = runner;
+      runner = undefined;
+      if (handle?.isRunning()) await handle.stop();
+    },
+    healthy: () => runner?.isRunning() ?? false,
+  };
+}
+
+/**
+ * A webhook: Telegram POSTs each update to `url`; the handler refuses any request without the
+ * secret token (grammY compares `X-Telegram-Bot-Api-Secret-Token` on every call).
+ */
+export function webhookConnection(bot: Bot, options: { url: string; secret: string; timeoutMs?: number }): Connection {
+  let running = false;
+  const callback = webhookCallback(bot, "http", {
+    secretToken: options.secret,
+    // The router answers fast and long work is queued; a slow handler must not make Telegram resend.
+    onTimeout: "return",
+    timeoutMilliseconds: options.timeoutMs ?? 9_000,
+  });
+  return {
+    webhookHandler: async (req, res) => {
+      if (!running) {
+        res.writeHead(503).end();
+        return;
+      }
+      await callback(req, res);
+    },
+    async start() {
+      await bot.init();
+      await bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES] });
+      running = true;
+    },
+    async stop() {
+      // The webhook stays registered: updates wait at Telegram until the next start.
+      running = false;
+    },
+    healthy: () => running,
+  };
+}

@@ -1,0 +1,150 @@
+import { sequentialize } from "@grammyjs/runner";
+import { autoRetry } from "@grammyjs/auto-retry";
+import { Bot } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import type { ChatAdapter, MessageHandler } from "../../src/chat/adapter.js";
+import type { Config } from "../../src/config.js";
+import { ChatError } from "../../src/errors.js";
+import type { Logger } from "../../src/log.js";
+import { AlbumGatherer, ChatQueue } from "./album.js";
+import { createApis, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./api.js";
+import { publishCommands } from "./commands.js";
+import { pollingConnection, webhookConnection, type Connection, type WebhookHandler } from "./connection.js";
+import { describeError } from "./describe-error.js";
+import { createTelegramFileOpener } from "./files.js";
+import { createTelegramOutbox } from "./outbox.js";
+import { checkAttachments, verdictText, type SkillLimits } from "./size-rules.js";
+import { callbackToChatMessage, messageToChatMessage, type TelegramMessage } from "./to-chat-message.js";
+
+export { TelegramRateLimitedError, TelegramVideoTooLargeError } from "./errors.js";
+export type { TelegramMessage } from "./to-chat-message.js";
+export type { SkillLimits } from "./size-rules.js";
+
+/** Knobs with production defaults; tests make the waits tiny. */
+export interface TelegramTuning {
+  /** How long an album's files are gathered before they go on as one message. */
+  albumWindowMs?: number;
+  retryPolicy?: Partial<RetryPolicy>;
+  /** How often "uploading video…" is renewed during an upload. */
+  activityIntervalMs?: number;
+  /** Skips `getMe` at start (tests that know the bot). */
+  botInfo?: UserFromGetMe;
+}
+
+export interface TelegramAdapter extends ChatAdapter {
+  readonly platform: "telegram";
+  /** Set in webhook mode (`TELEGRAM_WEBHOOK_URL`): mount it on the HTTP server at the webhook's path. */
+  readonly webhookHandler: WebhookHandler | undefined;
+  /** The bot's @username once started (the router strips it from texts). */
+  botUsername(): string | undefined;
+}
+
+export function createTelegramAdapter(config: Config, deps: { logger: Logger; skill: SkillLimits; tuning?: TelegramTuning }): TelegramAdapter {
+  const token = config.TELEGRAM_BOT_TOKEN;
+  if (!token) throw new ChatError("config_invalid", "TELEGRAM_BOT_TOKEN is not set");
+  const apiRoot = config.TELEGRAM_API_ROOT.replace(/\/+$/, "");
+  const logger = deps.logger.child({ adapter: "telegram" });
+  const tuning = deps.tuning ?? {};
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...tuning.retryPolicy };
+  const localApi = config.TELEGRAM_LOCAL_API;
+
+  const apis = createApis(token, apiRoot, policy);
+  const outbox = createTelegramOutbox({ apis, localApi, policy, logger, activityIntervalMs: tuning.activityIntervalMs });
+  const openAttachment = createTelegramFileOpener({ api: apis.interactive, token, apiRoot, localApi });
+
+  let bot: Bot | undefined;
+  let connection: Connection | undefined;
+  const queue = new ChatQueue();
+
+  /** Refuses files the backend or Telegram will not take, else hands the message to the router. */
+  const deliver = async (message: TelegramMessage, handle: MessageHandler): Promise<void> => {
+    try {
+      if (message.attachments.length > 0) {
+        const verdict = checkAttachments(message.attachments, { localApi, skill: deps.skill });
+        if (!verdict.ok) {
+          logger.info({ chatId: message.chatId, reason: verdict.reason, size: verdict.attachment.size, mimeType: verdict.attachment.mimeType }, "telegram file refused before download");
+          await outbox.sendText(message.replyTo, verdictText(verdict, message.locale, deps.skill));
+          return;
+        }
+      }
+      await handle(message);
+    } catch (error) {
+      // Never the message itself: it may hold a token.
+      logger.error({ chatId: message.chatId, error: describeError(error) }, "telegram message handling failed");
+    }
+  };
+
+  const buildBot = (handle: MessageHandler): Bot => {
+    const b = new Bot(token, { client: { apiRoot }, ...(tuning.botInfo ? { botInfo: tuning.botInfo } : {}) });
+    b.api.config.use(autoRetry({ maxRetryAttempts: policy.maxInteractiveRetries, maxDelaySeconds: policy.maxInteractiveWaitSeconds, rethrowHttpErrors: true, rethrowInternalServerErrors: true }));
+    const albums = new AlbumGatherer(tuning.albumWindowMs ?? 800, (album) => {
+      if (album.addressed) void queue.run(album.chatId, () => deliver(album, handle));
+    });
+    stopAlbums = () => albums.flushAll();
+    // One chat's updates are handled in order; different chats in parallel.
+    b.use(sequentialize((ctx) => ctx.chat?.id.toString()));
+    b.on("message", async (ctx) => {
+      const message = messageToChatMessage(ctx.update, ctx.message, ctx.me);
+      if (!message) return;
+      const groupId = ctx.message.media_group_id;
+      if (groupId) {
+        albums.add(groupId, message);
+        return;
+      }
+      albums.flushChat(message.chatId);
+      if (!message.addressed) return;
+      await queue.run(message.chatId, () => deliver(message, handle));
+    });
+    b.on("callback_query:data", async (ctx) => {
+      // Answer at once so the button stops spinning, whatever the router makes of it.
+      await ctx.answerCallbackQuery().catch((error: unknown) => logger.debug({ error: describeError(error) }, "answerCallbackQuery failed"));
+      const message = callbackToChatMessage(ctx.update, ctx.callbackQuery);
+      if (!message) return;
+      albums.flushChat(message.chatId);
+      await queue.run(message.chatId, () => deliver(message, handle));
+    });
+    b.catch((error) => {
+      logger.error({ updateId: error.ctx.update.update_id, error: describeError(error) }, "telegram update failed");
+    });
+    return b;
+  };
+  let stopAlbums = (): void => undefined;
+
+  return {
+    platform: "telegram",
+    outbox,
+    openAttachment,
+    get webhookHandler() {
+      return connection?.webhookHandler;
+    },
+    botUsername: () => (bot?.isInited() ? bot.botInfo.username : undefined),
+
+    async start(handle) {
+      if (bot) throw new ChatError("already_started", "The Telegram adapter is already running");
+      bot = buildBot(handle);
+      await bot.init();
+      connection = config.TELEGRAM_WEBHOOK_URL
+        ? webhookConnection(bot, { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET ?? "" })
+        : pollingConnection(bot, logger);
+      try {
+        await publishCommands(bot.api);
+      } catch (error) {
+        // The menu is a convenience: a bot without it still works.
+        logger.warn({ error: describeError(error) }, "telegram setMyCommands failed");
+      }
+      await connection.start();
+      logger.info({ bot: bot.botInfo.username, mode: config.TELEGRAM_WEBHOOK_URL ? "webhook" : "polling" }, "telegram adapter started");
+    },
+
+    async stop() {
+      await connection?.stop();
+      // Albums still gathering go on now rather than being lost; then in-flight work finishes.
+      stopAlbums();
+      await queue.idle();
+      connection = undefined;
+      bot = undefined;
+    },
+
+    healthy: () => connection?.healthy() ?? false,
+  };
+}
