@@ -1,7 +1,7 @@
-import { createParser, type ParseError } from "eventsource-parser";
 import { NemoError } from "../errors.js";
 import { backendCodeError, envelopeCode, knownBackendCode, unwrapEnvelope } from "./envelope.js";
-import { parseAdkFrame, MAX_INVALID_RAW } from "./adk-event.js";
+import { parseAdkFrame } from "./adk-event.js";
+import { createFrameReader, MAX_FRAME_CHARS } from "./sse-frames.js";
 import { readText, scrubbed, type NemoHttp, type OpenAnswer } from "./http.js";
 import { asRecord } from "./lenient.js";
 import type { NemoAuth, TurnEvent, TurnOptions } from "./types.js";
@@ -28,8 +28,6 @@ export interface TurnStreamSettings {
   headersTimeoutMs: number;
 }
 
-/** A frame beyond this many characters is dropped (reported as `invalid`) so one stream's memory stays small. */
-export const MAX_FRAME_CHARS = 8 * 1024 * 1024;
 /** undici's buffer per open stream: a process may hold a thousand of them. */
 const STREAM_HIGH_WATER_MARK = 16 * 1024;
 
@@ -106,17 +104,15 @@ export async function* streamTurn(
     }
 
     const queue: TurnEvent[] = [];
-    let overflowed = false;
     let earlyError: NemoError | undefined;
     let sawAgentFrame = false;
-    const parser = createParser({
-      maxBufferSize: MAX_FRAME_CHARS,
-      onEvent: (message) => {
+    const frames = createFrameReader({
+      onData: (data) => {
         if (!sawAgentFrame && !earlyError) {
-          const envelopeError = envelopeErrorOf(message.data);
+          const envelopeError = envelopeErrorOf(data);
           if (envelopeError) earlyError = scrubbed(envelopeError, auth.token);
         }
-        const frame = parseAdkFrame(message.data);
+        const frame = parseAdkFrame(data);
         if (frame.meaningful) {
           sawAgentFrame = true;
           silentTimer.refresh();
@@ -126,21 +122,15 @@ export async function* streamTurn(
       onComment: () => {
         queue.push({ type: "heartbeat" });
       },
-      onError: (error: ParseError) => {
-        if (error.type !== "max-buffer-size-exceeded") return; // unknown fields (`event:`-less junk) are skipped
-        overflowed = true;
-        queue.push({ type: "invalid", raw: `[a frame longer than ${MAX_FRAME_CHARS} characters was dropped]`.slice(0, MAX_INVALID_RAW) });
+      onOverflow: () => {
+        queue.push({ type: "invalid", raw: `[a frame longer than ${MAX_FRAME_CHARS} characters was dropped]` });
       },
     });
 
     const decoder = new TextDecoder("utf-8");
     try {
       for await (const chunk of answer.body as AsyncIterable<Buffer>) {
-        parser.feed(decoder.decode(chunk, { stream: true }));
-        if (overflowed) {
-          parser.reset();
-          overflowed = false;
-        }
+        frames.feed(decoder.decode(chunk, { stream: true }));
         if (earlyError) throw earlyError;
         while (queue.length > 0) {
           const event = queue.shift() as TurnEvent;
@@ -161,7 +151,8 @@ export async function* streamTurn(
       throw mapped;
     }
     // The connection closed: that is the end. A last frame without its blank line still counts.
-    parser.feed(decoder.decode() + "\n\n");
+    frames.feed(decoder.decode());
+    frames.end();
     if (earlyError) throw earlyError;
     yield* queue.splice(0);
   } finally {
