@@ -8,7 +8,7 @@ export const zhCN: Messages = {
 
   // --- router (src/router/) ---
   startGreeting: (p) =>
-    `👋 把视频片段、图片或音频发给我，告诉我想做成什么样；没有素材也可以直接描述你的想法。\n\n可以这样说：\n${p.examples.map((e) => `• “${e}”`).join("\n")}\n\n发送 /help 查看全部功能。`,
+    `👋 ${p.greeting}\n\n可以这样说：\n${p.examples.map((e) => `• “${e}”`).join("\n")}\n\n发送 /help 查看全部功能。`,
   help: (p) =>
     [
       "🎬 把视频、图片或音频发给我，再告诉我要做什么：“剪到 30 秒，加字幕，做成竖屏短视频”。",
@@ -161,8 +161,8 @@ export const zhCN: Messages = {
 
   // --- GUI translation (src/chat/gui-translation.ts) ---
   guiExportNow: "我现在就为你导出。",
-  guiShowState: "这是你项目的当前状态：",
-  guiShowTimeline: "当前时间线如下：",
+  guiShowState: "我来给你看看项目的当前状态。",
+  guiShowTimeline: "我来给你看看时间线。",
   guiDragEdit: "告诉我要改什么就行，例如“把标题移到第 5 秒”或“把第二个片段放到最前面”。",
   guiDragUpload: "直接在聊天里把文件发给我就行。",
   guiClickNamed: (p) => `直接告诉我“${p.name}”，我来处理。`,

@@ -1,0 +1,210 @@
+import { EventEmitter } from "node:events";
+import type { Readable } from "node:stream";
+import type { ReplyHandle } from "../../src/chat/message.js";
+import type { Button, Outbox, SentRef, VideoFile } from "../../src/chat/outbox.js";
+
+/**
+ * An Outbox that records everything the bot does in a chat, for tests that read like a chat:
+ *
+ *   await outbox.waitFor(/available/);
+ *   expect(outbox.transcript()).toContain("Timeline");
+ *
+ * Status messages are edited in place (one entry, its history kept); videos are read to the last
+ * byte, as a platform would. `failNext` makes the next call of a method throw, for fault tests.
+ */
+
+export type OutboxEntry =
+  | { type: "text"; id: string; to: ReplyHandle; text: string; buttons?: Button[] }
+  | { type: "status"; id: string; to: ReplyHandle; text: string; history: string[] }
+  | { type: "video"; id: string; to: ReplyHandle; fileName: string; size: number; bytes: Buffer; caption?: string; buttons?: Button[] }
+  | { type: "link"; id: string; to: ReplyHandle; text: string; url: string; buttons?: Button[] }
+  | { type: "delete"; id: string; to: ReplyHandle; messageId: string }
+  | { type: "activity"; id: string; to: ReplyHandle; activity: string };
+
+type Method = "sendText" | "upsertStatus" | "sendVideo" | "sendLink" | "deleteMessage";
+
+export interface RecordingOutboxOptions {
+  /** What `maxVideoBytes` answers (default 50 MB, Telegram's upload limit). */
+  maxVideoBytes?: number;
+  /** Whether `deleteMessage` succeeds (default true). */
+  canDelete?: boolean;
+}
+
+export class RecordingOutbox implements Outbox {
+  readonly entries: OutboxEntry[] = [];
+  private readonly events = new EventEmitter();
+  private seq = 0;
+  private readonly failures = new Map<Method, unknown[]>();
+  maxVideo: number;
+  canDelete: boolean;
+
+  constructor(options: RecordingOutboxOptions = {}) {
+    this.maxVideo = options.maxVideoBytes ?? 50 * 1024 * 1024;
+    this.canDelete = options.canDelete ?? true;
+    this.events.setMaxListeners(100);
+  }
+
+  /** The next call of `method` throws `error` (queue several for several calls). */
+  failNext(method: Method, error: unknown = new Error(`${method} failed (test)`)): void {
+    const list = this.failures.get(method) ?? [];
+    list.push(error);
+    this.failures.set(method, list);
+  }
+
+  async sendText(to: ReplyHandle, text: string, options?: { buttons?: Button[] }): Promise<SentRef> {
+    this.maybeFail("sendText");
+    return this.add({ type: "text", id: this.nextId(), to, text, ...(options?.buttons ? { buttons: options.buttons } : {}) });
+  }
+
+  async upsertStatus(to: ReplyHandle, ref: SentRef | undefined, text: string): Promise<SentRef> {
+    this.maybeFail("upsertStatus");
+    const existing = ref && this.entries.find((e) => e.type === "status" && e.id === ref.messageId);
+    if (existing && existing.type === "status") {
+      existing.history.push(text);
+      existing.text = text;
+      this.events.emit("change", existing);
+      return { messageId: existing.id };
+    }
+    return this.add({ type: "status", id: ref?.messageId ?? this.nextId(), to, text, history: [text] });
+  }
+
+  maxVideoBytes(_to: ReplyHandle): number {
+    return this.maxVideo;
+  }
+
+  async sendVideo(to: ReplyHandle, video: VideoFile, options?: { buttons?: Button[] }): Promise<SentRef> {
+    this.maybeFail("sendVideo");
+    const bytes = await readAll(await video.open());
+    return this.add({
+      type: "video",
+      id: this.nextId(),
+      to,
+      fileName: video.fileName,
+      size: bytes.length,
+      bytes,
+      ...(video.caption !== undefined ? { caption: video.caption } : {}),
+      ...(options?.buttons ? { buttons: options.buttons } : {}),
+    });
+  }
+
+  async sendLink(to: ReplyHandle, text: string, url: string, options?: { buttons?: Button[] }): Promise<SentRef> {
+    this.maybeFail("sendLink");
+    return this.add({ type: "link", id: this.nextId(), to, text, url, ...(options?.buttons ? { buttons: options.buttons } : {}) });
+  }
+
+  async deleteMessage(to: ReplyHandle, messageId: string): Promise<boolean> {
+    this.maybeFail("deleteMessage");
+    if (!this.canDelete) return false;
+    this.add({ type: "delete", id: this.nextId(), to, messageId });
+    return true;
+  }
+
+  async showActivity(to: ReplyHandle, activity: "upload_video" | "typing"): Promise<void> {
+    this.add({ type: "activity", id: this.nextId(), to, activity });
+  }
+
+  /** Every text the chat shows (texts, statuses as they stand now, captions, links), optionally of one chat. */
+  texts(chatId?: string): string[] {
+    return this.visible(chatId).flatMap((e) => (textOf(e) === undefined ? [] : [textOf(e) as string]));
+  }
+
+  /** The chat as a person would read it, one line per message. */
+  transcript(chatId?: string): string {
+    return this.visible(chatId)
+      .filter((e) => e.type !== "activity")
+      .map((e) => {
+        switch (e.type) {
+          case "text":
+            return `bot: ${e.text}${e.buttons ? ` [${e.buttons.map((b) => b.label).join("] [")}]` : ""}`;
+          case "status":
+            return `bot (status, ${e.history.length - 1} edits): ${e.text}`;
+          case "video":
+            return `bot: [video ${e.fileName}, ${e.size} bytes]${e.caption ? ` ${e.caption}` : ""}`;
+          case "link":
+            return `bot: ${e.text} <${e.url}>`;
+          case "delete":
+            return `bot deleted message ${e.messageId}`;
+          default:
+            return "";
+        }
+      })
+      .join("\n");
+  }
+
+  /**
+   * Resolves with the first entry (already there or yet to come) whose text matches; rejects after
+   * `timeoutMs` with the transcript so a failing test shows what the chat did say.
+   */
+  async waitFor(
+    pattern: RegExp | string,
+    options: { timeoutMs?: number; chatId?: string; type?: OutboxEntry["type"] } = {},
+  ): Promise<OutboxEntry> {
+    const test = (e: OutboxEntry) => {
+      if (options.chatId !== undefined && e.to.chatId !== options.chatId) return false;
+      if (options.type !== undefined && e.type !== options.type) return false;
+      const text = textOf(e);
+      if (text === undefined) return false;
+      return typeof pattern === "string" ? text.includes(pattern) : pattern.test(text);
+    };
+    const found = this.entries.find(test);
+    if (found) return found;
+    return new Promise<OutboxEntry>((resolve, reject) => {
+      const onChange = (entry: OutboxEntry) => {
+        if (!test(entry)) return;
+        clearTimeout(timer);
+        this.events.off("change", onChange);
+        resolve(entry);
+      };
+      const timer = setTimeout(() => {
+        this.events.off("change", onChange);
+        reject(new Error(`no message matching ${String(pattern)} within ${options.timeoutMs ?? 5000} ms; the chat says:\n${this.transcript()}`));
+      }, options.timeoutMs ?? 5000);
+      this.events.on("change", onChange);
+    });
+  }
+
+  /** Forget everything recorded so far. */
+  clear(): void {
+    this.entries.length = 0;
+  }
+
+  private visible(chatId: string | undefined): OutboxEntry[] {
+    return chatId === undefined ? this.entries : this.entries.filter((e) => e.to.chatId === chatId);
+  }
+
+  private add(entry: OutboxEntry): SentRef {
+    this.entries.push(entry);
+    this.events.emit("change", entry);
+    return { messageId: entry.id };
+  }
+
+  private nextId(): string {
+    this.seq += 1;
+    return `m${this.seq}`;
+  }
+
+  private maybeFail(method: Method): void {
+    const list = this.failures.get(method);
+    if (list && list.length > 0) throw list.shift();
+  }
+}
+
+function textOf(entry: OutboxEntry): string | undefined {
+  switch (entry.type) {
+    case "text":
+    case "status":
+      return entry.text;
+    case "video":
+      return entry.caption ?? "";
+    case "link":
+      return `${entry.text} ${entry.url}`;
+    default:
+      return undefined;
+  }
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
