@@ -1,0 +1,81 @@
+import type { Accounts } from "../src/accounts/types.js";
+import type { AttachmentOpener, Platform } from "../src/chat/message.js";
+import type { Button, Outbox, SentRef } from "../src/chat/outbox.js";
+import type { Config } from "../src/config.js";
+import type { Logger } from "../src/log.js";
+import type { NemoApi } from "../src/nemo/types.js";
+import type { WorkEnvelope } from "../src/work/types.js";
+import { messages } from "../src/i18n/index.js";
+import type { Markers } from "./markers.js";
+import type { StatusPacing } from "./status-message.js";
+
+/**
+ * Hooks for metrics (prom-client is wired later by whoever owns /metrics). All optional, all
+ * synchronous and cheap; a hook that throws is ignored.
+ */
+export interface JobEvents {
+  onTurnDone?(ms: number, outcome: "text" | "silent" | "error" | "recovered"): void;
+  onUploadDone?(ms: number, files: number): void;
+  onExportDone?(ms: number, delivery: "video" | "link" | "error" | "cancelled"): void;
+  onBackendError?(code: string): void;
+}
+
+/** Everything an item's code needs, shared by all items a worker process runs. */
+export interface JobContext {
+  config: Config;
+  nemo: NemoApi;
+  accounts: Accounts;
+  outbox: (platform: Platform) => Outbox;
+  openAttachment: AttachmentOpener;
+  logger: Logger;
+  markers: Markers;
+  pacing: StatusPacing;
+  events: JobEvents;
+  /** Queues an export of the same session to run right after the current item. */
+  followUpExport(from: WorkEnvelope): Promise<void>;
+  /** Hands a captured draft to the render queue (the export's polling runs outside the mailbox). */
+  startRender(envelope: WorkEnvelope, sessionId: string, draft: Record<string, unknown>, statusRef: SentRef | undefined): Promise<void>;
+}
+
+/** What a mailbox item keeps between its steps (job data, so it survives a crash or a restart). */
+export interface ItemStep {
+  envelopeId: string;
+  statusRef?: SentRef;
+  /** Turn: sending, or reading the state after an unknown outcome. */
+  phase?: "turn" | "retry-after-429" | "recovering";
+  reads?: number;
+  unchanged?: number;
+  lastFingerprint?: string;
+  startedAt?: number;
+  /** Unexpected failures of this item so far (a bug, Redis or the chat platform down). */
+  tries?: number;
+}
+
+export type StepOutcome = { done: true } | { done: false; delayMs: number; step: ItemStep };
+
+export interface ItemRun {
+  envelope: WorkEnvelope;
+  step: ItemStep;
+  /** Persists the step now (the status message's ref, the phase reached). */
+  save(step: ItemStep): Promise<void>;
+  signal: AbortSignal;
+}
+
+/** The quick actions offered after a turn or an upload. */
+export function quickButtons(locale: WorkEnvelope["locale"]): Button[] {
+  const m = messages(locale);
+  return [
+    { intent: "export", label: m.buttonExport },
+    { intent: "timeline", label: m.buttonTimeline },
+    { intent: "credits", label: m.buttonCredits },
+  ];
+}
+
+/** Calls a metrics hook without letting it break the work. */
+export function emit<K extends keyof JobEvents>(events: JobEvents, name: K, ...args: Parameters<NonNullable<JobEvents[K]>>): void {
+  try {
+    (events[name] as ((...a: unknown[]) => void) | undefined)?.(...args);
+  } catch {
+    // Metrics are never worth failing a user's work.
+  }
+}

@@ -1,0 +1,26 @@
+import { createHash } from "node:crypto";
+import type { SessionState } from "../src/nemo/types.js";
+
+/** What a turn can change in a session, hashed: equal prints mean "nothing happened". */
+export function fingerprintOf(state: SessionState | undefined): string {
+  if (state === undefined) return "unknown";
+  const meaningful = { draft: state.draft ?? null, videoInfos: state.videoInfos, generatedMedia: state.generatedMedia ?? null };
+  return createHash("sha256").update(JSON.stringify(meaningful)).digest("hex").slice(0, 32);
+}
+
+/** What the `sent` marker holds: the session as it was before the message went out. */
+export interface SentRecord {
+  draft: unknown;
+  fingerprint: string;
+  sentAt: number;
+}
+
+export function parseSentRecord(text: string | null): SentRecord | undefined {
+  if (text === null) return undefined;
+  try {
+    const value = JSON.parse(text) as Partial<SentRecord>;
+    return { draft: value.draft ?? null, fingerprint: value.fingerprint ?? "unknown", sentAt: value.sentAt ?? 0 };
+  } catch {
+    return { draft: null, fingerprint: "unknown", sentAt: 0 };
+  }
+}

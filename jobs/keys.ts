@@ -1,0 +1,52 @@
+import type { SessionRef } from "../src/accounts/types.js";
+
+/**
+ * Names of everything jobs/ keeps in Redis, all under the BullMQ prefix (so a `{braced}` prefix
+ * keeps them in one Redis Cluster slot with the queues).
+ */
+
+/** One session's identity as a key part: the user in one chat. BullMQ job ids may not hold ':'. */
+export function sessionKeyOf(session: Pick<SessionRef, "userKey" | "chatId">): string {
+  return `${session.userKey}@${session.chatId}`.replace(/:/g, "~");
+}
+
+export const queueNames = {
+  /** Mailbox drainers: one job per session at a time runs that session's items in order. */
+  session: "session-work",
+  /** Export renders, polled as delayed steps outside the session's mailbox. */
+  render: "render",
+} as const;
+
+export function mailboxKeys(prefix: string, sessionKey: string) {
+  const base = `${prefix}:mailbox:${sessionKey}`;
+  return {
+    /** Items waiting, oldest first (envelopes as JSON). */
+    queue: `${base}:queue`,
+    /** The item being worked on; it leaves the mailbox only when done. */
+    current: `${base}:current`,
+    /** The generation of the drainer that owns this mailbox; absent when none runs. */
+    owner: `${base}:owner`,
+    /** Generation counter: each new drainer gets the next number (its job id holds it). */
+    generation: `${base}:generation`,
+    /** Sessions that have a drainer, for the repair sweep. */
+    active: `${prefix}:mailbox:active`,
+  };
+}
+
+export function drainerJobId(sessionKey: string, generation: string): string {
+  return `drain-${sessionKey}-${generation}`;
+}
+
+export function renderJobId(envelopeId: string): string {
+  return `render-${envelopeId.replace(/:/g, "~")}`;
+}
+
+/** Durable once-markers of one item (see markers.ts). */
+export function markerKey(prefix: string, kind: string, id: string): string {
+  return `${prefix}:mark:${kind}:${id}`;
+}
+
+/** The renders of a session in flight, so `/cancel` can reach them. */
+export function sessionRendersKey(prefix: string, sessionKey: string): string {
+  return `${prefix}:renders:${sessionKey}`;
+}

@@ -1,0 +1,71 @@
+/**
+ * The mailbox's Lua scripts. Each runs atomically in Redis, which is what makes the hand-over
+ * between "a message arrives" and "the drainer finds nothing left and stops" race-free: either the
+ * push lands before the drainer's last look (and the drainer takes it) or after the drainer let go
+ * (and the push sees no owner and asks for a new drainer). There is no moment in between.
+ *
+ * KEYS (all scripts): 1 queue, 2 current, 3 owner, 4 generation, 5 active-set.
+ */
+
+/**
+ * ARGV: 1 envelope JSON, 2 session key, 3 "front" to run it next (a follow-up export) else "back".
+ * Returns { items ahead of it, owner generation, 1 when a drainer must be created }.
+ */
+export const SUBMIT = `
+local ahead = redis.call('LLEN', KEYS[1]) + redis.call('EXISTS', KEYS[2])
+if ARGV[3] == 'front' then
+  redis.call('LPUSH', KEYS[1], ARGV[1])
+  ahead = redis.call('EXISTS', KEYS[2])
+else
+  redis.call('RPUSH', KEYS[1], ARGV[1])
+end
+local owner = redis.call('GET', KEYS[3])
+local created = 0
+if not owner then
+  owner = tostring(redis.call('INCR', KEYS[4]))
+  redis.call('SET', KEYS[3], owner)
+  redis.call('SADD', KEYS[5], ARGV[2])
+  created = 1
+end
+return { ahead, owner, created }
+`;
+
+/**
+ * The drainer of generation ARGV[1] asks for its next item (ARGV 2: session key).
+ * Returns { "item", envelope JSON } (the current one again after a crash), { "released" } when the
+ * mailbox is empty (ownership given up in the same step), or { "stale" } for a drainer that no
+ * longer owns the mailbox (a duplicate job).
+ */
+export const CLAIM = `
+local owner = redis.call('GET', KEYS[3])
+if owner ~= ARGV[1] then return { 'stale' } end
+local current = redis.call('GET', KEYS[2])
+if current then return { 'item', current } end
+local nextItem = redis.call('LPOP', KEYS[1])
+if nextItem then
+  redis.call('SET', KEYS[2], nextItem)
+  return { 'item', nextItem }
+end
+redis.call('DEL', KEYS[3])
+redis.call('SREM', KEYS[5], ARGV[2])
+return { 'released' }
+`;
+
+/** The current item ARGV[2] is finished (only by its owner ARGV[1]). Returns 1 when it was removed. */
+export const DONE = `
+local owner = redis.call('GET', KEYS[3])
+if owner ~= ARGV[1] then return 0 end
+local current = redis.call('GET', KEYS[2])
+if not current then return 0 end
+local ok, decoded = pcall(cjson.decode, current)
+if ok and decoded['id'] ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[2])
+return 1
+`;
+
+/** /cancel: drops every waiting item (the current one is left to finish). Returns how many. */
+export const CANCEL_QUEUED = `
+local n = redis.call('LLEN', KEYS[1])
+redis.call('DEL', KEYS[1])
+return n
+`;

@@ -1,0 +1,84 @@
+import type { Logger } from "../src/log.js";
+import type { ReplyHandle } from "../src/chat/message.js";
+import type { Outbox, SentRef } from "../src/chat/outbox.js";
+
+/** Minimum gap between two edits of one status message (Telegram: ~1/s per chat, ~20/min per group). */
+export interface StatusPacing {
+  privateMs: number;
+  groupMs: number;
+}
+
+export const DEFAULT_PACING: StatusPacing = { privateMs: 1_100, groupMs: 3_100 };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The one status message of an item, edited in place. Edits are paced; texts set while waiting
+ * coalesce to the latest, so a chatty stream costs one edit per gap, not one per event. The
+ * adapter's `upsertStatus` treats "message is not modified" as success and posts a new message
+ * when the old one is gone; we keep whatever ref it returns (and hand it to `onRef` so a resumed
+ * job edits the same message).
+ */
+export class StatusMessage {
+  private wanted: string | undefined;
+  private shown: string | undefined;
+  private lastEditAt = 0;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly to: ReplyHandle,
+    private current: SentRef | undefined,
+    private readonly pacing: StatusPacing,
+    private readonly logger: Logger,
+    private readonly onRef?: (ref: SentRef) => Promise<void> | void,
+  ) {}
+
+  get ref(): SentRef | undefined {
+    return this.current;
+  }
+
+  /** Shows `text` as soon as pacing allows (later calls replace earlier ones not yet shown). */
+  set(text: string): void {
+    this.wanted = text;
+    if (!this.running) this.running = this.pump();
+  }
+
+  /** Shows `text` and waits until it is posted. */
+  async show(text: string): Promise<void> {
+    this.set(text);
+    await this.flush();
+  }
+
+  /** Waits for every edit asked for so far. */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private gap(): number {
+    return this.to.chatKind === "group" ? this.pacing.groupMs : this.pacing.privateMs;
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (this.wanted !== undefined && this.wanted !== this.shown) {
+        const wait = this.lastEditAt + this.gap() - Date.now();
+        if (wait > 0) await sleep(wait);
+        const text = this.wanted;
+        try {
+          const before = this.current?.messageId;
+          this.current = await this.outbox.upsertStatus(this.to, this.current, text);
+          if (this.current.messageId !== before) await this.onRef?.(this.current);
+        } catch (error) {
+          // A status line is a courtesy: losing one edit must not fail the work it reports on.
+          this.logger.warn({ err: error }, "status message edit failed");
+        }
+        this.shown = text;
+        this.lastEditAt = Date.now();
+      }
+    } finally {
+      // Cleared in the same tick as the loop's last check, so a `set` after it starts a new pump.
+      this.running = undefined;
+    }
+  }
+}

@@ -1,0 +1,213 @@
+import type { SessionContext } from "../src/accounts/types.js";
+import { translateBackendText } from "../src/chat/gui-translation.js";
+import { NemoError, isNemoError, type NemoErrorCode } from "../src/errors.js";
+import { messages, type Messages } from "../src/i18n/index.js";
+import { describeDraftChanges, summarizeTimeline } from "../src/nemo/draft.js";
+import type { SessionState, TurnEvent } from "../src/nemo/types.js";
+import { emit, quickButtons, type ItemRun, type ItemStep, type JobContext, type StepOutcome } from "./context.js";
+import { fingerprintOf, type SentRecord } from "./fingerprint.js";
+import { beginRecovery, continueRecovery } from "./recovery.js";
+import { failureText } from "./replies.js";
+import { StatusMessage } from "./status-message.js";
+
+/**
+ * One user message through `/run_sse`. The message goes out at most once: the `sent` marker (with
+ * the session as it was before) is written before the request, and a turn that finds it set reads
+ * the state instead of sending again (recovery.ts).
+ */
+
+/** Errors that come with the backend's answer before the stream: the message did not reach the agent. */
+const NOT_SENT_CODES: ReadonlySet<NemoErrorCode> = new Set([
+  "token_invalid",
+  "session_not_found",
+  "no_credits",
+  "rate_limited",
+  "plan_blocked",
+  "bad_request",
+]);
+
+/** The stream ended on "I encountered a temporary issue" after a turn that had gone well. */
+const TRAILING_HICCUP = /encountered a temporary issue|遇到了临时问题/i;
+
+interface TurnResult {
+  texts: string[];
+  before: SessionState | undefined;
+  who: SessionContext;
+}
+
+class AlreadySent extends Error {}
+
+export async function runTurn(ctx: JobContext, run: ItemRun): Promise<StepOutcome> {
+  const { envelope } = run;
+  if (envelope.item.kind !== "turn") throw new Error("runTurn needs a turn");
+  const m = messages(envelope.locale);
+  const outbox = ctx.outbox(envelope.replyTo.platform);
+  let step: ItemStep = { ...run.step, startedAt: run.step.startedAt ?? Date.now() };
+  const save = async (next: ItemStep) => {
+    step = next;
+    await run.save(step);
+  };
+  const status = new StatusMessage(outbox, envelope.replyTo, step.statusRef, ctx.pacing, ctx.logger, (ref) =>
+    save({ ...step, statusRef: ref }),
+  );
+  const current: ItemRun = { ...run, get step() { return step; } };
+
+  if (step.phase === "recovering") return continueRecovery(ctx, current, status);
+  if ((await ctx.markers.get("sent", envelope.id)) !== null) return beginRecovery(ctx, current, status);
+
+  if (step.statusRef === undefined) await status.show(m.thinking);
+  let who: SessionContext | undefined;
+  let result: TurnResult;
+  try {
+    result = await ctx.accounts.withSession(envelope.session, async (session) => {
+      who = session;
+      return sendOnce(ctx, run, session, status, m, step.startedAt ?? Date.now());
+    });
+  } catch (error) {
+    if (error instanceof AlreadySent) return beginRecovery(ctx, current, status);
+    // The connection dropped mid-stream, or we were told to stop: the turn may have been applied.
+    if (isNemoError(error, "network") || run.signal.aborted) {
+      if ((await ctx.markers.get("sent", envelope.id)) !== null) return beginRecovery(ctx, current, status);
+    }
+    if (isNemoError(error, "rate_limited") && step.phase !== "retry-after-429") {
+      // Not accepted, so not sent: the contract's one retry after 429, as a delayed step.
+      await status.show(m.turnBusyRetrying);
+      return { done: false, delayMs: ctx.config.RETRY_AFTER_429_MS, step: { ...step, phase: "retry-after-429" } };
+    }
+    ctx.logger.info({ err: error, item: envelope.id }, "turn failed");
+    await outbox.sendText(envelope.replyTo, failureText(error, envelope.locale, ctx.config, who, ctx.events));
+    await status.show(m.turnStopped);
+    emit(ctx.events, "onTurnDone", Date.now() - (step.startedAt ?? Date.now()), "error");
+    return { done: true };
+  }
+
+  await deliverTurn(ctx, run, result, status, m);
+  emit(ctx.events, "onTurnDone", Date.now() - (step.startedAt ?? Date.now()), result.texts.length > 0 ? "text" : "silent");
+  return { done: true };
+}
+
+/** Reads the state, marks the message sent, streams it. Runs again only when the stream was not reached. */
+async function sendOnce(
+  ctx: JobContext,
+  run: ItemRun,
+  session: SessionContext,
+  status: StatusMessage,
+  m: Messages,
+  startedAt: number,
+): Promise<TurnResult> {
+  const { envelope } = run;
+  const text = envelope.item.kind === "turn" ? envelope.item.text : "";
+  let before: SessionState | undefined;
+  try {
+    before = await ctx.nemo.state(session.auth, session.sessionId);
+  } catch (error) {
+    if (isNemoError(error, "token_invalid") || isNemoError(error, "session_not_found")) throw error;
+    ctx.logger.warn({ err: error, item: envelope.id }, "state before the turn unreadable");
+  }
+  const record: SentRecord = { draft: before?.draft ?? null, fingerprint: fingerprintOf(before), sentAt: Date.now() };
+  if (!(await ctx.markers.setOnce("sent", envelope.id, JSON.stringify(record)))) throw new AlreadySent();
+
+  let seen = 0;
+  try {
+    const texts = await consume(ctx, session, text, run.signal, status, m, startedAt, () => seen++);
+    return { texts, before, who: session };
+  } catch (error) {
+    // An answer before the stream means the agent never got the message: it may go again.
+    if (seen === 0 && isNemoError(error) && (NOT_SENT_CODES.has(error.code) || (error.status !== undefined && error.code !== "network"))) {
+      await ctx.markers.clear("sent", envelope.id);
+    }
+    throw error;
+  }
+}
+
+function toolLine(m: Messages, name: string): string {
+  if (/generate|seedance|video_gen/i.test(name)) return m.toolGenerating;
+  if (/edit|multitrack|timeline|trim|cut/i.test(name)) return m.toolEditing;
+  return m.toolWorking;
+}
+
+async function consume(
+  ctx: JobContext,
+  session: SessionContext,
+  text: string,
+  signal: AbortSignal,
+  status: StatusMessage,
+  m: Messages,
+  startedAt: number,
+  onEvent: () => void,
+): Promise<string[]> {
+  const texts: string[] = [];
+  let partial = "";
+  let progress = m.thinking;
+  let still: string | undefined;
+  const errors: Extract<TurnEvent, { type: "error" }>[] = [];
+  const show = () => status.set(still ? `${progress}\n${still}` : progress);
+  const every = ctx.config.STILL_WORKING_MS;
+  const timer =
+    every > 0
+      ? setInterval(() => {
+          still = m.stillWorking({ minutes: Math.max(1, Math.round((Date.now() - startedAt) / 60_000)) });
+          show();
+        }, every)
+      : undefined;
+  try {
+    for await (const event of ctx.nemo.streamTurn(session.auth, session.sessionId, text, { signal })) {
+      onEvent();
+      switch (event.type) {
+        case "text":
+          // Partial events are pieces of the message the final event repeats in full.
+          if (event.partial) partial += event.text;
+          else {
+            texts.push(event.text);
+            partial = "";
+          }
+          break;
+        case "tool-call":
+          progress = toolLine(m, event.name);
+          show();
+          break;
+        case "error":
+          errors.push(event);
+          break;
+        default:
+          break;
+      }
+    }
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+  if (partial.trim() !== "") texts.push(partial);
+  const kept = texts.filter((t) => t.trim() !== "");
+  // A trailing "temporary issue" after a turn that went well is noise, as text or as an error.
+  if (kept.length > 1 && TRAILING_HICCUP.test(kept[kept.length - 1] ?? "")) kept.pop();
+  const real = errors.filter((e) => !(kept.length > 0 && TRAILING_HICCUP.test(e.message)));
+  const [failure] = real;
+  if (failure) throw new NemoError("turn_failed", `the turn reported an error${failure.code ? ` (${failure.code})` : ""}`);
+  return kept;
+}
+
+async function deliverTurn(ctx: JobContext, run: ItemRun, result: TurnResult, status: StatusMessage, m: Messages): Promise<void> {
+  const { envelope } = run;
+  const outbox = ctx.outbox(envelope.replyTo.platform);
+  const buttons = quickButtons(envelope.locale);
+  const { auth, sessionId } = result.who;
+  let wantsExport = envelope.item.kind === "turn" && envelope.item.exportAfter === true;
+
+  if (result.texts.length === 0) {
+    // About 30% of edits end with no words: say what changed by comparing the state.
+    const after = await ctx.nemo.state(auth, sessionId);
+    const changes = describeDraftChanges(result.before?.draft, after.draft, envelope.locale);
+    await outbox.sendText(envelope.replyTo, changes.length > 0 ? m.turnChanged({ changes }) : m.turnNoChange, { buttons });
+  } else {
+    const translated = translateBackendText(result.texts.join("\n\n"), envelope.locale);
+    if (translated.text.trim() !== "") await outbox.sendText(envelope.replyTo, translated.text, { buttons });
+    if (translated.actions.includes("export")) wantsExport = true;
+    // "open the panel" / "preview in the timeline": we show the track summary instead.
+    if (translated.actions.some((a) => a === "show-state" || a === "show-timeline")) {
+      const state = await ctx.nemo.state(auth, sessionId);
+      await outbox.sendText(envelope.replyTo, summarizeTimeline(state.draft, envelope.locale));
+    }
+  }
+  await status.show(m.turnDone);
+  if (wantsExport) await ctx.followUpExport(envelope);
+}

@@ -1,0 +1,95 @@
+import type { SessionContext } from "../src/accounts/types.js";
+import type { ChatAttachment } from "../src/chat/message.js";
+import { messages } from "../src/i18n/index.js";
+import type { UploadResult } from "../src/nemo/types.js";
+import { emit, quickButtons, type ItemRun, type ItemStep, type JobContext, type StepOutcome } from "./context.js";
+import { failureText } from "./replies.js";
+import { StatusMessage } from "./status-message.js";
+
+/**
+ * Platform files into the session. Bytes are streamed from the adapter's opener straight into the
+ * multipart request: a Telegram file URL holds the bot token, so it never leaves this process.
+ * Only a `public-url` source (Discord's signed CDN link) is handed to NemoVideo as a URL.
+ *
+ * Each file's result is recorded (keyed by item and attachment id) before the item is acknowledged,
+ * so a retried or resumed upload skips the files already in the session instead of adding them twice.
+ */
+
+const ACTIVITY_EVERY_MS = 4_500;
+
+export async function runUpload(ctx: JobContext, run: ItemRun): Promise<StepOutcome> {
+  const { envelope } = run;
+  if (envelope.item.kind !== "upload") throw new Error("runUpload needs an upload");
+  const attachments = envelope.item.attachments;
+  const m = messages(envelope.locale);
+  const outbox = ctx.outbox(envelope.replyTo.platform);
+  let step: ItemStep = { ...run.step, startedAt: run.step.startedAt ?? Date.now() };
+  const status = new StatusMessage(outbox, envelope.replyTo, step.statusRef, ctx.pacing, ctx.logger, async (ref) => {
+    step = { ...step, statusRef: ref };
+    await run.save(step);
+  });
+
+  // "uploading video…" lasts ~5 s on Telegram: renew it while the bytes move.
+  const activity = () => void outbox.showActivity?.(envelope.replyTo, "upload_video").catch(() => undefined);
+  activity();
+  const activityTimer = setInterval(activity, ACTIVITY_EVERY_MS);
+
+  const added: string[] = [];
+  const failed: { name: string; error: unknown }[] = [];
+  let who: SessionContext | undefined;
+  try {
+    for (const [index, attachment] of attachments.entries()) {
+      const markerId = `${envelope.id}/${attachment.id}`;
+      if ((await ctx.markers.get("upload", markerId)) !== null) {
+        added.push(attachment.name);
+        continue;
+      }
+      status.set(m.uploading({ name: attachment.name, index: index + 1, total: attachments.length }));
+      try {
+        const result = await ctx.accounts.withSession(envelope.session, (session) => {
+          who = session;
+          return uploadOne(ctx, session, attachment, run.signal);
+        });
+        await ctx.markers.set("upload", markerId, JSON.stringify(result));
+        added.push(attachment.name);
+      } catch (error) {
+        // Stopping (shutdown): hand the item back; finished files are skipped when it resumes.
+        if (run.signal.aborted) return { done: false, delayMs: 0, step };
+        ctx.logger.info({ err: error, item: envelope.id }, "upload of one file failed");
+        failed.push({ name: attachment.name, error });
+      }
+    }
+  } finally {
+    clearInterval(activityTimer);
+  }
+
+  await status.show(added.length > 0 ? m.turnDone : m.turnStopped);
+  if (failed.length > 0) {
+    const [first] = failed;
+    const reason = failureText(first?.error, envelope.locale, ctx.config, who, ctx.events);
+    const names = failed.map((f) => f.name);
+    await outbox.sendText(envelope.replyTo, added.length > 0 ? `${m.uploadSomeFailed({ names })}\n${reason}` : reason);
+  } else {
+    await outbox.sendText(envelope.replyTo, m.uploadDone({ names: added }), { buttons: quickButtons(envelope.locale) });
+  }
+  emit(ctx.events, "onUploadDone", Date.now() - (step.startedAt ?? Date.now()), added.length);
+  return { done: true };
+}
+
+async function uploadOne(ctx: JobContext, session: SessionContext, attachment: ChatAttachment, signal: AbortSignal): Promise<UploadResult> {
+  const { source } = attachment;
+  if (source.type === "public-url") return ctx.nemo.uploadUrls(session.auth, session.sessionId, [source.url]);
+  return ctx.nemo.uploadFiles(
+    session.auth,
+    session.sessionId,
+    [
+      {
+        fileName: attachment.name,
+        open: () => ctx.openAttachment(source, signal),
+        ...(attachment.size === undefined ? {} : { size: attachment.size }),
+        ...(attachment.mimeType === undefined ? {} : { contentType: attachment.mimeType }),
+      },
+    ],
+    { signal },
+  );
+}

@@ -1,0 +1,229 @@
+import { DelayedError, Worker, type Job } from "bullmq";
+import type { Readable } from "node:stream";
+import type { Accounts } from "../src/accounts/types.js";
+import type { AttachmentSource, Platform } from "../src/chat/message.js";
+import type { Outbox } from "../src/chat/outbox.js";
+import type { Config } from "../src/config.js";
+import { messages } from "../src/i18n/index.js";
+import type { Logger } from "../src/log.js";
+import type { NemoApi } from "../src/nemo/types.js";
+import type { WorkEnvelope } from "../src/work/types.js";
+import { closeConnection, workerConnection } from "./connection.js";
+import type { ItemRun, ItemStep, JobContext, JobEvents, StepOutcome } from "./context.js";
+import { runExportCapture, runRenderStep, type RenderJobData } from "./export.js";
+import { queueNames, renderJobId, sessionKeyOf, sessionRendersKey } from "./keys.js";
+import { RENDER_JOB_OPTIONS, WorkQueues, type DrainerData } from "./queues.js";
+import { DEFAULT_PACING, type StatusPacing } from "./status-message.js";
+import { runTurn } from "./turn.js";
+import { runUpload } from "./upload.js";
+
+/** Knobs with production defaults that tests shrink. */
+export interface WorkerTuning {
+  /** How long a job's lock lasts without renewal: a killed worker's job is taken over after it. */
+  lockDurationMs?: number;
+  /** How often stalled jobs (their worker died) are looked for. */
+  stalledIntervalMs?: number;
+  /** On close: how long running items may take to finish before they are handed back. */
+  shutdownGraceMs?: number;
+  /** How often mailboxes whose drainer job went missing are repaired. */
+  repairEveryMs?: number;
+  /** Back-off after an item failed unexpectedly (doubles each time; 3 tries). */
+  itemRetryMs?: number;
+  pacing?: StatusPacing;
+}
+
+export interface WorkerDeps {
+  config: Config;
+  /** redis://… */
+  connection: string;
+  nemo: NemoApi;
+  accounts: Accounts;
+  outbox: (platform: Platform) => Outbox;
+  openAttachment: (source: AttachmentSource, signal?: AbortSignal) => Promise<Readable>;
+  logger: Logger;
+  /** Metrics hooks. */
+  events?: JobEvents;
+  tuning?: WorkerTuning;
+}
+
+export interface RunningWorkers {
+  close(): Promise<void>;
+}
+
+const ITEM_TRIES = 3;
+
+/**
+ * The worker side: one BullMQ worker drains session mailboxes (items of one session in order,
+ * sessions in parallel up to WORKER_CONCURRENCY), another polls renders. Both use a connection
+ * with `maxRetriesPerRequest: null`, as BullMQ requires.
+ */
+export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
+  const { config, logger } = deps;
+  const tuning = deps.tuning ?? {};
+  const prefix = config.QUEUE_PREFIX;
+  const redis = workerConnection(deps.connection);
+  redis.on("error", (error) => logger.warn({ err: error }, "workers: Redis connection error"));
+  const queues = new WorkQueues(redis, prefix);
+  const running = new Set<AbortController>();
+  let closing = false;
+
+  const ctx: JobContext = {
+    config,
+    nemo: deps.nemo,
+    accounts: deps.accounts,
+    outbox: deps.outbox,
+    openAttachment: deps.openAttachment,
+    logger,
+    markers: queues.markers,
+    pacing: tuning.pacing ?? DEFAULT_PACING,
+    events: deps.events ?? {},
+    async followUpExport(from) {
+      if ((await queues.markers.get("followup", from.id)) !== null) return;
+      const exportEnvelope: WorkEnvelope = { ...from, id: `${from.id}-export`, item: { kind: "export" }, receivedAt: Date.now() };
+      await queues.enqueue(exportEnvelope, "front");
+      await queues.markers.set("followup", from.id);
+    },
+    async startRender(envelope, sessionId, draft, statusRef) {
+      const sessionKey = sessionKeyOf(envelope.session);
+      await redis.sadd(sessionRendersKey(prefix, sessionKey), envelope.id);
+      const data: RenderJobData = {
+        envelope,
+        sessionKey,
+        sessionId,
+        draft,
+        step: { phase: "start", attempt: 1, startedAt: Date.now(), ...(statusRef ? { statusRef } : {}) },
+      };
+      await queues.render.add("render", data, { ...RENDER_JOB_OPTIONS, jobId: renderJobId(envelope.id) });
+    },
+  };
+
+  const runItem = (run: ItemRun): Promise<StepOutcome> => {
+    switch (run.envelope.item.kind) {
+      case "turn":
+        return runTurn(ctx, run);
+      case "upload":
+        return runUpload(ctx, run);
+      case "export":
+        return runExportCapture(ctx, run);
+    }
+  };
+
+  const unexpected = async (error: unknown, envelope: WorkEnvelope, step: ItemStep): Promise<StepOutcome> => {
+    const tries = (step.tries ?? 0) + 1;
+    logger.error({ err: error, item: envelope.id, tries }, "item failed unexpectedly");
+    if (tries < ITEM_TRIES) {
+      return { done: false, delayMs: (tuning.itemRetryMs ?? 2_000) * 2 ** (tries - 1), step: { ...step, tries } };
+    }
+    await deps
+      .outbox(envelope.replyTo.platform)
+      .sendText(envelope.replyTo, messages(envelope.locale).unknownError)
+      .catch(() => undefined);
+    return { done: true };
+  };
+
+  /** Parks the job until `delayMs` from now with its step saved: the slot is free meanwhile. */
+  const park = async <T>(job: Job<T>, data: T, delayMs: number, token: string | undefined): Promise<never> => {
+    await job.updateData(data);
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    throw new DelayedError();
+  };
+
+  const drain = async (job: Job<DrainerData>, token: string | undefined, bullSignal?: AbortSignal): Promise<string> => {
+    const { sessionKey, generation } = job.data;
+    const controller = new AbortController();
+    running.add(controller);
+    const signal = bullSignal ? AbortSignal.any([controller.signal, bullSignal]) : controller.signal;
+    try {
+      for (;;) {
+        const claim = await queues.mailbox.claim(sessionKey, generation);
+        if (claim.kind !== "item") return claim.kind;
+        const { envelope } = claim;
+        let step: ItemStep = job.data.step?.envelopeId === envelope.id ? job.data.step : { envelopeId: envelope.id };
+        const save = async (next: ItemStep) => {
+          step = next;
+          await job.updateData({ sessionKey, generation, step });
+        };
+        let outcome: StepOutcome;
+        try {
+          outcome = await runItem({ envelope, get step() { return step; }, save, signal });
+        } catch (error) {
+          outcome = await unexpected(error, envelope, step);
+        }
+        if (!outcome.done) return park(job, { sessionKey, generation, step: outcome.step }, outcome.delayMs, token);
+        await queues.mailbox.done(sessionKey, generation, envelope.id);
+        await job.updateData({ sessionKey, generation });
+        // Shutting down: hand the rest of this mailbox to whichever worker runs next.
+        if (closing && (await queues.mailbox.pending(sessionKey)) > 0) return park(job, { sessionKey, generation }, 0, token);
+      }
+    } finally {
+      running.delete(controller);
+    }
+  };
+
+  const render = async (job: Job<RenderJobData>, token: string | undefined, bullSignal?: AbortSignal): Promise<void> => {
+    const controller = new AbortController();
+    running.add(controller);
+    const signal = bullSignal ? AbortSignal.any([controller.signal, bullSignal]) : controller.signal;
+    try {
+      const outcome = await runRenderStep(ctx, job.data, (step) => job.updateData({ ...job.data, step }), signal);
+      if (!outcome.done) return park(job, { ...job.data, step: outcome.step }, outcome.delayMs, token);
+      await redis.srem(sessionRendersKey(prefix, job.data.sessionKey), job.data.envelope.id);
+    } finally {
+      running.delete(controller);
+    }
+  };
+
+  const workerOptions = {
+    connection: redis,
+    prefix,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: tuning.lockDurationMs ?? 30_000,
+    stalledInterval: tuning.stalledIntervalMs ?? 30_000,
+    maxStalledCount: 3,
+  };
+  const sessionWorker = new Worker<DrainerData, string>(queueNames.session, drain, workerOptions);
+  const renderWorker = new Worker<RenderJobData, void>(queueNames.render, render, workerOptions);
+  for (const worker of [sessionWorker, renderWorker]) {
+    worker.on("error", (error) => logger.error({ err: error }, "worker error"));
+    worker.on("failed", (job, error) => logger.warn({ err: error, job: job?.id }, "job failed"));
+  }
+
+  /** Mailboxes whose drainer job is gone or failed (a producer died mid-submit, Redis hiccups): re-add it. */
+  const repair = async (): Promise<void> => {
+    for (const sessionKey of await queues.mailbox.activeSessions()) {
+      const generation = await queues.mailbox.owner(sessionKey);
+      if (generation === null) continue;
+      const job = await queues.session.getJob(`drain-${sessionKey}-${generation}`);
+      const state = job ? await job.getState() : "missing";
+      if (state === "failed" || state === "completed") await job?.remove().catch(() => undefined);
+      if (state === "missing" || state === "failed" || state === "completed" || state === "unknown") {
+        logger.warn({ sessionKey, generation, state }, "mailbox without a drainer: re-adding it");
+        await queues.addDrainer(sessionKey, generation);
+      }
+    }
+  };
+  const repairSafely = () => repair().catch((error: unknown) => logger.warn({ err: error }, "mailbox repair failed"));
+  await Promise.all([sessionWorker.waitUntilReady(), renderWorker.waitUntilReady()]);
+  await repairSafely();
+  const repairTimer = setInterval(() => void repairSafely(), tuning.repairEveryMs ?? 60_000);
+  repairTimer.unref();
+
+  return {
+    async close() {
+      if (closing) return;
+      closing = true;
+      clearInterval(repairTimer);
+      // Stop taking work; give running items a grace period, then hand them back (a turn goes to recovery).
+      const grace = setTimeout(() => {
+        for (const controller of running) controller.abort(new Error("worker shutting down"));
+      }, tuning.shutdownGraceMs ?? 25_000);
+      try {
+        await Promise.all([sessionWorker.close(), renderWorker.close()]);
+      } finally {
+        clearTimeout(grace);
+      }
+      await queues.close();
+      await closeConnection(redis);
+    },
+  };
+}
