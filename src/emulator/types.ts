@@ -1,0 +1,156 @@
+import type { Logger } from "../log.js";
+
+/** The public face of the NemoVideo emulator (see index.ts); other code and tests program against these. */
+
+export interface EmulatorOptions {
+  /** 0 = a free port (default 0). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Uploaded files and renders; default a fresh temp dir, removed on close. */
+  dataDir?: string;
+  /** Real MP4 renders and media probing; default: true when `ffmpeg` is on PATH. */
+  ffmpeg?: boolean;
+  /** New client ids per IP per 7 days (default 10; Infinity for none). */
+  anonymousPerIpLimit?: number;
+  /** Credits of a new anonymous user (default 100). */
+  startingCredits?: number;
+  timing?: Partial<EmulatorTiming>;
+  logger?: Logger;
+  /** Render status answer shape: A, B, or alternate by a stable hash of the render id (default). */
+  renderShape?: RenderShape;
+  /** Largest accepted upload in bytes (default 500 MB); larger files answer 4002. */
+  maxUploadBytes?: number;
+  /** ffmpeg processes at once (default 2); more renders wait in a queue. */
+  ffmpegConcurrency?: number;
+}
+
+export type RenderShape = "A" | "B" | "alternate";
+
+export interface EmulatorTiming {
+  /** Pause between events of a turn (demo default ~400, tests pass ~5). */
+  turnStepMs: number;
+  /** Heartbeat interval while a turn works (default 5000). */
+  heartbeatMs: number;
+  /** How long a render takes from start to completed (default 3000). */
+  renderMs: number;
+  /** How long a heartbeat-only turn keeps sending heartbeats before closing (default 11 min). */
+  heartbeatOnlyMs: number;
+}
+
+export type FaultKind =
+  | "token-expired"
+  | "session-lost"
+  | "no-credits"
+  | "unsupported-file"
+  | "file-too-large"
+  | "export-blocked"
+  | "rate-limit"
+  | "server-error"
+  | "silent-turn"
+  | "heartbeat-only"
+  | "drop-stream"
+  | "invalid-frames"
+  | "stream-error"
+  | "slow-render"
+  | "render-fails"
+  | "anonymous-limit";
+
+export type RouteName =
+  | "anonymous-token"
+  | "create-session"
+  | "run-sse"
+  | "upload"
+  | "credits"
+  | "state"
+  | "render-start"
+  | "render-status"
+  | "render-cancel"
+  | "download";
+
+export interface Fault {
+  kind: FaultKind;
+  /** How many matching requests it hits (default 1). */
+  times?: number;
+  /** Only this route (default: every route the kind applies to). */
+  route?: RouteName;
+  /** Only requests about this session. */
+  sessionId?: string;
+  /** For "server-error": the HTTP status (500, 502 or 503; default 500). */
+  status?: number;
+}
+
+export interface FaultQueue {
+  add(fault: Fault): void;
+  clear(): void;
+  /** Faults still waiting, in order (with the times left). */
+  pending(): Fault[];
+}
+
+export interface EmulatorCounters {
+  /** How many times each message text reached /run_sse, per session. */
+  runSse(sessionId: string, text: string): number;
+  runSseTotal(): number;
+  /** Render ids in the order they were started. */
+  rendersStarted(): string[];
+  requests(route?: RouteName): number;
+  anonymousTokensIssued(): number;
+  sessionsCreated(): number;
+  reset(): void;
+}
+
+/** What GET /__emulator/counters answers. */
+export interface CountersSnapshot {
+  runSseTotal: number;
+  /** sessionId → message text → times it reached /run_sse */
+  runSse: Record<string, Record<string, number>>;
+  rendersStarted: string[];
+  requests: Partial<Record<RouteName, number>>;
+  requestsTotal: number;
+  anonymousTokensIssued: number;
+  sessionsCreated: number;
+}
+
+export interface EmulatedUpload {
+  fileId: string;
+  filename: string;
+  fileType: "video" | "image" | "audio";
+  cdnUrl: string;
+  duration: number;
+  width: number;
+  height: number;
+  fps: number;
+  hash: string;
+  size: number;
+  hasAudio: boolean;
+  /** Where the bytes are on disk; undefined for a URL the emulator only recorded. */
+  path: string | undefined;
+}
+
+export interface EmulatedSessionView {
+  sessionId: string;
+  taskId: string;
+  taskName: string;
+  language: string;
+  /** The user id of the token that created it. */
+  userId: string;
+  /** The draft in the contract's short keys, exactly as the state endpoint returns it. */
+  draft: Record<string, unknown>;
+  uploads: EmulatedUpload[];
+  /** Every message text that reached /run_sse for it, in order. */
+  messages: string[];
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  faults: FaultQueue;
+  counters: EmulatorCounters;
+  /** Make a token answer 1001 from now on (as if expired). */
+  expireToken(token: string): void;
+  /** Forget a session (the next call on it answers 1002). */
+  dropSession(sessionId: string): void;
+  /** Read-only view of a session for assertions. */
+  session(sessionId: string): EmulatedSessionView | undefined;
+  close(): Promise<void>;
+}
