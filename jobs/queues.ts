@@ -105,13 +105,22 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue & { close(
   const redis = producerConnection(options.connection);
   redis.on("error", (error) => options.logger.warn({ err: error }, "work queue: Redis connection error"));
   const queues = new WorkQueues(redis, options.prefix);
+  // One wait for the connection shared by every caller (not one listener per submit).
+  let ready: Promise<void> | undefined;
+  const connected = async () => {
+    if (redis.status === "ready") return;
+    ready ??= whenReady(redis).finally(() => {
+      ready = undefined;
+    });
+    await ready;
+  };
   return {
     async submit(envelope) {
-      await whenReady(redis);
+      await connected();
       return queues.enqueue(envelope);
     },
     async cancel(session) {
-      await whenReady(redis);
+      await connected();
       return queues.cancel(session);
     },
     async close() {

@@ -1,0 +1,107 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mailboxKeys } from "../../jobs/keys.js";
+import { Mailbox } from "../../jobs/mailbox.js";
+import type { WorkEnvelope } from "../../src/work/types.js";
+import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+import { envelopeOf, sessionOf, startHarness, until, type Harness } from "./harness.js";
+
+const item = (id: string): WorkEnvelope => envelopeOf(1, { kind: "export" }, id);
+
+describe("the mailbox hand-over (Lua scripts on real Redis)", () => {
+  let redis: Redis;
+  let mailbox: Mailbox;
+  beforeAll(() => {
+    redis = new Redis(testRedisUrl());
+    mailbox = new Mailbox(redis, uniquePrefix("mb"));
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  it("asks for a drainer only when none owns the mailbox", async () => {
+    const first = await mailbox.submit("s1", item("a"));
+    expect(first).toMatchObject({ ahead: 0, needsDrainer: true });
+    const second = await mailbox.submit("s1", item("b"));
+    expect(second).toMatchObject({ ahead: 1, needsDrainer: false, generation: first.generation });
+
+    const claimA = await mailbox.claim("s1", first.generation);
+    expect(claimA.kind === "item" && claimA.envelope.id).toBe("a");
+    // Claiming again (a drainer resumed after a crash) gives the same current item back.
+    const again = await mailbox.claim("s1", first.generation);
+    expect(again.kind === "item" && again.envelope.id).toBe("a");
+    expect(await mailbox.done("s1", first.generation, "a")).toBe(true);
+
+    const claimB = await mailbox.claim("s1", first.generation);
+    expect(claimB.kind === "item" && claimB.envelope.id).toBe("b");
+    expect(await mailbox.done("s1", first.generation, "b")).toBe(true);
+  });
+
+  it("a message that arrives just as the drainer finishes is taken by it or gets a new drainer, never stranded", async () => {
+    const { generation } = await mailbox.submit("s2", item("x"));
+    await mailbox.claim("s2", generation);
+    // Arrives after the last item is done but before the drainer's final look: the drainer takes it.
+    await mailbox.done("s2", generation, "x");
+    const late = await mailbox.submit("s2", item("y"));
+    expect(late.needsDrainer).toBe(false);
+    const claimY = await mailbox.claim("s2", generation);
+    expect(claimY.kind === "item" && claimY.envelope.id).toBe("y");
+    await mailbox.done("s2", generation, "y");
+    // The drainer looks, finds nothing and lets go in the same step…
+    expect((await mailbox.claim("s2", generation)).kind).toBe("released");
+    // …so the next message sees no owner and asks for a new drainer of a new generation.
+    const next = await mailbox.submit("s2", item("z"));
+    expect(next.needsDrainer).toBe(true);
+    expect(next.generation).not.toBe(generation);
+    // The old drainer, if it ran again, is stale and takes nothing.
+    expect((await mailbox.claim("s2", generation)).kind).toBe("stale");
+  });
+
+  it("/cancel drops waiting items and leaves the current one to finish", async () => {
+    const { generation } = await mailbox.submit("s3", item("c1"));
+    await mailbox.submit("s3", item("c2"));
+    await mailbox.submit("s3", item("c3"));
+    await mailbox.claim("s3", generation);
+    expect(await mailbox.cancelQueued("s3")).toBe(2);
+    await mailbox.done("s3", generation, "c1");
+    expect((await mailbox.claim("s3", generation)).kind).toBe("released");
+  });
+
+  it("a follow-up put in front runs next", async () => {
+    const { generation } = await mailbox.submit("s4", item("f1"));
+    await mailbox.submit("s4", item("f3"));
+    await mailbox.claim("s4", generation);
+    await mailbox.submit("s4", item("f2"), "front");
+    await mailbox.done("s4", generation, "f1");
+    const next = await mailbox.claim("s4", generation);
+    expect(next.kind === "item" && next.envelope.id).toBe("f2");
+  });
+});
+
+describe("the race with real workers", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ config: { WORKER_CONCURRENCY: "2" } });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("messages that trickle in while drainers keep finishing are all answered, in order", async () => {
+    const session = sessionOf(7);
+    const texts: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const text = `add the title "trickle ${i}"`;
+      texts.push(text);
+      await h.queue.submit(envelopeOf(7, { kind: "turn", text }));
+      // Gaps around one turn's length, so many submits land right as a drainer lets go.
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 30)));
+    }
+    await until(() => h.done.turns >= 60, 30_000, "60 turns");
+    const sessionId = await h.sessionIdOf(session);
+    expect(h.emulator.session(sessionId)?.messages).toEqual(texts);
+    // The hand-over really happened many times (each new drainer is a new generation).
+    const generations = Number(await h.redis.get(mailboxKeys(h.prefix, "telegram~7@7").generation));
+    expect(generations).toBeGreaterThan(5);
+  });
+});
