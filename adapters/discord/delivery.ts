@@ -1,0 +1,201 @@
+import { REST, type RawFile } from "@discordjs/rest";
+import { Routes, type APIActionRowComponent, type APIComponentInActionRow, type APIMessage } from "discord.js";
+import type { Logger } from "../../src/log.js";
+import {
+  DiscordCode,
+  DiscordDeliveryError,
+  describeError,
+  hasCode,
+  noChannelAccess,
+  toDeliveryError,
+  webhookGone,
+} from "./discord-errors.js";
+import { liveWebhook, type DiscordReplyData } from "./reply-data.js";
+import type { DiscordRef } from "./refs.js";
+
+const LOADING = 1 << 7;
+const EPHEMERAL = 1 << 6;
+
+export interface MessageBody {
+  content: string;
+  components?: APIActionRowComponent<APIComponentInActionRow>[];
+}
+
+export interface DeliveryOptions {
+  apiRoot: string;
+  token: string | undefined;
+  requestTimeoutMs: number;
+  /** Uploads of a whole video take longer than @discordjs/rest's 15 s default. */
+  uploadTimeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * Where a message goes, decided per call: the interaction's webhook while its token is valid
+ * (claiming the deferred "thinking…" reply first), else a channel message, else a DM when the app
+ * cannot post in the channel. Everything over @discordjs/rest, which waits out rate limits.
+ */
+export class DiscordDelivery {
+  private readonly rest: REST;
+  private readonly uploadRest: REST;
+  private readonly logger: Logger;
+  /** Interactions whose deferred reply this process has already taken (or found taken). */
+  private readonly claims = new Map<string, { claim: Promise<boolean>; until: number }>();
+
+  constructor(options: DeliveryOptions) {
+    this.rest = new REST({ api: options.apiRoot, timeout: options.requestTimeoutMs });
+    this.uploadRest = new REST({ api: options.apiRoot, timeout: options.uploadTimeoutMs });
+    if (options.token) {
+      this.rest.setToken(options.token);
+      this.uploadRest.setToken(options.token);
+    }
+    this.logger = options.logger;
+  }
+
+  /** Posts a new message wherever it can reach the user. */
+  async post(data: DiscordReplyData, body: MessageBody, files: RawFile[] = []): Promise<DiscordRef> {
+    const hook = liveWebhook(data);
+    if (hook && data.interactionId) {
+      try {
+        if (await this.claimOriginal(data.interactionId, hook, data.expiresAt ?? 0)) {
+          const message = await this.webhookWrite("PATCH", Routes.webhookMessage(hook.applicationId, hook.token, "@original"), body, files);
+          return { kind: "webhook", messageId: message.id };
+        }
+        const followUp = { ...body, ...(data.ephemeral ? { flags: EPHEMERAL } : {}) };
+        const message = await this.webhookWrite("POST", Routes.webhook(hook.applicationId, hook.token), followUp, files);
+        return { kind: "webhook", messageId: message.id };
+      } catch (error) {
+        if (!webhookGone(error)) throw toDeliveryError(error);
+        this.logger.info({ interactionId: data.interactionId }, "discord: interaction token no longer valid, posting to the channel");
+      }
+    }
+    return this.postToChannel(data, body, files);
+  }
+
+  /** Edits a message in place; undefined when it is gone (or its webhook is) so the caller posts anew. */
+  async edit(data: DiscordReplyData, ref: DiscordRef, body: MessageBody): Promise<DiscordRef | undefined> {
+    try {
+      if (ref.kind === "webhook") {
+        const hook = liveWebhook(data);
+        // After the window the status moves to a new channel message: the webhook may die any moment.
+        if (!hook) return undefined;
+        await this.webhookWrite("PATCH", Routes.webhookMessage(hook.applicationId, hook.token, ref.messageId), body, []);
+        return ref;
+      }
+      await this.rest.patch(Routes.channelMessage(ref.channelId, ref.messageId), { body: withNoPings(body) });
+      return ref;
+    } catch (error) {
+      if (hasCode(error, DiscordCode.unknownMessage) || webhookGone(error)) {
+        this.logger.info({ error: describeError(error) }, "discord: status message gone, posting a new one");
+        return undefined;
+      }
+      throw toDeliveryError(error);
+    }
+  }
+
+  async deleteChannelMessage(channelId: string, messageId: string): Promise<boolean> {
+    try {
+      await this.rest.delete(Routes.channelMessage(channelId, messageId));
+      return true;
+    } catch (error) {
+      this.logger.info({ error: describeError(error) }, "discord: could not delete a message");
+      return false;
+    }
+  }
+
+  async typing(channelId: string): Promise<void> {
+    try {
+      await this.rest.post(Routes.channelTyping(channelId));
+    } catch (error) {
+      this.logger.debug({ error: describeError(error) }, "discord: typing indicator refused");
+    }
+  }
+
+  private async postToChannel(data: DiscordReplyData, body: MessageBody, files: RawFile[]): Promise<DiscordRef> {
+    // An ephemeral exchange (/token) must not surface in a shared channel: only a DM is private enough.
+    if (!data.ephemeral || !data.guildId) {
+      try {
+        const reply = data.messageId && !data.interactionId ? { message_reference: { message_id: data.messageId, fail_if_not_exists: false } } : {};
+        const message = await this.channelPost(data.channelId, { ...body, ...reply }, files);
+        return { kind: "channel", channelId: data.channelId, messageId: message.id };
+      } catch (error) {
+        if (!noChannelAccess(error) || !data.guildId) return this.unreachable(data, error);
+        this.logger.info({ channelId: data.channelId }, "discord: no access to the channel, sending a DM instead");
+      }
+    }
+    try {
+      const dm = (await this.rest.post(Routes.userChannels(), { body: { recipient_id: data.userId } })) as { id: string };
+      const message = await this.channelPost(dm.id, body, files);
+      return { kind: "channel", channelId: dm.id, messageId: message.id };
+    } catch (error) {
+      return this.unreachable(data, error);
+    }
+  }
+
+  private unreachable(data: DiscordReplyData, error: unknown): never {
+    if (hasCode(error, DiscordCode.cannotDmUser)) {
+      this.logger.warn(
+        { userId: data.userId, channelId: data.channelId, error: describeError(error) },
+        "discord: cannot deliver: the interaction expired, the channel is closed to the app and the user's DMs are closed",
+      );
+      throw new DiscordDeliveryError("discord_unreachable", "The user cannot be reached: channel closed to the app and DMs closed", {
+        status: 403,
+        discordCode: DiscordCode.cannotDmUser,
+      });
+    }
+    throw toDeliveryError(error);
+  }
+
+  private async channelPost(channelId: string, body: MessageBody & { message_reference?: unknown }, files: RawFile[]): Promise<APIMessage> {
+    const rest = files.length > 0 ? this.uploadRest : this.rest;
+    return (await rest.post(Routes.channelMessages(channelId), { body: withFiles(withNoPings(body), files), files })) as APIMessage;
+  }
+
+  private async webhookWrite(method: "PATCH" | "POST", route: `/${string}`, body: MessageBody, files: RawFile[]): Promise<APIMessage> {
+    const rest = files.length > 0 ? this.uploadRest : this.rest;
+    const request = { auth: false, body: withFiles(withNoPings(body), files), files };
+    if (method === "PATCH") return (await rest.patch(route, request)) as APIMessage;
+    return (await rest.post(route, { ...request, query: new URLSearchParams({ wait: "true" }) })) as APIMessage;
+  }
+
+  /**
+   * The first answer to a deferred interaction replaces its "thinking…" reply; later ones are
+   * follow-ups. Discord marks an untouched deferred reply with the LOADING flag, so any process can
+   * tell; within one process concurrent callers share one look, and only the first one claims.
+   */
+  private async claimOriginal(interactionId: string, hook: { applicationId: string; token: string }, until: number): Promise<boolean> {
+    const now = Date.now();
+    for (const [id, entry] of this.claims) if (entry.until < now) this.claims.delete(id);
+    const existing = this.claims.get(interactionId);
+    if (existing) {
+      await existing.claim.catch(() => false);
+      return false;
+    }
+    const claim = (async () => {
+      try {
+        const original = (await this.rest.get(Routes.webhookMessage(hook.applicationId, hook.token, "@original"), { auth: false })) as APIMessage;
+        return ((original.flags ?? 0) & LOADING) !== 0;
+      } catch (error) {
+        if (hasCode(error, DiscordCode.unknownMessage)) return false;
+        throw error;
+      }
+    })();
+    this.claims.set(interactionId, { claim, until });
+    try {
+      return await claim;
+    } catch (error) {
+      this.claims.delete(interactionId);
+      throw error;
+    }
+  }
+}
+
+/** The bot repeats what an AI wrote: it must never ping @everyone or a role by accident. */
+function withNoPings<T extends object>(body: T): T & { allowed_mentions: { parse: [] } } {
+  return { ...body, allowed_mentions: { parse: [] } };
+}
+
+function withFiles<T extends object>(body: T, files: RawFile[]): T {
+  if (files.length === 0) return body;
+  return { ...body, attachments: files.map((file, id) => ({ id, filename: file.name })) };
+}

@@ -1,0 +1,120 @@
+import { Events, MessageFlags, type Client, type Interaction, type Message } from "discord.js";
+import type { ChatAdapter, MessageHandler } from "../../src/chat/adapter.js";
+import type { ChatMessage } from "../../src/chat/message.js";
+import type { Config } from "../../src/config.js";
+import { ChatError } from "../../src/errors.js";
+import { messages } from "../../src/i18n/index.js";
+import type { Logger } from "../../src/log.js";
+import { createDiscordClient } from "./client.js";
+import { EPHEMERAL_COMMANDS } from "./commands.js";
+import { describeError } from "./discord-errors.js";
+import { refuseAttachments, type SkillLimits } from "./file-rules.js";
+import { createAttachmentOpener } from "./files.js";
+import { createDiscordOutbox } from "./outbox.js";
+import { interactionToMessage, plainMessageToMessage } from "./to-chat-message.js";
+
+export { createDiscordOutbox } from "./outbox.js";
+export { slashCommands } from "./commands.js";
+export { registerCommands } from "./register.js";
+
+export interface DiscordAdapterDeps {
+  logger: Logger;
+  skill: SkillLimits;
+}
+
+/**
+ * The Discord app: slash commands, buttons, and (with DISCORD_MESSAGE_CONTENT) plain messages in DMs
+ * and @mentions. Every interaction is deferred first, within Discord's 3 seconds, before anything
+ * slow; answers come through the Outbox, which needs no gateway, so workers can use it too.
+ */
+export function createDiscordAdapter(config: Config, deps: DiscordAdapterDeps): ChatAdapter {
+  const logger = deps.logger.child({ platform: "discord" });
+  const outbox = createDiscordOutbox({
+    apiRoot: config.DISCORD_API_ROOT,
+    token: config.DISCORD_TOKEN,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    uploadTimeoutMs: config.UPLOAD_TIMEOUT_MS,
+    logger,
+  });
+  const openAttachment = createAttachmentOpener({ timeoutMs: config.REQUEST_TIMEOUT_MS });
+  const inFlight = new Set<Promise<void>>();
+  let client: Client | undefined;
+  let accepting = false;
+
+  function track(work: Promise<void>): void {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  }
+
+  /** Hands a message on, after refusing files the skill does not take; the router answers the rest. */
+  async function deliver(message: ChatMessage, handle: MessageHandler): Promise<void> {
+    const refusal = refuseAttachments(message.attachments, deps.skill, message.locale);
+    try {
+      if (refusal) await outbox.sendText(message.replyTo, refusal);
+      else await handle(message);
+    } catch (error) {
+      logger.error({ error: describeError(error), messageId: message.messageId }, "discord: handling a message failed");
+      await outbox.sendText(message.replyTo, messages(message.locale).unknownError).catch(() => undefined);
+    }
+  }
+
+  async function onInteraction(interaction: Interaction, handle: MessageHandler): Promise<void> {
+    if (!accepting || !(interaction.isChatInputCommand() || interaction.isButton())) return;
+    const ephemeral = interaction.isChatInputCommand() && EPHEMERAL_COMMANDS.has(interaction.commandName);
+    try {
+      // First, before anything that could take time: Discord drops interactions not answered in 3 s.
+      await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+    } catch (error) {
+      logger.warn({ error: describeError(error), interactionId: interaction.id }, "discord: could not acknowledge an interaction in time");
+      return;
+    }
+    const message = interactionToMessage(interaction, { windowMs: config.DISCORD_INTERACTION_WINDOW_MS, ephemeral });
+    logger.debug(
+      { interactionId: interaction.id, command: interaction.isChatInputCommand() ? interaction.commandName : undefined, button: message.button },
+      "discord: interaction",
+    );
+    if (interaction.isButton() && !message.button) {
+      await outbox.sendText(message.replyTo, messages(message.locale).unknownError).catch(() => undefined);
+      return;
+    }
+    await deliver(message, handle);
+  }
+
+  async function onMessage(raw: Message, handle: MessageHandler): Promise<void> {
+    const botId = client?.user?.id;
+    if (!accepting || !botId) return;
+    const message = plainMessageToMessage(raw, botId);
+    if (message) await deliver(message, handle);
+  }
+
+  return {
+    platform: "discord",
+    outbox,
+    openAttachment,
+
+    async start(handle) {
+      if (!config.DISCORD_TOKEN) throw new ChatError("config_invalid", "DISCORD_TOKEN is not set");
+      const c = createDiscordClient(config);
+      client = c;
+      accepting = true;
+      c.on(Events.InteractionCreate, (interaction) => track(onInteraction(interaction, handle)));
+      if (config.DISCORD_MESSAGE_CONTENT) c.on(Events.MessageCreate, (message) => track(onMessage(message, handle)));
+      c.on(Events.Error, (error) => logger.error({ error: describeError(error) }, "discord: client error"));
+      const ready = new Promise<void>((resolve) => c.once(Events.ClientReady, () => resolve()));
+      await c.login(config.DISCORD_TOKEN);
+      await ready;
+      logger.info({ botUserId: c.user?.id }, "discord: connected to the gateway");
+    },
+
+    async stop() {
+      accepting = false;
+      await Promise.allSettled([...inFlight]);
+      await client?.destroy();
+      client = undefined;
+    },
+
+    healthy() {
+      return client?.isReady() ?? false;
+    },
+  };
+}

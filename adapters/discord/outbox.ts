@@ -1,0 +1,92 @@
+import type { Readable } from "node:stream";
+import type { ReplyHandle } from "../../src/chat/message.js";
+import type { Button, Outbox, SentRef, VideoFile } from "../../src/chat/outbox.js";
+import type { Logger } from "../../src/log.js";
+import { buttonRows } from "./buttons.js";
+import { DiscordDelivery, type DeliveryOptions } from "./delivery.js";
+import { DiscordDeliveryError } from "./discord-errors.js";
+import { decodeRef, encodeRef } from "./refs.js";
+import { DEFAULT_ATTACHMENT_LIMIT, readHandleData } from "./reply-data.js";
+import { fitOne, splitText } from "./split-text.js";
+
+export type DiscordOutboxOptions = DeliveryOptions;
+
+/**
+ * The Discord Outbox over @discordjs/rest only (no gateway), so a worker process can answer: through
+ * the interaction's webhook while its token is valid, then in the channel or a DM.
+ */
+export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
+  const delivery = new DiscordDelivery(options);
+  const logger: Logger = options.logger;
+
+  async function sendText(to: ReplyHandle, text: string, opts?: { buttons?: Button[] }): Promise<SentRef> {
+    const data = readHandleData(to);
+    const pieces = splitText(text);
+    let last: SentRef | undefined;
+    for (const [i, content] of pieces.entries()) {
+      const components = i === pieces.length - 1 ? buttonRows(opts?.buttons) : undefined;
+      last = encodeRef(await delivery.post(data, { content, ...(components ? { components } : {}) }));
+    }
+    return last!;
+  }
+
+  return {
+    sendText,
+
+    async upsertStatus(to, ref, text) {
+      const data = readHandleData(to);
+      const body = { content: fitOne(text) };
+      const previous = ref ? decodeRef(ref) : undefined;
+      if (previous) {
+        const edited = await delivery.edit(data, previous, body);
+        if (edited) return encodeRef(edited);
+      }
+      return encodeRef(await delivery.post(data, body));
+    },
+
+    maxVideoBytes(to) {
+      return readHandleData(to).attachmentLimit ?? DEFAULT_ATTACHMENT_LIMIT;
+    },
+
+    async sendVideo(to, video, opts) {
+      const limit = readHandleData(to).attachmentLimit ?? DEFAULT_ATTACHMENT_LIMIT;
+      if (video.size > limit) {
+        throw new DiscordDeliveryError("discord_file_too_large", `The video (${video.size} bytes) is over this chat's limit of ${limit} bytes`);
+      }
+      // @discordjs/rest takes a file as bytes; the limit above bounds what is held in memory.
+      const bytes = await readAtMost(await video.open(), limit, video);
+      const components = buttonRows(opts?.buttons);
+      const body = { content: fitOne(video.caption ?? ""), ...(components ? { components } : {}) };
+      const sent = await delivery.post(readHandleData(to), body, [{ name: video.fileName, data: bytes, contentType: "video/mp4" }]);
+      logger.debug({ bytes: bytes.length }, "discord: video posted");
+      return encodeRef(sent);
+    },
+
+    async sendLink(to, text, url, opts) {
+      return sendText(to, `${text}\n${url}`, opts);
+    },
+
+    async deleteMessage(to, messageId) {
+      return delivery.deleteChannelMessage(readHandleData(to).channelId, messageId);
+    },
+
+    async showActivity(to) {
+      await delivery.typing(readHandleData(to).channelId);
+    },
+  };
+}
+
+async function readAtMost(stream: Readable, limit: number, video: VideoFile): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    total += buffer.length;
+    if (total > limit) {
+      stream.destroy();
+      throw new DiscordDeliveryError("discord_file_too_large", `The video ${video.fileName} is over this chat's limit of ${limit} bytes`);
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,159 @@
+import type { Attachment, ButtonInteraction, ChatInputCommandInteraction, Message } from "discord.js";
+import type { ChatAttachment, ChatMessage } from "../../src/chat/message.js";
+import { threadIdOf, userKeyOf } from "../../src/chat/message.js";
+import { localeFromTag } from "../../src/i18n/index.js";
+import { intentOf } from "./buttons.js";
+import { DEFAULT_ATTACHMENT_LIMIT, toHandleData, type DiscordReplyData } from "./reply-data.js";
+
+/**
+ * Discord updates → the normalized ChatMessage. A slash command becomes the text command the
+ * router understands (`/edit prompt` → the prompt, `/export` → "/export", `/token value` →
+ * "/token value"); its attachment option becomes a ChatAttachment whose source is the signed CDN
+ * URL, which NemoVideo can fetch itself.
+ */
+
+export type DiscordRaw = ChatInputCommandInteraction | ButtonInteraction | Message;
+
+export interface InteractionContext {
+  /** How long after the interaction its webhook is used (DISCORD_INTERACTION_WINDOW_MS). */
+  windowMs: number;
+  /** The reply was deferred ephemerally. */
+  ephemeral: boolean;
+  now?: number;
+}
+
+/** The text the router reads for a slash command. */
+export function commandText(name: string, option: (name: string) => string | null): string {
+  switch (name) {
+    case "edit":
+      return option("prompt") ?? "";
+    case "upload":
+      return "";
+    case "token":
+      return `/token ${option("value") ?? ""}`.trim();
+    case "lang":
+      return `/lang ${option("language") ?? ""}`.trim();
+    default:
+      return `/${name}`;
+  }
+}
+
+export function attachmentKind(contentType: string | null | undefined, name: string): ChatAttachment["kind"] {
+  const type = (contentType ?? "").toLowerCase();
+  if (type === "image/gif") return "animation";
+  if (type.startsWith("video/")) return "video";
+  if (type.startsWith("image/")) return "image";
+  if (type.startsWith("audio/")) return "audio";
+  if (/\.(mp4|mov|avi|webm|mkv|m4v)$/i.test(name)) return "video";
+  if (/\.(png|jpe?g|webp)$/i.test(name)) return "image";
+  return "document";
+}
+
+export function toChatAttachment(a: Attachment): ChatAttachment {
+  return {
+    id: a.id,
+    name: a.name,
+    size: a.size,
+    mimeType: a.contentType ?? undefined,
+    kind: attachmentKind(a.contentType, a.name),
+    ...(a.duration !== null ? { duration: a.duration } : {}),
+    ...(a.width !== null ? { width: a.width } : {}),
+    ...(a.height !== null ? { height: a.height } : {}),
+    source: { type: "public-url", url: a.url },
+  };
+}
+
+export function interactionToMessage(
+  interaction: ChatInputCommandInteraction | ButtonInteraction,
+  context: InteractionContext,
+): ChatMessage<DiscordRaw> {
+  const now = context.now ?? Date.now();
+  const channelId = interaction.channelId ?? "";
+  const guildId = interaction.guildId ?? undefined;
+  // The clock starts at the earlier of Discord's time and ours, so skew never stretches the window.
+  const startedAt = Math.min(interaction.createdTimestamp, now);
+  const data: DiscordReplyData = {
+    channelId,
+    userId: interaction.user.id,
+    guildId,
+    applicationId: interaction.applicationId,
+    interactionId: interaction.id,
+    token: interaction.token,
+    expiresAt: startedAt + context.windowMs,
+    attachmentLimit: interaction.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT,
+    ephemeral: context.ephemeral,
+    messageId: undefined,
+  };
+  let text = "";
+  let attachments: ChatAttachment[] = [];
+  let button: ChatMessage["button"];
+  if (interaction.isChatInputCommand()) {
+    text = commandText(interaction.commandName, (name) => interaction.options.getString(name));
+    const file = interaction.options.getAttachment("file");
+    attachments = file ? [toChatAttachment(file)] : [];
+  } else {
+    button = intentOf(interaction.customId);
+  }
+  const chatKind = guildId ? "group" : "private";
+  return {
+    platform: "discord",
+    threadId: threadIdOf("discord", channelId),
+    chatId: channelId,
+    messageId: interaction.id,
+    userKey: userKeyOf("discord", interaction.user.id),
+    userId: interaction.user.id,
+    userName: interaction.user.globalName ?? interaction.user.username,
+    chatKind,
+    // A slash command or a button press is always meant for the bot.
+    addressed: true,
+    text,
+    attachments,
+    locale: localeFromTag(interaction.locale),
+    ...(button ? { button } : {}),
+    replyTo: { platform: "discord", chatId: channelId, threadId: threadIdOf("discord", channelId), chatKind, data: toHandleData(data) },
+    raw: interaction,
+  };
+}
+
+/**
+ * A plain message (only with the Message Content intent): in a DM always for the bot; in a server
+ * only when it @mentions the bot. Undefined for messages the bot should ignore.
+ */
+export function plainMessageToMessage(message: Message, botUserId: string): ChatMessage<DiscordRaw> | undefined {
+  if (message.author.bot) return undefined;
+  const guildId = message.guildId ?? undefined;
+  const mentioned = message.mentions.users.has(botUserId);
+  if (guildId && !mentioned) return undefined;
+  const text = message.content.replace(new RegExp(`<@!?${botUserId}>`, "g"), "").trim();
+  const attachments = [...message.attachments.values()].map(toChatAttachment);
+  if (text === "" && attachments.length === 0) return undefined;
+  const chatKind = guildId ? "group" : "private";
+  const data: DiscordReplyData = {
+    channelId: message.channelId,
+    userId: message.author.id,
+    guildId,
+    applicationId: undefined,
+    interactionId: undefined,
+    token: undefined,
+    expiresAt: undefined,
+    attachmentLimit: DEFAULT_ATTACHMENT_LIMIT,
+    ephemeral: false,
+    messageId: message.id,
+  };
+  return {
+    platform: "discord",
+    threadId: threadIdOf("discord", message.channelId),
+    chatId: message.channelId,
+    messageId: message.id,
+    userKey: userKeyOf("discord", message.author.id),
+    userId: message.author.id,
+    userName: message.author.globalName ?? message.author.username,
+    chatKind,
+    addressed: true,
+    text,
+    attachments,
+    locale: localeFromTag(message.guild?.preferredLocale),
+    replyTo: { platform: "discord", chatId: message.channelId, threadId: threadIdOf("discord", message.channelId), chatKind, data: toHandleData(data) },
+    raw: message,
+  };
+}
