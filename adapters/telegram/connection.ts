@@ -12,7 +12,8 @@ export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => Prom
 /** How updates reach the bot: long polling by default, a webhook when one is configured. */
 export interface Connection {
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops taking updates, waits for `drain` (the handlers in flight), then lets Telegram forget what was handled. */
+  stop(drain: () => Promise<void>): Promise<void>;
   healthy(): boolean;
   /** For the HTTP server, in webhook mode only. */
   readonly webhookHandler: WebhookHandler | undefined;
@@ -24,6 +25,12 @@ export interface Connection {
  */
 export function pollingConnection(bot: Bot, logger: Logger): Connection {
   let runner: RunnerHandle | undefined;
+  let lastUpdateId = 0;
+  // Runs before everything else the bot does with an update (installed first, see index.ts).
+  bot.use(async (ctx, next) => {
+    lastUpdateId = Math.max(lastUpdateId, ctx.update.update_id);
+    await next();
+  });
   return {
     webhookHandler: undefined,
     async start() {
@@ -37,10 +44,18 @@ export function pollingConnection(bot: Bot, logger: Logger): Connection {
         logger.error({ error: describeError(error) }, "telegram polling stopped");
       });
     },
-    async stop() {
+    async stop(drain) {
       const handle = runner;
       runner = undefined;
       if (handle?.isRunning()) await handle.stop();
+      await drain();
+      // The runner confirms an offset only with its next fetch, which stop() cancels: without this
+      // call the last updates would be handled again after a restart.
+      if (lastUpdateId > 0) {
+        await bot.api.getUpdates({ offset: lastUpdateId + 1, limit: 1, timeout: 0 }).catch((error: unknown) => {
+          logger.warn({ error: describeError(error) }, "telegram could not confirm the last updates");
+        });
+      }
     },
     healthy: () => runner?.isRunning() ?? false,
   };
@@ -71,9 +86,10 @@ export function webhookConnection(bot: Bot, options: { url: string; secret: stri
       await bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES] });
       running = true;
     },
-    async stop() {
+    async stop(drain) {
       // The webhook stays registered: updates wait at Telegram until the next start.
       running = false;
+      await drain();
     },
     healthy: () => running,
   };

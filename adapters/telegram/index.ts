@@ -74,8 +74,7 @@ export function createTelegramAdapter(config: Config, deps: { logger: Logger; sk
     }
   };
 
-  const buildBot = (handle: MessageHandler): Bot => {
-    const b = new Bot(token, { client: { apiRoot }, ...(tuning.botInfo ? { botInfo: tuning.botInfo } : {}) });
+  const installHandlers = (b: Bot, handle: MessageHandler): void => {
     b.api.config.use(autoRetry({ maxRetryAttempts: policy.maxInteractiveRetries, maxDelaySeconds: policy.maxInteractiveWaitSeconds, rethrowHttpErrors: true, rethrowInternalServerErrors: true }));
     const albums = new AlbumGatherer(tuning.albumWindowMs ?? 800, (album) => {
       if (album.addressed) void queue.run(album.chatId, () => deliver(album, handle));
@@ -106,7 +105,6 @@ export function createTelegramAdapter(config: Config, deps: { logger: Logger; sk
     b.catch((error) => {
       logger.error({ updateId: error.ctx.update.update_id, error: describeError(error) }, "telegram update failed");
     });
-    return b;
   };
   let stopAlbums = (): void => undefined;
 
@@ -121,11 +119,13 @@ export function createTelegramAdapter(config: Config, deps: { logger: Logger; sk
 
     async start(handle) {
       if (bot) throw new ChatError("already_started", "The Telegram adapter is already running");
-      bot = buildBot(handle);
-      await bot.init();
+      bot = new Bot(token, { client: { apiRoot }, ...(tuning.botInfo ? { botInfo: tuning.botInfo } : {}) });
+      // The connection installs its own middleware first (polling tracks update ids).
       connection = config.TELEGRAM_WEBHOOK_URL
         ? webhookConnection(bot, { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET ?? "" })
         : pollingConnection(bot, logger);
+      installHandlers(bot, handle);
+      await bot.init();
       try {
         await publishCommands(bot.api);
       } catch (error) {
@@ -137,10 +137,11 @@ export function createTelegramAdapter(config: Config, deps: { logger: Logger; sk
     },
 
     async stop() {
-      await connection?.stop();
-      // Albums still gathering go on now rather than being lost; then in-flight work finishes.
-      stopAlbums();
-      await queue.idle();
+      await connection?.stop(async () => {
+        // Albums still gathering go on now rather than being lost; then in-flight work finishes.
+        stopAlbums();
+        await queue.idle();
+      });
       connection = undefined;
       bot = undefined;
     },

@@ -188,7 +188,7 @@ export class FakeTelegram {
     if (input.mediaGroupId) message.media_group_id = input.mediaGroupId;
     if (input.video) message.video = { ...this.fileFields(input.video, "video/mp4"), ...mediaFields(input.video, 320, 240) };
     if (input.animation) message.animation = { ...this.fileFields(input.animation, "video/mp4"), ...mediaFields(input.animation, 320, 240) };
-    if (input.document) message.document = this.fileFields(input.document, "application/octet-stream");
+    if (input.document) message.document = this.fileFields(input.document, "application/octet-stream", "file.bin");
     if (input.audio) message.audio = { ...this.fileFields(input.audio, "audio/mpeg"), duration: input.audio.duration ?? 2 };
     if (input.voice) message.voice = { ...this.fileFields(input.voice, "audio/ogg"), duration: input.voice.duration ?? 2 };
     if (input.sticker) message.sticker = { ...this.fileFields(input.sticker, "image/webp"), type: "regular", width: 512, height: 512, is_animated: false, is_video: false };
@@ -509,10 +509,11 @@ export class FakeTelegram {
     return file;
   }
 
-  private fileFields(input: FakeFileInput, defaultMime: string): Json {
-    const name = input.fileName ?? (input.path ? (input.path.split("/").at(-1) ?? "file") : "file.bin");
-    const file = this.storeFile(input, name);
-    return { file_id: file.fileId, file_unique_id: file.uniqueId, file_size: file.size, file_name: name, mime_type: input.mime ?? defaultMime };
+  /** Like Telegram: a document always has a name; a video or audio only when the sender's app gave one. */
+  private fileFields(input: FakeFileInput, defaultMime: string, defaultName?: string): Json {
+    const name = input.fileName ?? (input.path ? input.path.split("/").at(-1) : undefined) ?? defaultName;
+    const file = this.storeFile(input, name ?? "file");
+    return { file_id: file.fileId, file_unique_id: file.uniqueId, file_size: file.size, ...(name ? { file_name: name } : {}), mime_type: input.mime ?? defaultMime };
   }
 
   private photoSizes(input: FakeFileInput): Json[] {
