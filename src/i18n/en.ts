@@ -176,8 +176,8 @@ export const en = {
 
   // --- GUI translation (src/chat/gui-translation.ts) ---
   guiExportNow: "I'll export it now.",
-  guiShowState: "Here's where your project stands:",
-  guiShowTimeline: "Here's the timeline:",
+  guiShowState: "I'll show you where your project stands.",
+  guiShowTimeline: "I'll show you the timeline.",
   guiDragEdit: 'Tell me what to change, e.g. "move the title to 5s" or "put the second clip first".',
   guiDragUpload: "Just send the file here in the chat.",
   guiClickNamed: (p: { name: string }) => `Just say "${p.name}" and I'll take care of it.`,
