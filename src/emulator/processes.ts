@@ -75,8 +75,16 @@ export class ProcessPool {
   }
 }
 
-/** True when the command runs (`<command> -version` exits 0). */
+const works = new Map<string, Promise<boolean>>();
+
+/** True when the command runs (`<command> -version` exits 0); asked once per process. */
 export function commandWorks(command: string): Promise<boolean> {
+  let answer = works.get(command);
+  if (!answer) works.set(command, (answer = tryCommand(command)));
+  return answer;
+}
+
+function tryCommand(command: string): Promise<boolean> {
   return new Promise((resolve) => {
     const child = spawn(command, ["-version"], { stdio: "ignore" });
     child.once("error", () => resolve(false));
