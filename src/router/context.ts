@@ -1,0 +1,62 @@
+import { randomUUID } from "node:crypto";
+import type { SessionRef } from "../accounts/types.js";
+import { errorText } from "../chat/error-text.js";
+import type { ChatMessage, Locale } from "../chat/message.js";
+import { messages } from "../i18n/index.js";
+import { quotaText } from "../quota/message.js";
+import type { RouteContext, RouterDeps } from "./types.js";
+
+export function createContext(deps: RouterDeps, message: ChatMessage, locale: Locale): RouteContext {
+  const outbox = deps.outbox(message.platform);
+  const t = messages(locale);
+  const now = deps.now ?? Date.now;
+  const newId = deps.newId ?? randomUUID;
+  const ref: SessionRef = { platform: message.platform, userKey: message.userKey, chatId: message.chatId, locale };
+  const log = deps.logger.child({ platform: message.platform, chatId: message.chatId, userKey: message.userKey });
+
+  const ctx: RouteContext = {
+    message,
+    deps,
+    locale,
+    t,
+    ref,
+    outbox,
+    log,
+    async reply(text, options) {
+      await outbox.sendText(message.replyTo, text, options);
+    },
+    async explain(error) {
+      const tokenKind = await deps.accounts.tokenKind(message.userKey).catch(() => "anonymous" as const);
+      return errorText(error, locale, {
+        tokenKind,
+        maxFileBytes: deps.skill.maxFileBytes,
+        acceptedFormats: deps.skill.acceptedFormats,
+        registerUrl: deps.config.NEMO_REGISTER_URL,
+      });
+    },
+    async submit(items, costs) {
+      const verdict = await deps.quotas.take(message.userKey, costs);
+      if (!verdict.ok) {
+        await ctx.reply(quotaText(verdict, locale, now()));
+        return false;
+      }
+      let firstPosition: number | undefined;
+      for (const item of items) {
+        const { position } = await deps.work.submit({
+          id: newId(),
+          session: ref,
+          replyTo: message.replyTo,
+          locale,
+          item,
+          receivedAt: now(),
+        });
+        firstPosition ??= position;
+      }
+      log.info({ items: items.map((i) => i.kind), position: firstPosition }, "queued");
+      // The job posts its own status when it starts; a queue ahead of it is worth saying now.
+      if (firstPosition !== undefined && firstPosition > 0) await ctx.reply(t.queuedBehind({ ahead: firstPosition }));
+      return true;
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,51 @@
+import type { ChatMessage } from "../chat/message.js";
+import { classify } from "../chat/intents.js";
+import { isAllowed } from "../quota/access.js";
+import { createContext } from "./context.js";
+import { route } from "./routes.js";
+import type { RouterDeps } from "./types.js";
+
+export type { RouterDeps, RouteContext, Handler } from "./types.js";
+
+export interface Router {
+  /** Never rejects: a failing handler is logged and answered in words, so an adapter cannot crash on it. */
+  handle(message: ChatMessage): Promise<void>;
+}
+
+/**
+ * One router for every platform: who may talk, what they want, then either a quick answer
+ * (credits, timeline, help, /lang, /token, /new) or work for the queue (turns, uploads, exports).
+ */
+export function createRouter(deps: RouterDeps): Router {
+  const access = { users: deps.config.ALLOWED_USERS, chats: deps.config.ALLOWED_CHATS };
+
+  return {
+    async handle(message) {
+      // In a group the bot speaks only when spoken to.
+      if (message.chatKind === "group" && !message.addressed) return;
+      const log = deps.logger.child({ platform: message.platform, chatId: message.chatId, userKey: message.userKey });
+      let locale = message.locale;
+      try {
+        locale = (await deps.preferences.locale(message.userKey)) ?? message.locale;
+        const ctx = createContext(deps, message, locale);
+        if (!isAllowed(access, message)) {
+          log.info("message from outside the allowlist");
+          await ctx.reply(ctx.t.notAllowed);
+          return;
+        }
+        const intent = classify(message, deps.botUsername?.(message.platform));
+        // The intent's kind only: a message's text may hold a token (/token) and is never logged.
+        log.debug({ intent: intent.kind === "command" ? `/${intent.command}` : intent.kind }, "routing");
+        await route(ctx, intent);
+      } catch (error) {
+        log.error({ err: error }, "handling a message failed");
+        try {
+          const ctx = createContext(deps, message, locale);
+          await ctx.reply(await ctx.explain(error));
+        } catch (replyError) {
+          log.error({ err: replyError }, "could not tell the user about a failure");
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { Accounts, Preferences, SessionRef, TokenStore } from "../accounts/types.js";
+import type { Intent } from "../chat/intents.js";
+import type { ChatMessage, Locale, Platform } from "../chat/message.js";
+import type { Button, Outbox } from "../chat/outbox.js";
+import type { Config } from "../config.js";
+import type { Messages } from "../i18n/index.js";
+import type { Logger } from "../log.js";
+import type { NemoApi } from "../nemo/types.js";
+import type { SkillProfile } from "../nemo/skills.js";
+import type { QuotaKind, Quotas } from "../quota/limits.js";
+import type { WorkItem, WorkQueue } from "../work/types.js";
+
+export interface RouterDeps {
+  config: Config;
+  accounts: Accounts & TokenStore;
+  nemo: NemoApi;
+  work: WorkQueue;
+  outbox: (platform: Platform) => Outbox;
+  skill: SkillProfile;
+  quotas: Quotas;
+  preferences: Preferences;
+  logger: Logger;
+  /** The bot's @name per platform, to read `/export@name` and mentions in groups. */
+  botUsername?: (platform: Platform) => string | undefined;
+  /** Work item ids (default randomUUID). */
+  newId?: () => string;
+  now?: () => number;
+}
+
+/** What every handler gets: the message, who it is, their language, and ways to answer. */
+export interface RouteContext {
+  message: ChatMessage;
+  deps: RouterDeps;
+  /** The user's `/lang` choice, else the platform's language. */
+  locale: Locale;
+  t: Messages;
+  /** This user's session in this chat. */
+  ref: SessionRef;
+  outbox: Outbox;
+  log: Logger;
+  reply(text: string, options?: { buttons?: Button[] }): Promise<void>;
+  /** The user-facing sentence for a failure (error table, in the user's language). */
+  explain(error: unknown): Promise<string>;
+  /**
+   * Takes the quotas the items cost, then queues them in order; says so and queues nothing when
+   * a quota is used up. False when refused.
+   */
+  submit(items: WorkItem[], costs: QuotaKind[]): Promise<boolean>;
+}
+
+export type Handler<I extends Intent = Intent> = (ctx: RouteContext, intent: I) => Promise<void>;
