@@ -278,6 +278,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       gateway.dispatch("MESSAGE_CREATE", {
         id,
         channel_id: channelId,
+        // Discord says the channel's type, which discord.js needs to build an uncached DM channel.
+        channel_type: guildId ? 0 : 1,
         ...(guildId ? { guild_id: guildId, member: { ...memberPayload(userId), user: undefined } } : {}),
         author: userPayload(userId),
         content: `${mention}${input.content}`,
@@ -327,8 +329,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
           cleanup();
           reject(new Error(`fake Discord: timed out waiting for ${what}`));
         }, timeoutMs);
+        // Changes in the fake wake the check at once; a slow poll covers conditions outside it.
+        const poll = setInterval(tryNow, 20);
         const cleanup = () => {
           clearTimeout(timer);
+          clearInterval(poll);
           store.off("change", tryNow);
         };
         store.on("change", tryNow);

@@ -1,0 +1,171 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createDiscordAdapter } from "../../adapters/discord/index.js";
+import type { ChatAdapter } from "../../src/chat/adapter.js";
+import type { ChatMessage } from "../../src/chat/message.js";
+import { silentLogger } from "../../src/log.js";
+import { skillProfile } from "../../src/nemo/skills.js";
+import { makeTestClip } from "../helpers/media.js";
+import { startFakeDiscord, type FakeDiscord } from "../fakes/discord/index.js";
+import { discordConfig } from "./helpers.js";
+
+/** The adapter with a real discord.js Client on the fake gateway: interactions in, ChatMessages out. */
+describe("Discord adapter", () => {
+  let dir: string;
+  let clip: string;
+  let fake: FakeDiscord | undefined;
+  let adapter: ChatAdapter | undefined;
+  const received: ChatMessage[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "discord-adapter-"));
+    clip = await makeTestClip(dir, { seconds: 1 });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await adapter?.stop();
+    await fake?.close();
+    received.length = 0;
+  });
+
+  async function start(env: Record<string, string> = {}, answer?: (m: ChatMessage) => Promise<void>) {
+    fake = await startFakeDiscord();
+    adapter = createDiscordAdapter(discordConfig(fake, env), { logger: silentLogger, skill: skillProfile("video-making-ai") });
+    await adapter.start(async (message) => {
+      received.push(message);
+      await answer?.(message);
+    });
+    expect(adapter.healthy()).toBe(true);
+    return { fake, adapter };
+  }
+
+  const nextMessage = () => fake!.waitFor(() => received[0], 5000, "a chat message");
+
+  it("turns /edit with a clip into the prompt and a public-URL attachment, deferred first", async () => {
+    const { fake } = await start();
+    const interaction = fake.runCommand({
+      name: "edit",
+      options: { prompt: "cut to 30 seconds, add captions" },
+      attachment: { path: clip, contentType: "video/mp4", filename: "holiday.mp4" },
+      guildId: fake.guildId,
+      userId: "300000000000000003",
+      locale: "zh-CN",
+    });
+    const message = await nextMessage();
+
+    // Deferred (type 5): the fake refuses callbacks later than 3 s with 10062, so a callback means in time.
+    expect(interaction.callback?.type).toBe(5);
+    expect(interaction.callback?.flags).toBe(0);
+    expect(message.text).toBe("cut to 30 seconds, add captions");
+    expect(message.chatKind).toBe("group");
+    expect(message.addressed).toBe(true);
+    expect(message.locale).toBe("zh-CN");
+    expect(message.userKey).toBe("discord:300000000000000003");
+    expect(message.threadId).toBe(`discord:${fake.channelId}:`);
+    expect(message.attachments).toHaveLength(1);
+    const [file] = message.attachments;
+    expect(file).toMatchObject({ name: "holiday.mp4", size: statSync(clip).size, mimeType: "video/mp4", kind: "video" });
+    expect(file?.source.type).toBe("public-url");
+
+    // What a worker needs in the handle, and it survives JSON.
+    const data = JSON.parse(JSON.stringify(message.replyTo.data)) as Record<string, unknown>;
+    expect(data).toMatchObject({ interactionId: interaction.id, token: interaction.token, applicationId: fake.applicationId, channelId: fake.channelId });
+    // The window counts from the interaction (its snowflake time), not from whenever a worker runs.
+    const startedAt = Number(data.expiresAt) - 840_000;
+    expect(startedAt).toBeGreaterThanOrEqual(interaction.dispatchedAt - 50);
+    expect(startedAt).toBeLessThanOrEqual(interaction.callback!.at);
+    expect(data.attachmentLimit).toBe(10 * 1024 * 1024);
+  });
+
+  it("streams the attachment from the CDN when a URL upload is refused", async () => {
+    const { fake, adapter } = await start();
+    fake.runCommand({ name: "upload", attachment: { path: clip, contentType: "video/mp4" } });
+    const message = await nextMessage();
+    expect(message.text).toBe("");
+    expect(message.chatKind).toBe("private");
+    const stream = await adapter.openAttachment(message.attachments[0]!.source);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(readFileSync(clip))).toBe(true);
+  });
+
+  it("maps commands to the router's text and /token to an ephemeral deferral", async () => {
+    const { fake } = await start();
+    const expected: Array<[string, Record<string, string>, string]> = [
+      ["export", {}, "/export"],
+      ["status", {}, "/status"],
+      ["credits", {}, "/credits"],
+      ["new", {}, "/new"],
+      ["cancel", {}, "/cancel"],
+      ["help", {}, "/help"],
+      ["lang", { language: "zh-CN" }, "/lang zh-CN"],
+      ["token", { value: "nmv_abc123" }, "/token nmv_abc123"],
+    ];
+    for (const [name, options, text] of expected) {
+      const interaction = fake.runCommand({ name, options, guildId: fake.guildId });
+      await fake.waitFor(() => received.find((m) => m.messageId === interaction.id), 5000, `/${name}`);
+      expect(received.at(-1)?.text).toBe(text);
+      expect(interaction.callback?.flags).toBe(name === "token" ? 64 : 0);
+    }
+    expect(received.find((m) => m.text.startsWith("/token"))?.replyTo.data?.ephemeral).toBe(true);
+  });
+
+  it("turns a button press into its intent", async () => {
+    const { fake } = await start();
+    const press = fake.pressButton({ customId: "export", guildId: fake.guildId, locale: "en-US" });
+    const message = await nextMessage();
+    expect(message.button).toBe("export");
+    expect(message.messageId).toBe(press.id);
+    expect(press.callback?.type).toBe(5);
+  });
+
+  it("refuses a file the skill does not take, in the user's language, without bothering the router", async () => {
+    const { fake } = await start();
+    const interaction = fake.runCommand({
+      name: "upload",
+      attachment: { path: clip, contentType: "application/x-msdownload", filename: "setup.exe" },
+      locale: "en-US",
+    });
+    await fake.waitForReply(interaction.id, /can't use that file type/);
+    const tooBig = fake.runCommand({
+      name: "upload",
+      attachment: { path: clip, contentType: "video/mp4", filename: "long.mp4", size: 600 * 1024 * 1024 },
+      locale: "zh-CN",
+    });
+    const reply = await fake.waitForReply(tooBig.id, /./);
+    expect(reply.content).toMatch(/500 MB/);
+    expect(received).toEqual([]);
+  });
+
+  it("answers through the adapter's own outbox, replacing the 'thinking…' reply", async () => {
+    const { fake } = await start({}, async (m) => {
+      await adapter!.outbox.sendText(m.replyTo, "💳 Credits: 100 available");
+    });
+    const interaction = fake.runCommand({ name: "credits", guildId: fake.guildId });
+    const reply = await fake.waitForReply(interaction.id, /Credits: 100/);
+    expect(reply.id).toBe(interaction.originalId);
+  });
+
+  it("takes plain messages in DMs and @mentions only with the Message Content intent", async () => {
+    const { fake } = await start({ DISCORD_MESSAGE_CONTENT: "1" });
+    expect(fake.store.identifies[0]!.intents & (1 << 15)).toBe(1 << 15);
+    fake.postMessage({ content: "not for the bot", guildId: fake.guildId });
+    fake.postMessage({ content: "make it shorter", guildId: fake.guildId, mentionBot: true, userId: "400000000000000004" });
+    const mention = await nextMessage();
+    expect(mention.text).toBe("make it shorter");
+    expect(mention.chatKind).toBe("group");
+
+    fake.postMessage({ content: "", attachments: [{ path: clip, contentType: "video/mp4", filename: "dm.mp4" }], userId: "400000000000000004" });
+    const dm = await fake.waitFor(() => received[1], 5000, "the DM");
+    expect(dm.chatKind).toBe("private");
+    expect(dm.attachments[0]?.name).toBe("dm.mp4");
+    expect(received).toHaveLength(2);
+  });
+
+  it("asks for no Message Content without the operator's opt-in", async () => {
+    const { fake } = await start();
+    expect(fake.store.identifies[0]!.intents & (1 << 15)).toBe(0);
+  });
+});
