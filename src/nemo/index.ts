@@ -28,3 +28,4 @@ export function createNemoClient(
     ...extras,
   });
 }
+export { TurnText } from "./turn-text.js";

@@ -87,7 +87,16 @@ export interface RenderRequest {
   output?: { format: "mp4"; quality: "high" | "medium" | "low" };
 }
 
-/** What one `/run_sse` turn says, event by event. The stream closing is the end. */
+/**
+ * What one `/run_sse` turn says, event by event. The stream closing is the end.
+ *
+ * Text and `partial` (ADK's streaming flag): a streamed reply arrives as `partial: true` chunks, each
+ * a new piece to APPEND to a live preview, and then once more, whole, as one `partial: false` event.
+ * Consumers keep the partial chunks since the last non-partial text only as a preview; when a
+ * non-partial text comes, it REPLACES that preview (appending it would show the reply twice), and the
+ * preview starts empty again. Non-partial texts are separate messages: a turn may send one before
+ * and one after its tool calls. A stream that closes with only partial chunks (a drop) keeps them.
+ */
 export type TurnEvent =
   | { type: "text"; text: string; partial: boolean; author?: string }
   | { type: "tool-call"; name: string; id?: string }
