@@ -13,7 +13,7 @@ import { pollingConnection, webhookConnection, type Connection, type WebhookHand
 import { describeError } from "./describe-error.js";
 import { createTelegramFileOpener } from "./files.js";
 import { createTelegramOutbox } from "./outbox.js";
-import { checkAttachments, verdictText, type SkillLimits } from "./size-rules.js";
+import { cloudLimitText, overCloudLimit, type SkillLimits } from "./size-rules.js";
 import { callbackToChatMessage, messageToChatMessage, type TelegramMessage } from "./to-chat-message.js";
 
 export { TelegramRateLimitedError, TelegramVideoTooLargeError } from "./errors.js";
@@ -56,16 +56,14 @@ export function createTelegramAdapter(config: Config, deps: { logger: Logger; sk
   let connection: Connection | undefined;
   const queue = new ChatQueue();
 
-  /** Refuses files the backend or Telegram will not take, else hands the message to the router. */
+  /** Refuses a file Telegram will not hand over (before any download), else hands the message to the router. */
   const deliver = async (message: TelegramMessage, handle: MessageHandler): Promise<void> => {
     try {
-      if (message.attachments.length > 0) {
-        const verdict = checkAttachments(message.attachments, { localApi, skill: deps.skill });
-        if (!verdict.ok) {
-          logger.info({ chatId: message.chatId, reason: verdict.reason, size: verdict.attachment.size, mimeType: verdict.attachment.mimeType }, "telegram file refused before download");
-          await outbox.sendText(message.replyTo, verdictText(verdict, message.locale, deps.skill));
-          return;
-        }
+      const tooBig = overCloudLimit(message.attachments, { localApi, skill: deps.skill });
+      if (tooBig) {
+        logger.info({ chatId: message.chatId, size: tooBig.size }, "telegram file over the cloud Bot API's 20 MB: refused before download");
+        await outbox.sendText(message.replyTo, cloudLimitText(tooBig, message.locale, deps.skill));
+        return;
       }
       await handle(message);
     } catch (error) {
