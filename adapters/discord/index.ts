@@ -11,6 +11,7 @@ import { describeError } from "./discord-errors.js";
 import { refuseAttachments, type SkillLimits } from "./file-rules.js";
 import { createAttachmentOpener } from "./files.js";
 import { createDiscordOutbox } from "./outbox.js";
+import { tokenSeal } from "./seal.js";
 import { interactionToMessage, plainMessageToMessage } from "./to-chat-message.js";
 
 export { createDiscordOutbox } from "./outbox.js";
@@ -37,6 +38,7 @@ export function createDiscordAdapter(config: Config, deps: DiscordAdapterDeps): 
     logger,
   });
   const openAttachment = createAttachmentOpener({ timeoutMs: config.REQUEST_TIMEOUT_MS });
+  const seal = tokenSeal(config.DISCORD_TOKEN);
   const inFlight = new Set<Promise<void>>();
   let client: Client | undefined;
   let accepting = false;
@@ -68,7 +70,7 @@ export function createDiscordAdapter(config: Config, deps: DiscordAdapterDeps): 
       logger.warn({ error: describeError(error), interactionId: interaction.id }, "discord: could not acknowledge an interaction in time");
       return;
     }
-    const message = interactionToMessage(interaction, { windowMs: config.DISCORD_INTERACTION_WINDOW_MS, ephemeral });
+    const message = interactionToMessage(interaction, { windowMs: config.DISCORD_INTERACTION_WINDOW_MS, ephemeral, seal });
     logger.debug(
       { interactionId: interaction.id, command: interaction.isChatInputCommand() ? interaction.commandName : undefined, button: message.button },
       "discord: interaction",
@@ -83,7 +85,7 @@ export function createDiscordAdapter(config: Config, deps: DiscordAdapterDeps): 
   async function onMessage(raw: Message, handle: MessageHandler): Promise<void> {
     const botId = client?.user?.id;
     if (!accepting || !botId) return;
-    const message = plainMessageToMessage(raw, botId);
+    const message = plainMessageToMessage(raw, botId, seal);
     if (message) await deliver(message, handle);
   }
 

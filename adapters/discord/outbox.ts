@@ -7,6 +7,7 @@ import { DiscordDelivery, type DeliveryOptions } from "./delivery.js";
 import { DiscordDeliveryError } from "./discord-errors.js";
 import { decodeRef, encodeRef } from "./refs.js";
 import { DEFAULT_ATTACHMENT_LIMIT, readHandleData } from "./reply-data.js";
+import { tokenSeal } from "./seal.js";
 import { fitOne, splitText } from "./split-text.js";
 
 export type DiscordOutboxOptions = DeliveryOptions;
@@ -17,10 +18,11 @@ export type DiscordOutboxOptions = DeliveryOptions;
  */
 export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
   const delivery = new DiscordDelivery(options);
+  const seal = tokenSeal(options.token);
   const logger: Logger = options.logger;
 
   async function sendText(to: ReplyHandle, text: string, opts?: { buttons?: Button[] }): Promise<SentRef> {
-    const data = readHandleData(to);
+    const data = readHandleData(to, seal);
     const pieces = splitText(text);
     let last: SentRef | undefined;
     for (const [i, content] of pieces.entries()) {
@@ -34,7 +36,7 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
     sendText,
 
     async upsertStatus(to, ref, text) {
-      const data = readHandleData(to);
+      const data = readHandleData(to, seal);
       const body = { content: fitOne(text) };
       const previous = ref ? decodeRef(ref) : undefined;
       if (previous) {
@@ -45,11 +47,11 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
     },
 
     maxVideoBytes(to) {
-      return readHandleData(to).attachmentLimit ?? DEFAULT_ATTACHMENT_LIMIT;
+      return readHandleData(to, seal).attachmentLimit ?? DEFAULT_ATTACHMENT_LIMIT;
     },
 
     async sendVideo(to, video, opts) {
-      const limit = readHandleData(to).attachmentLimit ?? DEFAULT_ATTACHMENT_LIMIT;
+      const limit = readHandleData(to, seal).attachmentLimit ?? DEFAULT_ATTACHMENT_LIMIT;
       if (video.size > limit) {
         throw new DiscordDeliveryError("discord_file_too_large", `The video (${video.size} bytes) is over this chat's limit of ${limit} bytes`);
       }
@@ -57,7 +59,7 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
       const bytes = await readAtMost(await video.open(), limit, video);
       const components = buttonRows(opts?.buttons);
       const body = { content: fitOne(video.caption ?? ""), ...(components ? { components } : {}) };
-      const sent = await delivery.post(readHandleData(to), body, [{ name: video.fileName, data: bytes, contentType: "video/mp4" }]);
+      const sent = await delivery.post(readHandleData(to, seal), body, [{ name: video.fileName, data: bytes, contentType: "video/mp4" }]);
       logger.debug({ bytes: bytes.length }, "discord: video posted");
       return encodeRef(sent);
     },
@@ -67,11 +69,14 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
     },
 
     async deleteMessage(to, messageId) {
-      return delivery.deleteChannelMessage(readHandleData(to).channelId, messageId);
+      const data = readHandleData(to, seal);
+      // A slash command is no message: its options (a /token value) never sit in the channel.
+      if (messageId === data.interactionId) return true;
+      return delivery.deleteChannelMessage(data.channelId, messageId);
     },
 
     async showActivity(to) {
-      await delivery.typing(readHandleData(to).channelId);
+      await delivery.typing(readHandleData(to, seal).channelId);
     },
   };
 }

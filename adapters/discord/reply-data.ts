@@ -1,4 +1,5 @@
 import type { ReplyHandle } from "../../src/chat/message.js";
+import type { TokenSeal } from "./seal.js";
 
 /**
  * What a Discord ReplyHandle carries in `data`, so a worker in another process can answer: the
@@ -11,7 +12,7 @@ export interface DiscordReplyData {
   guildId: string | undefined;
   applicationId: string | undefined;
   interactionId: string | undefined;
-  /** The interaction token: a secret for 15 minutes. Named `token` so log redaction catches it. */
+  /** The interaction token: a secret for 15 minutes, so the handle carries it sealed (seal.ts). */
   token: string | undefined;
   /** ms since epoch after which the interaction webhook is no longer used. */
   expiresAt: number | undefined;
@@ -26,24 +27,28 @@ export interface DiscordReplyData {
 /** Discord's default upload limit for bots without a boosted server. */
 export const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 
-export function toHandleData(data: DiscordReplyData): NonNullable<ReplyHandle["data"]> {
+export function toHandleData(data: DiscordReplyData, seal: TokenSeal): NonNullable<ReplyHandle["data"]> {
   const out: NonNullable<ReplyHandle["data"]> = {};
-  for (const [key, value] of Object.entries(data)) if (value !== undefined) out[key] = value as string | number | boolean;
+  const { token, ...rest } = data;
+  for (const [key, value] of Object.entries(rest)) if (value !== undefined) out[key] = value as string | number | boolean;
+  if (token !== undefined) out.sealedToken = seal.seal(token);
   return out;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
-export function readHandleData(to: ReplyHandle): DiscordReplyData {
+export function readHandleData(to: ReplyHandle, seal: TokenSeal): DiscordReplyData {
   const d = to.data ?? {};
+  const sealed = str(d.sealedToken);
   return {
     channelId: str(d.channelId) ?? to.chatId,
     userId: str(d.userId) ?? "",
     guildId: str(d.guildId),
     applicationId: str(d.applicationId),
     interactionId: str(d.interactionId),
-    token: str(d.token),
+    // A token sealed under another bot's key opens to undefined: the answer then goes to the channel.
+    token: sealed === undefined ? undefined : seal.open(sealed),
     expiresAt: num(d.expiresAt),
     attachmentLimit: num(d.attachmentLimit),
     ephemeral: d.ephemeral === true,

@@ -4,6 +4,7 @@ import { threadIdOf, userKeyOf } from "../../src/chat/message.js";
 import { localeFromTag } from "../../src/i18n/index.js";
 import { intentOf } from "./buttons.js";
 import { DEFAULT_ATTACHMENT_LIMIT, toHandleData, type DiscordReplyData } from "./reply-data.js";
+import type { TokenSeal } from "./seal.js";
 
 /**
  * Discord updates → the normalized ChatMessage. A slash command becomes the text command the
@@ -19,6 +20,7 @@ export interface InteractionContext {
   windowMs: number;
   /** The reply was deferred ephemerally. */
   ephemeral: boolean;
+  seal: TokenSeal;
   now?: number;
 }
 
@@ -94,7 +96,8 @@ export function interactionToMessage(
   } else {
     button = intentOf(interaction.customId);
   }
-  const chatKind = guildId ? "group" : "private";
+  // An ephemeral exchange (/token) is seen by the user alone, even in a server: private, like a DM.
+  const chatKind = guildId && !context.ephemeral ? "group" : "private";
   return {
     platform: "discord",
     threadId: threadIdOf("discord", channelId),
@@ -110,7 +113,7 @@ export function interactionToMessage(
     attachments,
     locale: localeFromTag(interaction.locale),
     ...(button ? { button } : {}),
-    replyTo: { platform: "discord", chatId: channelId, threadId: threadIdOf("discord", channelId), chatKind, data: toHandleData(data) },
+    replyTo: { platform: "discord", chatId: channelId, threadId: threadIdOf("discord", channelId), chatKind, data: toHandleData(data, context.seal) },
     raw: interaction,
   };
 }
@@ -119,7 +122,7 @@ export function interactionToMessage(
  * A plain message (only with the Message Content intent): in a DM always for the bot; in a server
  * only when it @mentions the bot. Undefined for messages the bot should ignore.
  */
-export function plainMessageToMessage(message: Message, botUserId: string): ChatMessage<DiscordRaw> | undefined {
+export function plainMessageToMessage(message: Message, botUserId: string, seal: TokenSeal): ChatMessage<DiscordRaw> | undefined {
   if (message.author.bot) return undefined;
   const guildId = message.guildId ?? undefined;
   const mentioned = message.mentions.users.has(botUserId);
@@ -153,7 +156,7 @@ export function plainMessageToMessage(message: Message, botUserId: string): Chat
     text,
     attachments,
     locale: localeFromTag(message.guild?.preferredLocale),
-    replyTo: { platform: "discord", chatId: message.channelId, threadId: threadIdOf("discord", message.channelId), chatKind, data: toHandleData(data) },
+    replyTo: { platform: "discord", chatId: message.channelId, threadId: threadIdOf("discord", message.channelId), chatKind, data: toHandleData(data, seal) },
     raw: message,
   };
 }

@@ -9,7 +9,9 @@ import { silentLogger } from "../../src/log.js";
 import { skillProfile } from "../../src/nemo/skills.js";
 import { makeTestClip } from "../helpers/media.js";
 import { startFakeDiscord, type FakeDiscord } from "../fakes/discord/index.js";
-import { discordConfig } from "./helpers.js";
+import { BOT_TOKEN, discordConfig } from "./helpers.js";
+import { readHandleData } from "../../adapters/discord/reply-data.js";
+import { tokenSeal } from "../../adapters/discord/seal.js";
 
 /** The adapter with a real discord.js Client on the fake gateway: interactions in, ChatMessages out. */
 describe("Discord adapter", () => {
@@ -71,7 +73,11 @@ describe("Discord adapter", () => {
 
     // What a worker needs in the handle, and it survives JSON.
     const data = JSON.parse(JSON.stringify(message.replyTo.data)) as Record<string, unknown>;
-    expect(data).toMatchObject({ interactionId: interaction.id, token: interaction.token, applicationId: fake.applicationId, channelId: fake.channelId });
+    expect(data).toMatchObject({ interactionId: interaction.id, applicationId: fake.applicationId, channelId: fake.channelId });
+    // The interaction token lets anyone post as the bot: job data holds it sealed, never in the clear.
+    expect(JSON.stringify(data)).not.toContain(interaction.token);
+    expect(readHandleData(message.replyTo, tokenSeal(BOT_TOKEN)).token).toBe(interaction.token);
+    expect(readHandleData(message.replyTo, tokenSeal("another bot")).token).toBeUndefined();
     // The window counts from the interaction (its snowflake time), not from whenever a worker runs.
     const startedAt = Number(data.expiresAt) - 840_000;
     expect(startedAt).toBeGreaterThanOrEqual(interaction.dispatchedAt - 50);
@@ -109,7 +115,13 @@ describe("Discord adapter", () => {
       expect(received.at(-1)?.text).toBe(text);
       expect(interaction.callback?.flags).toBe(name === "token" ? 64 : 0);
     }
-    expect(received.find((m) => m.text.startsWith("/token"))?.replyTo.data?.ephemeral).toBe(true);
+    // Only the user sees a /token exchange, even in a server: the router may treat it as private.
+    const tokenMessage = received.find((m) => m.text.startsWith("/token"));
+    expect(tokenMessage?.replyTo.data?.ephemeral).toBe(true);
+    expect(tokenMessage?.chatKind).toBe("private");
+    expect(received.find((m) => m.text === "/export")?.chatKind).toBe("group");
+    // A slash command leaves no message holding the token, so there is nothing to delete.
+    expect(await adapter!.outbox.deleteMessage!(tokenMessage!.replyTo, tokenMessage!.messageId)).toBe(true);
   });
 
   it("turns a button press into its intent", async () => {

@@ -3,6 +3,7 @@ import { loadConfig, type Config } from "../../src/config.js";
 import { createLogger, type Logger } from "../../src/log.js";
 import type { ReplyHandle } from "../../src/chat/message.js";
 import { toHandleData } from "../../adapters/discord/reply-data.js";
+import { tokenSeal } from "../../adapters/discord/seal.js";
 import type { FakeDiscord, FakeInteraction } from "../fakes/discord/index.js";
 
 export const BOT_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDe.fake-discord-bot-token-for-tests";
@@ -61,7 +62,7 @@ export function handleFor(
       attachmentLimit: options.attachmentLimit ?? 10 * 1024 * 1024,
       ephemeral: options.ephemeral ?? false,
       messageId: undefined,
-    }),
+    }, tokenSeal(BOT_TOKEN)),
   };
 }
 
