@@ -85,6 +85,10 @@ export async function* streamTurn(
     }
 
     const contentType = String(answer.headers["content-type"] ?? "");
+    if (/text\/html/i.test(contentType)) {
+      // A gateway's page with status 200 is not a turn: read as SSE it would look like a silent turn.
+      throw new NemoError("bad_response", "POST /run_sse: expected an event stream, got an HTML page", { status: answer.statusCode });
+    }
     if (/json/i.test(contentType)) {
       // A JSON answer with status 200 is an error envelope (or, leniently, one ADK event).
       const body = await readText(answer.body, MAX_FRAME_CHARS).catch((error: unknown) => {

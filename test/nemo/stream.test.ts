@@ -129,6 +129,14 @@ describe("the /run_sse event stream", () => {
     expect((e1001 as NemoError).backendCode).toBe(1001);
   });
 
+  it("throws bad_response for an HTML page answered with 200 instead of a stream", async () => {
+    const s = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<html><body>Welcome to the gateway</body></html>");
+    });
+    expect(isNemoError(await caught(() => collect(testClient(s.url).streamTurn(auth, "1", "x"))), "bad_response")).toBe(true);
+  });
+
   it("throws an envelope sent as the first frame before any event", async () => {
     const s = await serve((_req, res) => {
       sse(res);
