@@ -35,6 +35,8 @@ export interface TelegramAdapter extends ChatAdapter {
   readonly platform: "telegram";
   /** Set in webhook mode (`TELEGRAM_WEBHOOK_URL`): mount it on the HTTP server at the webhook's path. */
   readonly webhookHandler: WebhookHandler | undefined;
+  /** The path of TELEGRAM_WEBHOOK_URL (`/telegram/webhook`), where the HTTP server mounts the handler. */
+  readonly webhookPath: string | undefined;
   /** The bot's @username once started (the router strips it from texts). */
   botUsername(): string | undefined;
 }
@@ -113,6 +115,7 @@ export function createTelegramAdapter(config: Config, deps: { logger: Logger; sk
     get webhookHandler() {
       return connection?.webhookHandler;
     },
+    webhookPath: config.TELEGRAM_WEBHOOK_URL ? new URL(config.TELEGRAM_WEBHOOK_URL).pathname : undefined,
     botUsername: () => (bot?.isInited() ? bot.botInfo.username : undefined),
 
     async start(handle) {

@@ -233,6 +233,7 @@ describe("webhook mode", () => {
     const { createServer } = await import("node:http");
     const handler = h.adapter.webhookHandler;
     expect(handler).toBeDefined();
+    expect(h.adapter.webhookPath).toBe("/telegram");
     const server = createServer((req, res) => void handler?.(req, res));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as { port: number }).port;
