@@ -1,0 +1,403 @@
+import { createReadStream, mkdtempSync, statSync } from "node:fs";
+import { randomBytes, randomUUID } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { RedisAccounts, RedisPreferences } from "../../src/accounts/index.js";
+import type { SessionRef } from "../../src/accounts/types.js";
+import type { ChatAttachment, ChatMessage } from "../../src/chat/message.js";
+import { loadConfig } from "../../src/config.js";
+import { startEmulator, type Emulator } from "../../src/emulator/index.js";
+import { createLogger } from "../../src/log.js";
+import { createNemoClient, type NemoClient } from "../../src/nemo/index.js";
+import { skillProfile } from "../../src/nemo/skills.js";
+import { RedisQuotas } from "../../src/quota/index.js";
+import { createRouter, type Router } from "../../src/router/index.js";
+import type { CancelOutcome, WorkEnvelope, WorkItem, WorkQueue } from "../../src/work/types.js";
+import { makeTestClip } from "../helpers/media.js";
+import { RecordingOutbox } from "../helpers/recording-outbox.js";
+import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+
+const BOT = "NemoCutBot";
+const TIMING = { turnStepMs: 5, heartbeatMs: 20, renderMs: 100, heartbeatOnlyMs: 2_000 };
+const MB = 1024 * 1024;
+
+/** Our own WorkQueue interface, recorded: what the router handed to the jobs, in order. */
+class RecordingWorkQueue implements WorkQueue {
+  readonly submitted: WorkEnvelope[] = [];
+  readonly cancels: SessionRef[] = [];
+  cancelOutcome: CancelOutcome = "nothing";
+  async submit(envelope: WorkEnvelope): Promise<{ position: number }> {
+    const ahead = this.submitted.filter(
+      (e) => e.session.userKey === envelope.session.userKey && e.session.chatId === envelope.session.chatId,
+    ).length;
+    this.submitted.push(envelope);
+    return { position: ahead };
+  }
+  async cancel(session: SessionRef): Promise<CancelOutcome> {
+    this.cancels.push(session);
+    return this.cancelOutcome;
+  }
+  items(): WorkItem[] {
+    return this.submitted.map((e) => e.item);
+  }
+}
+
+let redis: Redis;
+let emulator: Emulator;
+let nemo: NemoClient;
+let clipPath: string;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  redis = new Redis(testRedisUrl());
+  emulator = await startEmulator({ anonymousPerIpLimit: Infinity, timing: TIMING });
+  nemo = createNemoClient(loadConfig({ NEMO_API_BASE: emulator.url, RETRY_AFTER_429_MS: "10" }), {
+    source: "video-making-ai",
+    version: "1.9",
+  });
+  clipPath = await makeTestClip(mkdtempSync(join(tmpdir(), "router-")));
+});
+afterAll(async () => {
+  await redis.quit();
+  await emulator.close();
+});
+
+interface Bot {
+  router: Router;
+  outbox: RecordingOutbox;
+  work: RecordingWorkQueue;
+  accounts: RedisAccounts;
+  prefix: string;
+}
+
+function makeBot(env: Record<string, string> = {}, options: { tokenKey?: Buffer | null } = {}): Bot {
+  const prefix = uniquePrefix("router");
+  const config = loadConfig({ NEMO_API_BASE: emulator.url, ...env });
+  const tokenKey = options.tokenKey === null ? undefined : (options.tokenKey ?? randomBytes(32));
+  const accounts = new RedisAccounts({ redis, prefix, nemo, tokenKey, operatorToken: config.NEMO_TOKEN, lock: { pollMs: 5 } });
+  const outbox = new RecordingOutbox();
+  const work = new RecordingWorkQueue();
+  const logger = createLogger({
+    level: "debug",
+    destination: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logLines.push(chunk.toString());
+        done();
+      },
+    }),
+  });
+  const router = createRouter({
+    config,
+    accounts,
+    nemo,
+    work,
+    outbox: () => outbox,
+    skill: skillProfile(config.SKILL_PROFILE),
+    quotas: new RedisQuotas({ redis, prefix, limits: { turnsPerHour: config.TURNS_PER_HOUR ?? 0, exportsPerHour: config.EXPORTS_PER_HOUR ?? 0 } }),
+    preferences: new RedisPreferences(redis, prefix),
+    logger,
+    botUsername: () => BOT,
+  });
+  return { router, outbox, work, accounts, prefix };
+}
+
+let seq = 0;
+function message(over: Partial<ChatMessage> = {}): ChatMessage {
+  seq += 1;
+  const platform = over.platform ?? "telegram";
+  const userId = over.userId ?? "1";
+  const chatId = over.chatId ?? userId;
+  const chatKind = over.chatKind ?? "private";
+  return {
+    platform,
+    threadId: `${platform}:${chatId}:`,
+    chatId,
+    messageId: String(1000 + seq),
+    userKey: `${platform}:${userId}`,
+    userId,
+    userName: undefined,
+    chatKind,
+    addressed: true,
+    text: "",
+    attachments: [],
+    locale: "en",
+    replyTo: { platform, chatId, threadId: `${platform}:${chatId}:`, chatKind },
+    raw: {},
+    ...over,
+  };
+}
+
+/** A fresh user id per test, so every test starts as a new user. */
+function newUserId(): string {
+  return `${Date.now() % 100000}${(seq += 1)}`;
+}
+
+function clip(name: string, size: number, mimeType?: string): ChatAttachment {
+  return { id: `file-${name}`, name, size, mimeType, kind: "video", source: { type: "platform-file", platform: "telegram", fileId: `file-${name}` } };
+}
+
+beforeEach(() => {
+  logLines.length = 0;
+  emulator.faults.clear();
+});
+
+type Expectation = { reply: RegExp; queued?: undefined } | { reply?: undefined; queued: WorkItem[] } | { silent: true };
+
+const CUT = "cut out silences, add background music, and export as a 60-second highlight reel";
+
+/** [what happens, the message, what the user sees or what is queued] */
+const ROUTES: Array<[string, Partial<ChatMessage>, Expectation]> = [
+  ["/start greets with the skill's examples", { text: "/start" }, { reply: /raw footage[\s\S]*export 1080p MP4/ }],
+  ["/start in Chinese", { text: "/start", locale: "zh-CN" }, { reply: /原始素材[\s\S]*可以这样说/ }],
+  ["/help lists commands and limits", { text: "/help" }, { reply: /\/export[\s\S]*\/token[\s\S]*500 MB/ }],
+  ["credits inline", { text: "credits" }, { reply: /100 available \/ 0 frozen \/ 100 total/ }],
+  ["/credits inline", { text: "/credits" }, { reply: /available/ }],
+  ["积分 in Chinese", { text: "积分", locale: "zh-CN" }, { reply: /可用 100 \/ 冻结 0 \/ 总计 100/ }],
+  ["the credits button", { text: "", button: "credits" }, { reply: /available/ }],
+  ["status shows the timeline", { text: "status" }, { reply: /timeline is empty/ }],
+  ["/status@bot in a group", { text: "/status@NemoCutBot", chatKind: "group", chatId: "-100" }, { reply: /timeline is empty/ }],
+  ["/export queues an export", { text: "/export" }, { queued: [{ kind: "export" }] }],
+  ["export 1080p mp4 queues an export", { text: "export 1080p mp4" }, { queued: [{ kind: "export" }] }],
+  ["导出 queues an export", { text: "导出", locale: "zh-CN" }, { queued: [{ kind: "export" }] }],
+  ["an edit is a turn", { text: "make it black and white" }, { queued: [{ kind: "turn", text: "make it black and white", exportAfter: false }] }],
+  ["an edit that asks for the video exports after", { text: CUT }, { queued: [{ kind: "turn", text: CUT, exportAfter: true }] }],
+  ["add the credits at the end is an edit", { text: "add the credits at the end" }, { queued: [{ kind: "turn", text: "add the credits at the end", exportAfter: false }] }],
+  [
+    "a clip with a caption: upload, then the edit",
+    { attachments: [clip("a.mp4", 10 * MB)], text: "make it a reel" },
+    { queued: [{ kind: "upload", attachments: [clip("a.mp4", 10 * MB)] }, { kind: "turn", text: "make it a reel", exportAfter: false }] },
+  ],
+  [
+    "a clip captioned export: upload, then export",
+    { attachments: [clip("a.mov", MB)], text: "export" },
+    { queued: [{ kind: "upload", attachments: [clip("a.mov", MB)] }, { kind: "export" }] },
+  ],
+  ["a clip alone: upload", { attachments: [clip("v", MB, "video/mp4")] }, { queued: [{ kind: "upload", attachments: [clip("v", MB, "video/mp4")] }] }],
+  ["an unsupported file: the formats, nothing queued", { attachments: [clip("setup.exe", MB)], text: "edit this" }, { reply: /can't use that file type.*mp4, mov, avi/ }],
+  ["a file too large: the limit and how to trim, nothing queued", { attachments: [clip("big.mp4", 600 * MB)] }, { reply: /500 MB.*Trim/ }],
+  ["upload without a file: how to send one", { text: "upload" }, { reply: /send the file here/ }],
+  ["上传 without a file", { text: "上传", locale: "zh-CN" }, { reply: /直接在这里发送文件/ }],
+  ["an unknown command", { text: "/frobnicate" }, { reply: /don't know \/frobnicate/ }],
+  ["a group message not addressed to the bot", { text: "export", chatKind: "group", chatId: "-100", addressed: false }, { silent: true }],
+  ["a command for another bot", { text: "/export@OtherBot", chatKind: "group", chatId: "-100" }, { silent: true }],
+  ["an empty message", { text: "" }, { silent: true }],
+  ["/lang without a choice", { text: "/lang" }, { reply: /answering in English.*\/lang zh/ }],
+  ["/token without a value says which account is used", { text: "/token" }, { reply: /free starter account/ }],
+];
+
+describe("the router table", () => {
+  it.each(ROUTES)("%s", async (_name, over, expected) => {
+    const bot = makeBot();
+    await bot.router.handle(message({ userId: newUserId(), ...over }));
+    if ("silent" in expected) {
+      expect(bot.outbox.entries).toEqual([]);
+      expect(bot.work.submitted).toEqual([]);
+    } else if (expected.reply) {
+      expect(bot.outbox.texts().join("\n")).toMatch(expected.reply);
+      expect(bot.work.submitted).toEqual([]);
+    } else {
+      expect(bot.work.items()).toEqual(expected.queued);
+      expect(bot.outbox.texts()).toEqual([]);
+    }
+  });
+
+  it("hands the jobs a complete envelope: session, reply handle, language, a unique id", async () => {
+    const bot = makeBot();
+    const msg = message({ userId: newUserId(), chatId: "-55", chatKind: "group", text: "/export", locale: "zh-CN" });
+    await bot.router.handle(msg);
+    await bot.router.handle({ ...msg, text: "trim it", messageId: "2" });
+    const [first, second] = bot.work.submitted;
+    expect(first).toMatchObject({
+      session: { platform: "telegram", userKey: msg.userKey, chatId: "-55", locale: "zh-CN" },
+      replyTo: msg.replyTo,
+      locale: "zh-CN",
+      item: { kind: "export" },
+    });
+    expect(typeof first?.receivedAt).toBe("number");
+    expect(first?.id).not.toBe(second?.id);
+    // The second item waits behind the first: the user hears so.
+    expect(bot.outbox.texts()).toEqual(["🕒 已排队：前面还有你的 1 个请求。"]);
+  });
+
+  it("/cancel asks the queue and says what happened", async () => {
+    const bot = makeBot();
+    const userId = newUserId();
+    bot.work.cancelOutcome = "cancelled-queued";
+    await bot.router.handle(message({ userId, text: "/cancel" }));
+    bot.work.cancelOutcome = "nothing";
+    await bot.router.handle(message({ userId, text: "cancel" }));
+    expect(bot.work.cancels.map((s) => s.userKey)).toEqual([`telegram:${userId}`, `telegram:${userId}`]);
+    expect(bot.outbox.texts()).toEqual([expect.stringMatching(/dropped/), expect.stringMatching(/Nothing to cancel/)]);
+  });
+
+  it("/new starts a fresh session", async () => {
+    const bot = makeBot();
+    const userId = newUserId();
+    const ref: SessionRef = { platform: "telegram", userKey: `telegram:${userId}`, chatId: userId, locale: "en" };
+    const before = await bot.accounts.session(ref);
+    await bot.router.handle(message({ userId, text: "/new" }));
+    expect(bot.outbox.texts()).toEqual([expect.stringMatching(/Fresh project/)]);
+    expect((await bot.accounts.session(ref)).sessionId).not.toBe(before.sessionId);
+  });
+});
+
+describe("language", () => {
+  it("/lang overrides the platform's language until /lang auto", async () => {
+    const bot = makeBot();
+    const userId = newUserId();
+    await bot.router.handle(message({ userId, text: "/lang zh" }));
+    await bot.router.handle(message({ userId, text: "credits" }));
+    await bot.router.handle(message({ userId, text: "/lang auto" }));
+    await bot.router.handle(message({ userId, text: "credits" }));
+    expect(bot.outbox.texts()).toEqual([
+      "好的，以后我用简体中文回复。",
+      expect.stringMatching(/^💳 积分：可用/),
+      "OK, I'll follow your app's language.",
+      expect.stringMatching(/^💳 Credits: /),
+    ]);
+  });
+});
+
+describe("/token", () => {
+  it("in a group: refused, the message deleted, the token never echoed nor stored", async () => {
+    const bot = makeBot();
+    const userId = newUserId();
+    const secret = `nmv_usr_${randomBytes(12).toString("hex")}`;
+    const msg = message({ userId, chatId: "-77", chatKind: "group", text: `/token ${secret}` });
+    await bot.router.handle(msg);
+    expect(bot.outbox.transcript()).toContain(`deleted message ${msg.messageId}`);
+    expect(bot.outbox.texts().join("\n")).toMatch(/Never share a token in a group.*deleted/);
+    expect(bot.outbox.transcript()).not.toContain(secret);
+    expect(await bot.accounts.tokenKind(`telegram:${userId}`)).toBe("anonymous");
+  });
+
+  it("in private: verified, stored sealed, the message deleted, confirmed without the value, and used from then on", async () => {
+    const bot = makeBot();
+    const userId = newUserId();
+    const secret = (await nemo.anonymousToken(randomUUID())).token;
+    const msg = message({ userId, text: `/token ${secret}` });
+    await bot.router.handle(msg);
+    await bot.router.handle(message({ userId, text: "/token" }));
+    expect(bot.outbox.transcript()).toContain(`deleted message ${msg.messageId}`);
+    expect(bot.outbox.texts()).toEqual([expect.stringMatching(/Saved.*deleted your message/), expect.stringMatching(/your own NemoVideo token/)]);
+    expect(bot.outbox.transcript()).not.toContain(secret);
+    expect(logLines.join("")).not.toContain(secret);
+    expect(await bot.accounts.withToken(`telegram:${userId}`, async (auth, kind) => [auth.token, kind])).toEqual([secret, "user"]);
+    for (const key of await redis.keys(`${bot.prefix}:*`)) {
+      const values = (await redis.type(key)) === "hash" ? Object.values(await redis.hgetall(key)) : [await redis.get(key)];
+      for (const value of values) expect(value).not.toContain(secret.slice(8, 20));
+    }
+  });
+
+  it("a token NemoVideo refuses is not saved", async () => {
+    const bot = makeBot();
+    const userId = newUserId();
+    await bot.router.handle(message({ userId, text: "/token nmv_usr_not_a_real_one_123456" }));
+    expect(bot.outbox.texts().join("\n")).toMatch(/did not accept that token/);
+    expect(await bot.accounts.tokenKind(`telegram:${userId}`)).toBe("anonymous");
+  });
+
+  it("without a TOKEN_KEY: refused with a clear message, the message still deleted", async () => {
+    const bot = makeBot({}, { tokenKey: null });
+    const msg = message({ userId: newUserId(), text: "/token nmv_usr_abcdef" });
+    await bot.router.handle(msg);
+    expect(bot.outbox.texts().join("\n")).toMatch(/can't store personal tokens.*TOKEN_KEY.*deleted/);
+    expect(bot.outbox.transcript()).toContain(`deleted message ${msg.messageId}`);
+  });
+});
+
+describe("access and quotas", () => {
+  it("answers only allowlisted users and chats, before anything costs", async () => {
+    const bot = makeBot({ ALLOWED_USERS: "telegram:424242", ALLOWED_CHATS: "-900" });
+    const before = emulator.counters.snapshot();
+    await bot.router.handle(message({ userId: "5", text: "credits" }));
+    await bot.router.handle(message({ userId: "5", text: "make it pop" }));
+    expect(bot.outbox.texts()).toEqual([expect.stringMatching(/private/), expect.stringMatching(/private/)]);
+    expect(bot.work.submitted).toEqual([]);
+    expect(emulator.counters.snapshot().requestsTotal).toBe(before.requestsTotal);
+    await bot.router.handle(message({ userId: "424242", text: "make it pop" }));
+    await bot.router.handle(message({ userId: "6", chatId: "-900", chatKind: "group", text: "/export" }));
+    expect(bot.work.items()).toEqual([{ kind: "turn", text: "make it pop", exportAfter: false }, { kind: "export" }]);
+  });
+
+  it("stops a user at the hourly edit limit and says when more come", async () => {
+    const bot = makeBot({ TURNS_PER_HOUR: "2", EXPORTS_PER_HOUR: "1" });
+    const userId = newUserId();
+    for (const text of ["trim it", "add music", "add captions"]) await bot.router.handle(message({ userId, text }));
+    expect(bot.work.items()).toHaveLength(2);
+    expect(bot.outbox.texts().at(-1)).toMatch(/used your 2 edits for this hour; more at \d\d:00 UTC \(in \d+ min\)/);
+    await bot.router.handle(message({ userId, text: "/export" }));
+    await bot.router.handle(message({ userId, text: "/export" }));
+    expect(bot.work.items().filter((i) => i.kind === "export")).toHaveLength(1);
+    expect(bot.outbox.texts().at(-1)).toMatch(/used your 1 exports/);
+    // Another user has their own allowance.
+    await bot.router.handle(message({ userId: newUserId(), text: "trim it" }));
+    expect(bot.work.items()).toHaveLength(4);
+  });
+});
+
+describe("failures", () => {
+  it("a backend failure in a quick intent becomes words, and handle() never throws", async () => {
+    const bot = makeBot();
+    emulator.faults.add({ kind: "server-error", route: "credits", times: 3 });
+    await expect(bot.router.handle(message({ userId: newUserId(), text: "credits" }))).resolves.toBeUndefined();
+    expect(bot.outbox.texts()).toEqual([expect.stringMatching(/not answering right now. Nothing was lost/)]);
+    expect(bot.outbox.transcript()).not.toMatch(/\{|nmv_|at \w+ \(/);
+  });
+
+  it("a refused starter account tells the user to set their own token", async () => {
+    const bot = makeBot();
+    emulator.faults.add({ kind: "anonymous-limit", times: 2 });
+    await bot.router.handle(message({ userId: newUserId(), text: "status" }));
+    expect(bot.outbox.texts()).toEqual([expect.stringMatching(/\/token/)]);
+  });
+
+  it("a chat that cannot be written to does not crash the handler", async () => {
+    const bot = makeBot();
+    bot.outbox.failNext("sendText", new Error("chat is gone"));
+    bot.outbox.failNext("sendText", new Error("chat is gone"));
+    await expect(bot.router.handle(message({ userId: newUserId(), text: "/help" }))).resolves.toBeUndefined();
+    expect(logLines.join("")).toMatch(/could not tell the user/);
+  });
+});
+
+describe("users and sessions end to end", () => {
+  it("two messages arriving together from a new user make one token and one session", async () => {
+    const bot = makeBot();
+    const userId = newUserId();
+    const before = emulator.counters.snapshot();
+    await Promise.all([
+      bot.router.handle(message({ userId, text: "status" })),
+      bot.router.handle(message({ userId, text: "show tracks" })),
+      bot.router.handle(message({ userId, text: "credits" })),
+    ]);
+    const after = emulator.counters.snapshot();
+    expect(after.anonymousTokensIssued - before.anonymousTokensIssued).toBe(1);
+    expect(after.sessionsCreated - before.sessionsCreated).toBe(1);
+    expect(bot.outbox.texts()).toHaveLength(3);
+  });
+
+  it("two users never see each other's session or timeline", async () => {
+    const bot = makeBot();
+    const alice = newUserId();
+    const bob = newUserId();
+    // Alice has a clip on her timeline (uploaded straight to her session, as the upload job would).
+    const aliceRef: SessionRef = { platform: "telegram", userKey: `telegram:${alice}`, chatId: "-300", locale: "en" };
+    await bot.accounts.withSession(aliceRef, (s) =>
+      nemo.uploadFiles(s.auth, s.sessionId, [{ fileName: "alice.mp4", open: () => createReadStream(clipPath), size: statSync(clipPath).size, contentType: "video/mp4" }]),
+    );
+    const group = { chatId: "-300", chatKind: "group" as const };
+    await bot.router.handle(message({ userId: alice, ...group, text: "status" }));
+    await bot.router.handle(message({ userId: bob, ...group, text: "status" }));
+    const [aliceSees, bobSees] = bot.outbox.texts();
+    expect(aliceSees).toMatch(/Timeline \(1 track\)/);
+    expect(bobSees).toMatch(/timeline is empty/);
+    // An export button under a timeline that has something to export.
+    expect(bot.outbox.entries[0]).toMatchObject({ buttons: [{ intent: "export" }] });
+    const bobRef = { ...aliceRef, userKey: `telegram:${bob}` };
+    expect((await bot.accounts.session(bobRef)).sessionId).not.toBe((await bot.accounts.session(aliceRef)).sessionId);
+  });
+});
