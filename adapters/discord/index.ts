@@ -5,10 +5,10 @@ import type { Config } from "../../src/config.js";
 import { ChatError } from "../../src/errors.js";
 import { messages } from "../../src/i18n/index.js";
 import type { Logger } from "../../src/log.js";
+import type { SkillProfile } from "../../src/nemo/skills.js";
 import { createDiscordClient } from "./client.js";
 import { EPHEMERAL_COMMANDS } from "./commands.js";
 import { describeError } from "./discord-errors.js";
-import { refuseAttachments, type SkillLimits } from "./file-rules.js";
 import { createAttachmentOpener } from "./files.js";
 import { createDiscordOutbox } from "./outbox.js";
 import { tokenSeal } from "./seal.js";
@@ -20,7 +20,11 @@ export { registerCommands } from "./register.js";
 
 export interface DiscordAdapterDeps {
   logger: Logger;
-  skill: SkillLimits;
+  /**
+   * Not needed: the router checks files against the skill in the same words for every platform,
+   * and Discord adds no limit of its own on what users send. Accepted so adapters are built alike.
+   */
+  skill?: Pick<SkillProfile, "acceptedFormats" | "maxFileBytes">;
 }
 
 /**
@@ -48,12 +52,10 @@ export function createDiscordAdapter(config: Config, deps: DiscordAdapterDeps): 
     void work.finally(() => inFlight.delete(work));
   }
 
-  /** Hands a message on, after refusing files the skill does not take; the router answers the rest. */
+  /** Hands a message to the router; a failure still gets the user an answer, never a silent "thinking…". */
   async function deliver(message: ChatMessage, handle: MessageHandler): Promise<void> {
-    const refusal = refuseAttachments(message.attachments, deps.skill, message.locale);
     try {
-      if (refusal) await outbox.sendText(message.replyTo, refusal);
-      else await handle(message);
+      await handle(message);
     } catch (error) {
       logger.error({ error: describeError(error), messageId: message.messageId }, "discord: handling a message failed");
       await outbox.sendText(message.replyTo, messages(message.locale).unknownError).catch(() => undefined);

@@ -133,22 +133,21 @@ describe("Discord adapter", () => {
     expect(press.callback?.type).toBe(5);
   });
 
-  it("refuses a file the skill does not take, in the user's language, without bothering the router", async () => {
+  it("hands the router what it needs to refuse a file: Discord's own name, type and size", async () => {
     const { fake } = await start();
-    const interaction = fake.runCommand({
+    fake.runCommand({
       name: "upload",
-      attachment: { path: clip, contentType: "application/x-msdownload", filename: "setup.exe" },
-      locale: "en-US",
+      attachment: { path: clip, contentType: "application/x-msdownload", filename: "setup.exe", size: 600 * 1024 * 1024 },
     });
-    await fake.waitForReply(interaction.id, /can't use that file type/);
-    const tooBig = fake.runCommand({
-      name: "upload",
-      attachment: { path: clip, contentType: "video/mp4", filename: "long.mp4", size: 600 * 1024 * 1024 },
-      locale: "zh-CN",
-    });
-    const reply = await fake.waitForReply(tooBig.id, /./);
-    expect(reply.content).toMatch(/500 MB/);
-    expect(received).toEqual([]);
+    const message = await nextMessage();
+    expect(message.attachments[0]).toMatchObject({ name: "setup.exe", mimeType: "application/x-msdownload", size: 600 * 1024 * 1024, kind: "document" });
+  });
+
+  it("still answers when the router fails, instead of leaving 'thinking…' forever", async () => {
+    const { fake } = await start({}, () => Promise.reject(new Error("router exploded")));
+    const interaction = fake.runCommand({ name: "status", locale: "zh-CN" });
+    const reply = await fake.waitForReply(interaction.id, /出了点问题/);
+    expect(reply.id).toBe(interaction.originalId);
   });
 
   it("answers through the adapter's own outbox, replacing the 'thinking…' reply", async () => {
