@@ -42,9 +42,12 @@ const NAMED_SECRET =
 const SECRET_QUERY = /([?&](?:token|access_token|key|api_key|sig|signature|auth|x-amz-signature|x-amz-credential|x-amz-security-token)=)[^&\s"'<>]+/gi;
 const URL_OR_WORD = /https?:\/\/[^\s"'<>]+|[A-Za-z0-9_-]{32,}/g;
 
-/** A long random-looking word (letters and digits mixed, no URL) is treated as a credential. */
+/**
+ * A long random-looking word is treated as a credential: one stretch of 20+ characters mixing
+ * letters and digits. "my_summer_trip_2024_final_v3" is words joined by underscores, and stays.
+ */
 function looksRandom(word: string): boolean {
-  return /\d/.test(word) && /[A-Za-z]/.test(word) && !/^[a-z]+(?:[-_][a-z]+)*$/i.test(word);
+  return word.split(/[-_]/).some((part) => part.length >= 20 && /\d/.test(part) && /[A-Za-z]/.test(part));
 }
 
 export function redactSecrets(text: string): string {

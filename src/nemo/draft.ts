@@ -491,7 +491,9 @@ function describeCaptions(m: Messages, a: Timeline, b: Timeline, out: string[]):
 }
 
 function describeFrame(m: Messages, a: Timeline, b: Timeline, out: string[]): void {
-  if (b.ratio !== undefined && b.ratio !== a.ratio) {
+  // A first draft gets its frame with its first clip: that is no change worth naming.
+  const hadContent = a.ratio !== undefined || a.tracks.some((t) => t.segmentCount > 0);
+  if (b.ratio !== undefined && b.ratio !== a.ratio && hadContent) {
     out.push(m.changeRatio({ ratio: b.ratio }));
   } else if (
     a.width !== undefined &&

@@ -164,8 +164,9 @@ describe("what never reaches a chat", () => {
     expect(text).toContain("•••");
   });
 
-  it("leaves ordinary words, numbers and links alone", () => {
-    const text = "Session 5529798706024415232 is ready at https://nemovideo.ai/editor?lang=en — 1080x1920, 30 fps.";
+  it("leaves ordinary words, numbers, file names and links alone", () => {
+    const text =
+      "Session 5529798706024415232 is ready at https://nemovideo.ai/editor?lang=en — 1080x1920, 30 fps, my_summer_trip_2024_final_version_v3.mp4.";
     expect(redactSecrets(text)).toBe(text);
   });
 

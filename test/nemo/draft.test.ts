@@ -189,6 +189,12 @@ describe("describeDraftChanges", () => {
     expect(describeDraftChanges(before, after, "zh-CN")).toEqual(["将视频剪辑为 0-30 秒"]);
   });
 
+  it("names a frame given to clips that had none", () => {
+    const before = seedDraft();
+    delete before.m;
+    expect(describeDraftChanges(before, seedDraft(), "en")).toEqual(["changed the aspect ratio to 9:16"]);
+  });
+
   it("names a new aspect ratio", () => {
     const before = seedDraft();
     before.m = { width: 1920, height: 1080, ratio: "16:9" };
@@ -242,7 +248,6 @@ describe("describeDraftChanges", () => {
 
   it("describes a whole first draft", () => {
     expect(describeDraftChanges({ t: [] }, seedDraft(), "en")).toEqual([
-      "changed the aspect ratio to 9:16",
       'added the clip "city timelapse"',
       'added the title "Urban Dreams"',
       'added background music "Lo-fi" at 35%',
