@@ -14,7 +14,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NemoClient } from "../src/nemo/client.js";
 
-const FILE_BYTES = 500 * 1024 * 1024;
+/** 500 MB unless BENCH_UPLOAD_MB says otherwise (to see that growth does not follow the file size). */
+const FILE_BYTES = Number(process.env.BENCH_UPLOAD_MB ?? 500) * 1024 * 1024;
 const LIMIT_MB = 64;
 const SAMPLE_MS = 25;
 const MB = 1024 * 1024;
