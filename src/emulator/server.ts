@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -35,6 +36,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const probePool = ffprobe ? new ProcessPool(4) : undefined;
   const timing: EmulatorTiming = { ...DEFAULT_TIMING, ...options.timing };
   const abort = new AbortController();
+  // Every running turn listens on this one signal (1,000 open streams in the benchmark).
+  setMaxListeners(0, abort.signal);
 
   const ctx: EmulatorContext = {
     store: new EmulatorStore(options.startingCredits ?? 100, options.anonymousPerIpLimit ?? 10),

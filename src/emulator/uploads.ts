@@ -68,8 +68,16 @@ class FileSink implements PartSink {
     this.hash.update(chunk);
     if (!this.stream.write(chunk)) {
       await new Promise<void>((resolve, reject) => {
-        this.stream.once("drain", resolve);
-        this.stream.once("error", reject);
+        const onDrain = () => {
+          this.stream.off("error", onError);
+          resolve();
+        };
+        const onError = (error: Error) => {
+          this.stream.off("drain", onDrain);
+          reject(error);
+        };
+        this.stream.once("drain", onDrain);
+        this.stream.once("error", onError);
       });
     }
   }

@@ -199,6 +199,18 @@ describe("emulator: renders", () => {
     expect(info.duration).toBeCloseTo(1, 0);
   });
 
+  it("renders a generated video (no uploaded media) as a real MP4", async () => {
+    const emu = await emulator();
+    const u = await user(emu.url);
+    await runSse(emu.url, u.token, u.sessionId, "generate a 3-second video of a city at night for TikTok");
+    const draft = (await state(emu.url, u.token, u.sessionId)).draft;
+    await start(emu, u.token, { id: "render_gen", sessionId: u.sessionId, draft });
+    const done = await finished(emu, u.token, "render_gen");
+    const info = await probe(Buffer.from(await (await request(done.url!)).body.arrayBuffer()));
+    expect([info.width, info.height]).toEqual([360, 640]);
+    expect(info.duration).toBeCloseTo(3, 0);
+  });
+
   it("still completes with an MP4 when ffmpeg is off", async () => {
     const emu = await emulator({ ffmpeg: false });
     const s = await editedSession(emu, "cut to 2 seconds");
