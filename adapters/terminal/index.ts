@@ -15,8 +15,8 @@ export interface TerminalAdapterOptions {
   user: TerminalUser;
   logger: Logger;
   /**
-   * When the input ends (a piped script): resolves once the bot has finished every queued item, so
-   * a scripted session ends after its last answer rather than when its last line was read.
+   * Resolves once the bot has finished every queued item. With piped input each line waits for it,
+   * so a script reads like a conversation and ends after its last answer, not its last line.
    */
   whenIdle?: () => Promise<void>;
 }
@@ -59,6 +59,8 @@ export function createTerminalAdapter(options: TerminalAdapterOptions): Terminal
         if (parsed.type === "message") {
           if (!options.input.isTTY) options.output.write(`you> ${line}\n`);
           await handle(parsed.message).catch((error: unknown) => options.logger.error({ err: error }, "terminal message failed"));
+          // A script reads like a conversation: each line waits for the answers to the one before.
+          if (!options.input.isTTY) await options.whenIdle?.();
         }
         reader?.prompt();
       });

@@ -35,7 +35,9 @@ export function createRouter(deps: RouterDeps): Router {
         }
         const intent = classify(message, deps.botUsername?.(message.platform));
         // The intent's kind only: a message's text may hold a token (/token) and is never logged.
-        log.debug({ intent: intent.kind === "command" ? `/${intent.command}` : intent.kind }, "routing");
+        const intentName = intent.kind === "command" ? `/${intent.command}` : intent.kind;
+        log.debug({ intent: intentName }, "routing");
+        deps.onRouted?.(message.platform, intentName);
         await route(ctx, intent);
       } catch (error) {
         log.error({ err: error }, "handling a message failed");

@@ -1,0 +1,203 @@
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Readable } from "node:stream";
+import { createDiscordAdapter } from "../adapters/discord/index.js";
+import { createTelegramAdapter, type TelegramAdapter } from "../adapters/telegram/index.js";
+import { createWorkQueue, startWorkers, type RunningWorkers, type WorkerTuning } from "../jobs/index.js";
+import { queueNames } from "../jobs/keys.js";
+import { createAccounts } from "./accounts/index.js";
+import type { ChatAdapter } from "./chat/adapter.js";
+import type { AttachmentSource, Platform } from "./chat/message.js";
+import type { Outbox } from "./chat/outbox.js";
+import type { Config } from "./config.js";
+import { ChatError } from "./errors.js";
+import { silentLogger, type Logger } from "./log.js";
+import { createNemoClient } from "./nemo/index.js";
+import { skillProfile } from "./nemo/skills.js";
+import type { NemoApi } from "./nemo/types.js";
+import { createMetrics, type BotMetrics } from "./ops/metrics.js";
+import { startHttpServer, type HealthReport, type RouteHandler, type RunningHttpServer } from "./ops/http-server.js";
+import { createQuotas } from "./quota/index.js";
+import { connectRedis } from "./redis/connect.js";
+import { createRouter } from "./router/index.js";
+
+export interface AppOptions {
+  /** REDIS_URL must be resolved (see src/redis/connect.ts). */
+  config: Config;
+  logger?: Logger;
+  /** The chat adapters; by default the ones whose tokens are configured. */
+  adapters?: ChatAdapter[];
+  metrics?: BotMetrics;
+  /** Worker knobs that tests shrink. */
+  workerTuning?: WorkerTuning;
+  /** Another client (tests wrap it to count calls); default from the config. */
+  nemo?: NemoApi;
+}
+
+export interface App {
+  adapters: ChatAdapter[];
+  http: RunningHttpServer | undefined;
+  metrics: BotMetrics;
+  health(): Promise<HealthReport>;
+  /** Resolves once no work is queued, running or waiting for a render (a scripted chat ends then). */
+  whenIdle(options?: { pollMs?: number; settleChecks?: number }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The chat adapters whose tokens are set. */
+export function configuredAdapters(config: Config, logger: Logger): ChatAdapter[] {
+  const skill = skillProfile(config.SKILL_PROFILE);
+  const adapters: ChatAdapter[] = [];
+  if (config.TELEGRAM_BOT_TOKEN) adapters.push(createTelegramAdapter(config, { logger, skill }));
+  if (config.DISCORD_TOKEN) adapters.push(createDiscordAdapter(config, { logger, skill }));
+  return adapters;
+}
+
+/**
+ * Wires one process: the router on the adapters' updates (ROLE all or bot), the workers (ROLE all
+ * or worker), and the HTTP server for health, metrics and the Telegram webhook when HTTP_PORT is set.
+ */
+export async function startApp(options: AppOptions): Promise<App> {
+  const { config } = options;
+  const logger = options.logger ?? silentLogger;
+  if (!config.REDIS_URL) throw new ChatError("config_invalid", "startApp needs a resolved REDIS_URL");
+  const redisUrl = config.REDIS_URL;
+  const skill = skillProfile(config.SKILL_PROFILE);
+  const metrics = options.metrics ?? createMetrics();
+  const nemo = options.nemo ?? createNemoClient(config, skill, { logger: logger.child({ component: "nemo" }) });
+  const redis: Redis = connectRedis(redisUrl, "client");
+  redis.on("error", (error) => logger.warn({ err: error }, "Redis connection error"));
+  const { accounts, preferences } = createAccounts(config, { redis, nemo, logger });
+  const adapters = options.adapters ?? configuredAdapters(config, logger);
+  const runsBot = config.ROLE !== "worker";
+  const runsWorkers = config.ROLE !== "bot";
+
+  const adapterFor = (platform: Platform): ChatAdapter => {
+    const adapter = adapters.find((a) => a.platform === platform);
+    if (!adapter) throw new ChatError("no_adapter", `no ${platform} adapter is configured in this process`);
+    return adapter;
+  };
+  const outbox = (platform: Platform): Outbox => adapterFor(platform).outbox;
+  const openAttachment = (source: AttachmentSource, signal?: AbortSignal): Promise<Readable> => {
+    const platform: Platform = source.type === "platform-file" ? source.platform : source.type === "local-path" ? "terminal" : (adapters[0]?.platform ?? "terminal");
+    // A public URL can be opened by any adapter (Discord's opener streams it); the terminal reads its paths.
+    const adapter = source.type === "public-url" ? (adapters.find((a) => a.platform === "discord") ?? adapterFor(platform)) : adapterFor(platform);
+    return adapter.openAttachment(source, signal);
+  };
+
+  let workers: RunningWorkers | undefined;
+  if (runsWorkers) {
+    workers = await startWorkers({
+      config,
+      connection: redisUrl,
+      nemo,
+      accounts,
+      outbox,
+      openAttachment,
+      logger: logger.child({ component: "jobs" }),
+      ...(options.workerTuning ? { tuning: options.workerTuning } : {}),
+      events: {
+        onTurnDone: (ms, outcome) => metrics.turnSeconds.observe({ outcome }, ms / 1000),
+        onExportDone: (ms, delivery) => metrics.exportSeconds.observe({ outcome: delivery }, ms / 1000),
+        onBackendError: (code) => metrics.backendErrors.inc({ code }),
+      },
+    });
+  }
+
+  const work = createWorkQueue({ connection: redisUrl, prefix: config.QUEUE_PREFIX, logger: logger.child({ component: "queue" }) });
+  const watched = [queueNames.session, queueNames.render].map((name) => new Queue(name, { connection: redis, prefix: config.QUEUE_PREFIX }));
+
+  if (runsBot) {
+    const router = createRouter({
+      config,
+      accounts,
+      nemo,
+      work,
+      outbox,
+      skill,
+      quotas: createQuotas(config, { redis, prefix: config.QUEUE_PREFIX }),
+      preferences,
+      logger: logger.child({ component: "router" }),
+      botUsername: (platform) => {
+        const adapter = adapters.find((a) => a.platform === platform);
+        return adapter && "botUsername" in adapter ? (adapter as TelegramAdapter).botUsername() : undefined;
+      },
+      onRouted: (platform, intent) => metrics.messagesByIntent.inc({ platform, intent }),
+    });
+    for (const adapter of adapters) await adapter.start((message) => router.handle(message));
+  }
+
+  async function health(): Promise<HealthReport> {
+    const checks: HealthReport["checks"] = {};
+    try {
+      checks.redis = { ok: (await redis.ping()) === "PONG" };
+    } catch (error) {
+      checks.redis = { ok: false, detail: error instanceof Error ? error.message : "unreachable" };
+    }
+    try {
+      await Promise.all(watched.map((q) => q.getJobCounts("waiting")));
+      checks.queues = { ok: true };
+    } catch {
+      checks.queues = { ok: false, detail: "queues unreadable" };
+    }
+    if (runsBot) for (const adapter of adapters) checks[adapter.platform] = { ok: adapter.healthy() };
+    if (runsWorkers) checks.workers = { ok: workers !== undefined };
+    return { ok: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  async function refreshJobGauges(): Promise<void> {
+    for (const queue of watched) {
+      const counts = await queue.getJobCounts("waiting", "active", "delayed", "completed", "failed", "prioritized");
+      for (const [state, count] of Object.entries(counts)) metrics.jobsByState.set({ queue: queue.name, state }, count);
+    }
+  }
+
+  async function pendingJobs(): Promise<number> {
+    let pending = 0;
+    for (const queue of watched) {
+      const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized", "waiting-children");
+      pending += Object.values(counts).reduce((a, b) => a + b, 0);
+    }
+    return pending;
+  }
+
+  let http: RunningHttpServer | undefined;
+  if (config.HTTP_PORT !== undefined) {
+    const routes: Record<string, RouteHandler> = {};
+    for (const adapter of adapters) {
+      const telegram = adapter as Partial<TelegramAdapter>;
+      if (adapter.platform === "telegram" && telegram.webhookHandler && telegram.webhookPath) {
+        routes[telegram.webhookPath] = telegram.webhookHandler;
+      }
+    }
+    http = await startHttpServer({ port: config.HTTP_PORT, metrics, health, beforeScrape: refreshJobGauges, routes, logger });
+    logger.info({ port: http.port }, "HTTP server: /healthz and /metrics");
+  }
+
+  let closed = false;
+  return {
+    adapters,
+    http,
+    metrics,
+    health,
+    async whenIdle({ pollMs = 200, settleChecks = 3 } = {}) {
+      // Several quiet reads in a row: a finishing item may queue a follow-up (a turn's export).
+      let quiet = 0;
+      while (quiet < settleChecks) {
+        quiet = (await pendingJobs()) === 0 ? quiet + 1 : 0;
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Stop taking messages first, then let workers finish or hand back what they hold.
+      if (runsBot) for (const adapter of adapters) await adapter.stop().catch((error: unknown) => logger.warn({ err: error }, "adapter stop failed"));
+      await http?.close();
+      await workers?.close();
+      await work.close();
+      await Promise.all(watched.map((q) => q.close()));
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
