@@ -1,0 +1,181 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createTelegramAdapter } from "../../adapters/telegram/index.js";
+import { startApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { startEmulator, type Emulator } from "../../src/emulator/index.js";
+import { skillProfile } from "../../src/nemo/skills.js";
+import { looksLikeMp4, makeTestClip } from "../helpers/media.js";
+import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+import { startFakeTelegram, type FakeMessage, type FakeTelegram } from "../fakes/telegram/server.js";
+import type { WorkerTuning } from "../../jobs/index.js";
+import { captureLogger, FAST_TUNING } from "./harness.js";
+
+/**
+ * The whole bot as a Telegram user meets it: the real grammY bot long-polling the fake Bot API,
+ * the router, BullMQ workers on the test run's redis-server, and the NemoVideo emulator.
+ */
+
+const MB = 1024 * 1024;
+/** Workers with every wait shrunk (the jobs tests use the same). */
+const TINY_TUNING: WorkerTuning = {
+  lockDurationMs: 2_000,
+  stalledIntervalMs: 500,
+  shutdownGraceMs: 2_000,
+  repairEveryMs: 1_000,
+  itemRetryMs: 50,
+  pacing: { privateMs: 5, groupMs: 10 },
+};
+let dir: string;
+let clip: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tg-e2e-"));
+  clip = await makeTestClip(dir, { seconds: 2 });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let fake: FakeTelegram;
+let emulator: Emulator;
+let app: { close(): Promise<void> };
+let logLines: string[];
+
+beforeEach(async () => {
+  fake = await startFakeTelegram();
+  emulator = await startEmulator({
+    anonymousPerIpLimit: Infinity,
+    timing: { turnStepMs: 5, heartbeatMs: 20, renderMs: 80, heartbeatOnlyMs: 60_000 },
+  });
+  const config = loadConfig({
+    LOG_LEVEL: "debug",
+    TELEGRAM_BOT_TOKEN: fake.token,
+    TELEGRAM_API_ROOT: fake.apiRoot,
+    NEMO_API_BASE: emulator.url,
+    REDIS_URL: testRedisUrl(),
+    QUEUE_PREFIX: uniquePrefix("tg-e2e"),
+    TOKEN_KEY: "11".repeat(32),
+    EXPORT_DIR: join(dir, "exports"),
+    STILL_WORKING_MS: "60000",
+    RENDER_POLL_MS: "30",
+    RECOVERY_FIRST_WAIT_MS: "50",
+    RECOVERY_POLL_MS: "50",
+    RETRY_AFTER_429_MS: "50",
+  });
+  const captured = captureLogger();
+  logLines = captured.lines;
+  const telegram = createTelegramAdapter(config, { logger: captured.logger, skill: skillProfile(config.SKILL_PROFILE), tuning: FAST_TUNING });
+  app = await startApp({ config, logger: captured.logger, adapters: [telegram], workerTuning: TINY_TUNING });
+});
+
+afterEach(async () => {
+  await app.close();
+  await emulator.close();
+  await fake.close();
+});
+
+/** The bot's message that carries an Export button, newest first. */
+function withExportButton(chatId: number): FakeMessage | undefined {
+  return [...fake.messages(chatId)].reverse().find((m) => JSON.stringify(m.replyMarkup ?? {}).includes("nemo:export"));
+}
+
+describe("a creator in a private chat", () => {
+  it("sends a clip with a request, watches one status message progress, presses Export and gets the MP4", async () => {
+    const chat = 9001;
+    fake.userSends({ chatId: chat, caption: "cut to 30 seconds and format it for Reels", video: { path: clip, duration: 2, width: 320, height: 240 } });
+
+    // The edit's reply, with the quick buttons under it.
+    const reply = await fake.waitFor(() => {
+      const m = withExportButton(chat);
+      return m && /changed|Done/i.test(m.text) ? m : undefined;
+    }, "the edit's reply with an Export button", 20_000);
+    // The turn's progress is ONE status message edited in place, not a stream of messages.
+    const thinking = fake.messages(chat).filter((m) => m.history.some((t) => /Thinking/.test(t)));
+    expect(thinking).toHaveLength(1);
+    expect(thinking[0]?.history.length).toBeGreaterThanOrEqual(2);
+    expect(thinking[0]?.messageId).toBeLessThan(reply.messageId);
+
+    fake.pressButton(chat, reply.messageId, "nemo:export");
+    const video = await fake.waitFor(() => fake.videosSent(chat)[0], "the exported video", 20_000);
+    expect(video.method).toBe("sendVideo");
+    expect(looksLikeMp4(video.bytes)).toBe(true);
+    expect(video.fields.supports_streaming).toBe("true");
+    // Each export reports through one status message edited in place, and delivers its video once.
+    // (The editor's reply may already have started an export: "I'll export it now".)
+    const exports = () => fake.messages(chat).filter((m) => /Preparing your export/.test(m.history[0] ?? ""));
+    await fake.waitFor(() => fake.videosSent(chat).length >= exports().length, "every export delivered", 20_000);
+    expect(exports().length).toBeGreaterThanOrEqual(1);
+    for (const status of exports()) expect(status.history.some((t) => /Rendering your video/.test(t))).toBe(true);
+    for (const sent of fake.videosSent(chat)) expect(looksLikeMp4(sent.bytes)).toBe(true);
+    // The button press was answered so the user's button stops spinning.
+    expect(fake.calls("answerCallbackQuery")).toHaveLength(1);
+
+    // The bot token and Telegram file URLs never reached the backend or the log.
+    const log = logLines.join("\n");
+    expect(log).not.toContain(fake.token);
+    // The clip reached the backend as bytes (a multipart upload), never as a Telegram file URL.
+    expect(emulator.counters.requests("upload")).toBeGreaterThanOrEqual(1);
+  });
+
+  it("asks for credits in English and 余额 in Chinese", async () => {
+    fake.userSends({ chatId: 9002, text: "credits" });
+    await fake.waitForMessage(9002, /Credits: \d+ available/);
+    fake.userSends({ chatId: 9003, text: "余额", languageCode: "zh-hans" });
+    await fake.waitForMessage(9003, /积分/);
+  });
+
+  it("status shows the timeline; 导出 exports the video", async () => {
+    const chat = 9004;
+    fake.userSends({ chatId: chat, languageCode: "zh-CN", video: { path: clip } });
+    await fake.waitFor(() => withExportButton(chat), "the upload's answer", 20_000);
+    fake.userSends({ chatId: chat, languageCode: "zh-CN", text: "status" });
+    await fake.waitForMessage(chat, /时间线|Timeline/);
+    fake.userSends({ chatId: chat, languageCode: "zh-CN", text: "导出" });
+    const video = await fake.waitFor(() => fake.videosSent(chat)[0], "the exported video", 20_000);
+    expect(looksLikeMp4(video.bytes)).toBe(true);
+  });
+
+  it("a file over 20 MB is refused before any download, with how to trim it", async () => {
+    fake.userSends({ chatId: 9005, caption: "make a reel", video: { bytes: Buffer.from("x"), size: 45 * MB } });
+    await fake.waitForMessage(9005, /20 MB/);
+    fake.userSends({ chatId: 9005, video: { bytes: Buffer.from("x"), size: 900 * MB } });
+    await fake.waitForMessage(9005, /too large/);
+    expect(fake.calls("getFile")).toHaveLength(0);
+    expect(emulator.counters.requests("upload")).toBe(0);
+  });
+
+  it("an unsupported file gets the formats list", async () => {
+    fake.userSends({ chatId: 9006, document: { bytes: Buffer.from("%PDF-1.4"), fileName: "brief.pdf", mime: "application/pdf" } });
+    await fake.waitForMessage(9006, /mp4, mov, avi, webm, mkv/);
+    expect(emulator.counters.requests("upload")).toBe(0);
+  });
+
+  it("a 429 from Telegram is waited out (retry_after) and the answer still arrives once", async () => {
+    fake.failNext("sendMessage", { retryAfter: 1 });
+    fake.userSends({ chatId: 9007, text: "credits" });
+    await fake.waitForMessage(9007, /Credits/);
+    const calls = fake.calls("sendMessage").filter((c) => c.params.chat_id === 9007);
+    expect(calls).toHaveLength(2);
+    expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    expect(fake.messages(9007).filter((m) => /Credits/.test(m.text))).toHaveLength(1);
+  });
+});
+
+describe("in a group", () => {
+  it("answers only when addressed", async () => {
+    const group = -100900;
+    fake.userSends({ chatId: group, chatType: "supergroup", text: "credits" });
+    fake.userSends({ chatId: group, chatType: "supergroup", text: `@${fake.botUsername} credits` });
+    const answer = await fake.waitForMessage(group, /Credits/);
+    expect(fake.messages(group)).toHaveLength(1);
+    expect(answer.replyTo).toBeDefined();
+  });
+
+  it("refuses /token and deletes the message that held it", async () => {
+    const group = -100901;
+    const { messageId } = fake.userSends({ chatId: group, chatType: "supergroup", text: "/token nmv_usr_do_not_share_123" });
+    await fake.waitForMessage(group, /group/);
+    expect(fake.find(group, messageId)?.deleted).toBe(true);
+    expect(logLines.join("\n")).not.toContain("nmv_usr_do_not_share_123");
+  });
+});
