@@ -24,8 +24,6 @@ export interface RouterDeps {
   botUsername?: (platform: Platform) => string | undefined;
   /** Told the kind of every message routed (metrics: messages by intent). */
   onRouted?: (platform: Platform, intent: string) => void;
-  /** Told every routed message's intent (`/export`, `turn`, `upload`…), for metrics; never its text. */
-  onRouted?: (platform: Platform, intent: string) => void;
   /** Work item ids (default randomUUID). */
   newId?: () => string;
   now?: () => number;
