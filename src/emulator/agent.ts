@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { effectiveRatio, totalMs, type ClipItem } from "./draft.js";
+import type { ClipItem } from "./draft.js";
 import type { SessionRecord } from "./store.js";
 import { understand, type Intent } from "./understand.js";
 
@@ -35,7 +35,7 @@ export function planTurn(session: SessionRecord, message: string, ctx: AgentCont
   const clips = session.draft.clips;
   const hasVisual = clips.length > 0;
   const hasVideo = clips.some((c) => c.kind === "video");
-  const intents = understand(message, hasVisual, hasVideo);
+  const intents = understand(message, hasVideo);
   const zh = isChinese(session.language);
 
   const generate = intents.find((i): i is Extract<Intent, { type: "generate" }> => i.type === "generate");
@@ -43,7 +43,10 @@ export function planTurn(session: SessionRecord, message: string, ctx: AgentCont
     const others = intents.filter((i) => i.type !== "generate");
     return {
       kind: "generate",
-      tool: { name: "generate_video_with_seedance", args: { prompt: generate.prompt, duration: generate.seconds, model: "seedance-1.0" } },
+      tool: {
+        name: "generate_video_with_seedance",
+        args: { prompt: generate.prompt, duration: generate.seconds, images: clips.filter((c) => c.kind === "image").map((c) => c.src) },
+      },
       cost: 5,
       apply: (s) => {
         const clip = generatedClip(generate.prompt, generate.seconds, ctx);
@@ -185,10 +188,4 @@ function genericReply(zh: boolean): string {
 function needMediaReply(zh: boolean): string {
   if (zh) return "当前项目里还没有视频或图片。请先上传素材，或者描述你想生成的视频。";
   return "I don't see any video or images in this project yet. Upload a clip or some photos, or describe the video you'd like me to generate.";
-}
-
-/** A one-line description of the draft for logs and the demo. */
-export function describeDraft(session: SessionRecord): string {
-  const d = session.draft;
-  return `${d.clips.length} clip(s), ${seconds(totalMs(d))}s, ${effectiveRatio(d)}`;
 }

@@ -12,6 +12,10 @@ export class ProcessPool {
 
   constructor(private readonly concurrency: number) {}
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Runs the command when a slot is free; resolves with stdout, rejects with the end of stderr. */
   async run(command: string, args: string[]): Promise<string> {
     await this.slot();

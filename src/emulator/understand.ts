@@ -42,7 +42,7 @@ const CAPTIONS = /\b(captions?|subtitles?|subs)\b|字幕/i;
 const CAPTIONS_OFF =
   /\b(remove|delete|turn off|switch off|disable|hide|no|without|drop)\s+(the\s+)?(auto\s+)?(captions?|subtitles?|subs)\b|\b(captions?|subtitles?)\s+off\b|(去掉|关闭|删除|删掉|不要|关掉)字幕/i;
 
-export function understand(message: string, hasVisualMedia: boolean, hasVideoClip: boolean): Intent[] {
+export function understand(message: string, hasVideoClip: boolean): Intent[] {
   const intents: Intent[] = [];
   let text = message;
 
@@ -58,8 +58,9 @@ export function understand(message: string, hasVisualMedia: boolean, hasVideoCli
   }
 
   const seconds = durationSeconds(text);
-  const wantsGeneration = GENERATE_EXPLICIT.test(text) || (MAKE_VIDEO.test(text) && !hasVideoClip && !hasVisualMedia);
-  if (wantsGeneration && (GENERATE_EXPLICIT.test(text) || !hasVisualMedia)) {
+  // "Make a video of…" with no clip to edit is a generation (from the description, or from the photos).
+  const wantsGeneration = GENERATE_EXPLICIT.test(text) || (MAKE_VIDEO.test(text) && !hasVideoClip);
+  if (wantsGeneration) {
     intents.push({ type: "generate", prompt: message.trim(), seconds: Math.min(Math.max(seconds ?? 5, 2), 60) });
   } else if (seconds !== undefined && seconds > 0) {
     intents.push({ type: "trim", seconds });

@@ -49,6 +49,7 @@ export class VideoMaker {
           await this.pool.run("ffmpeg", args);
           return { path: out, size: (await stat(out)).size, seconds: plan.seconds };
         } catch (error) {
+          if (this.pool.isClosed) throw error; // the emulator is closing: nothing to fall back to
           this.logger.warn({ err: error, withTitle: title !== undefined }, "emulator render: ffmpeg failed");
         }
       }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator } from "../../src/emulator/index.js";
-import { makeTestAudio, makeTestClip } from "../helpers/media.js";
+import { makeTestAudio, makeTestClip, makeTestImage } from "../helpers/media.js";
 import {
   audioTrack,
   call,
@@ -137,6 +137,17 @@ describe("emulator: /run_sse turns", () => {
     expect(videoTrack(s.draft)!.sg).toHaveLength(1);
     const generated = (s.raw.state as { generated_media: unknown[] }).generated_media;
     expect(generated).toHaveLength(1);
+  });
+
+  it("makes a video from uploaded photos with generate_video_with_seedance", async () => {
+    const u = await user(emu.url);
+    const photo = await makeTestImage(dir, { width: 300, height: 300 });
+    await uploadFiles(emu.url, u.token, u.sessionId, [photo]);
+    const stream = await runSse(emu.url, u.token, u.sessionId, "make a video from my photos");
+    expect(toolCalls(stream)).toEqual(["generate_video_with_seedance"]);
+    const call = stream.events.flatMap((e) => (e.content as { parts: Array<{ functionCall?: { args: { images: string[] } } }> }).parts)[0]!;
+    expect(call.functionCall!.args.images).toHaveLength(1);
+    expect(textOf(stream)).toContain("click the Export button");
   });
 
   it("freezes credits during a turn and charges 1-5 after it", async () => {

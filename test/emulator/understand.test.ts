@@ -41,15 +41,15 @@ const CASES: Array<[string, Intent[]]> = [
 
 describe("what the emulated agent understands", () => {
   it.each(CASES)("%s", (message, intents) => {
-    expect(understand(message, true, true)).toEqual(intents);
+    expect(understand(message, true)).toEqual(intents);
   });
 
   it("generates from a description when there is no media, or when asked to generate", () => {
-    expect(understand("make a 10-second video of a sunset", false, false)).toEqual([
+    expect(understand("make a 10-second video of a sunset", false)).toEqual([
       { type: "generate", prompt: "make a 10-second video of a sunset", seconds: 10 },
     ]);
-    expect(understand("生成一段日落的视频", false, false)[0]).toMatchObject({ type: "generate", seconds: 5 });
+    expect(understand("生成一段日落的视频", false)[0]).toMatchObject({ type: "generate", seconds: 5 });
     // With a clip uploaded, "make a 30-second video for Reels" is an edit, not a generation.
-    expect(understand("make a 30-second video for Reels", true, true).map((i) => i.type)).toEqual(["trim", "ratio"]);
+    expect(understand("make a 30-second video for Reels", true).map((i) => i.type)).toEqual(["trim", "ratio"]);
   });
 });
