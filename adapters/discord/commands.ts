@@ -39,7 +39,11 @@ export function slashCommands(): RESTPostAPIChatInputApplicationCommandsJSONBody
       .setDescription("Language")
       .setDescriptionLocalizations({ "zh-CN": "语言" })
       .setRequired(true)
-      .addChoices({ name: "English", value: "en" }, { name: "简体中文", value: "zh-CN" }),
+      .addChoices(
+        { name: "English", value: "en" },
+        { name: "简体中文", value: "zh-CN" },
+        { name: "Auto (follow Discord) / 自动", value: "auto" },
+      ),
   );
   return [
     edit,
