@@ -73,24 +73,34 @@ export class RedisAccounts implements Accounts, TokenStore {
   }
 
   async withSession<T>(ref: SessionRef, work: (context: SessionContext) => Promise<T>): Promise<T> {
+    // Each recovery at most once: a week-old user can meet both an expired token (1001) and,
+    // with the renewed token, a session that is gone too (1002).
+    let renewedToken = false;
+    let renewedSession = false;
     let token: ResolvedToken | undefined;
     let context: SessionContext | undefined;
-    try {
-      token = await this.resolveToken(ref.userKey);
-      context = await this.sessionFor(ref, token);
-      return await work(context);
-    } catch (error) {
-      if (!token) throw error;
-      if (isNemoError(error, "token_invalid") && token.kind === "anonymous") {
-        this.logger.info({ userKey: ref.userKey }, "anonymous token refused (1001): renewing with the same client id");
-        const renewed = await this.renewAnonymous(ref.userKey, token.token);
-        return work(await this.sessionFor(ref, renewed));
+    for (;;) {
+      try {
+        token ??= await this.resolveToken(ref.userKey);
+        context ??= await this.sessionFor(ref, token);
+        return await work(context);
+      } catch (error) {
+        if (!token) throw error;
+        if (!renewedToken && isNemoError(error, "token_invalid") && token.kind === "anonymous") {
+          renewedToken = true;
+          this.logger.info({ userKey: ref.userKey }, "anonymous token refused (1001): renewing with the same client id");
+          token = await this.renewAnonymous(ref.userKey, token.token);
+          context = undefined;
+          continue;
+        }
+        if (!renewedSession && isNemoError(error, "session_not_found") && context) {
+          renewedSession = true;
+          this.logger.info({ userKey: ref.userKey, chatId: ref.chatId }, "session gone (1002): starting a new one");
+          context = await this.sessionFor(ref, token, context.sessionId);
+          continue;
+        }
+        throw error;
       }
-      if (isNemoError(error, "session_not_found") && context) {
-        this.logger.info({ userKey: ref.userKey, chatId: ref.chatId }, "session gone (1002): starting a new one");
-        return work(await this.sessionFor(ref, token, context.sessionId));
-      }
-      throw error;
     }
   }
 

@@ -20,7 +20,7 @@ export interface SessionContext {
 
 /**
  * Finds each user's token and session (src/accounts/ implements it over Redis). Jobs and the router
- * go through `withSession`, which creates what is missing and, once, renews a token after 1001
+ * go through `withSession`, which creates what is missing and renews, each at most once, a token after 1001
  * or the session after 1002 before calling `work` again. `work` must only be safe to call again
  * when the failed call did not reach the backend's stream (1001 and 1002 come before it).
  */

@@ -150,6 +150,21 @@ describe("sessions", () => {
     expect((await accounts.session(ref)).sessionId).toBe(state.sessionId);
   });
 
+  it("a week-old user meets both: 1001 renews the token, then 1002 makes a new session, and the work succeeds", async () => {
+    const accounts = accountsWith();
+    const ref = newRef();
+    const first = await accounts.session(ref);
+    emulator.expireToken(first.auth.token);
+    emulator.dropSession(first.sessionId);
+    let calls = 0;
+    const state = await accounts.withSession(ref, async (context) => {
+      calls += 1;
+      return nemo.state(context.auth, context.sessionId);
+    });
+    expect(state.sessionId).not.toBe(first.sessionId);
+    expect(calls).toBe(3);
+  });
+
   it("retry only once: a second failure reaches the caller", async () => {
     const accounts = accountsWith();
     const ref = newRef();
