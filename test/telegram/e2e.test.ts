@@ -69,6 +69,8 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  // Whatever happened in the test, the bot token never reached the log.
+  expect(logLines.join("\n")).not.toContain(fake.token);
   await app.close();
   await emulator.close();
   await fake.close();
@@ -158,6 +160,24 @@ describe("a creator in a private chat", () => {
     expect(calls).toHaveLength(2);
     expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
     expect(fake.messages(9007).filter((m) => /Credits/.test(m.text))).toHaveLength(1);
+  });
+});
+
+describe("a personal token", () => {
+  it("in a private chat is stored and the message holding it deleted", async () => {
+    // A token the emulator really issued, as a user would copy it from their account.
+    const issued = await fetch(`${emulator.url}/api/auth/anonymous-token`, { method: "POST", headers: { "X-Client-Id": "e2e-telegram-user" } });
+    const userToken = ((await issued.json()) as { data: { token: string } }).data.token;
+    const { messageId } = fake.userSends({ chatId: 9010, text: `/token ${userToken}` });
+    await fake.waitForMessage(9010, /Saved/);
+    expect(fake.find(9010, messageId)?.deleted).toBe(true);
+    // A wrong token is refused, and its message is deleted all the same.
+    const wrong = fake.userSends({ chatId: 9010, text: "/token nmv_usr_private_token_456" });
+    await fake.waitForMessage(9010, /did not accept/);
+    expect(fake.find(9010, wrong.messageId)?.deleted).toBe(true);
+    const log = logLines.join("\n");
+    expect(log).not.toContain(userToken);
+    expect(log).not.toContain("nmv_usr_private_token_456");
   });
 });
 
