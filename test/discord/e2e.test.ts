@@ -116,7 +116,7 @@ describe("a creator in a Discord server", () => {
   });
 
   it("a render that outlasts the interaction token is delivered through the channel", async () => {
-    const { fake } = await startAll({ windowMs: 2000, renderMs: 3500 });
+    const { fake } = await startAll({ windowMs: 2500, renderMs: 4500 });
     const upload = fake.runCommand({ name: "upload", attachment: { path: clip, contentType: "video/mp4" }, guildId: fake.guildId, userId: USER });
     await fake.waitFor(() => fake.repliesTo(upload.id).find((m) => m.components.length > 0), 20_000, "the upload's answer");
 
