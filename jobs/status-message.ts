@@ -41,7 +41,7 @@ export class StatusMessage {
   /** Shows `text` as soon as pacing allows (later calls replace earlier ones not yet shown). */
   set(text: string): void {
     this.wanted = text;
-    if (!this.running) this.running = this.pump();
+    if (!this.running && text !== this.shown) this.running = this.pump();
   }
 
   /** Shows `text` and waits until it is posted. */
@@ -60,6 +60,8 @@ export class StatusMessage {
   }
 
   private async pump(): Promise<void> {
+    // Never finish synchronously: `running` is assigned after this returns, and must be cleared after that.
+    await Promise.resolve();
     try {
       while (this.wanted !== undefined && this.wanted !== this.shown) {
         const wait = this.lastEditAt + this.gap() - Date.now();

@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { createReadStream } from "node:fs";
 import { createAccounts } from "../../src/accounts/index.js";
 import type { SessionRef } from "../../src/accounts/types.js";

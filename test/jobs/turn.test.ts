@@ -1,0 +1,123 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeTestClip } from "../helpers/media.js";
+import { messages } from "../../src/i18n/index.js";
+import type { OutboxEntry } from "../helpers/recording-outbox.js";
+import { envelopeOf, sessionOf, startHarness, until, type Harness } from "./harness.js";
+
+const en = messages("en");
+
+describe("a turn, as the user sees it", () => {
+  let h: Harness;
+  let user = 200;
+  let clip: string;
+  beforeAll(async () => {
+    h = await startHarness({ config: { SILENT_TIMEOUT_MS: "400", STILL_WORKING_MS: "100" } });
+    clip = await makeTestClip(mkdtempSync(join(tmpdir(), "turn-clip-")));
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  /** A fresh user with a clip in their project (so a fault can be aimed at their session alone). */
+  async function freshUser(): Promise<{ id: number; chatId: string; sessionId: string }> {
+    user += 1;
+    const chatId = String(user);
+    const attachment = { id: `clip-${user}`, name: "clip.mp4", size: undefined, mimeType: "video/mp4", kind: "video" as const };
+    await h.queue.submit(envelopeOf(user, { kind: "upload", attachments: [{ ...attachment, source: { type: "local-path", path: clip } }] }));
+    await h.outbox.waitFor(en.uploadDone({ names: ["clip.mp4"] }), { chatId, type: "text" });
+    h.outbox.entries.splice(0, h.outbox.entries.length, ...h.outbox.entries.filter((e) => e.to.chatId !== chatId));
+    return { id: user, chatId, sessionId: await h.sessionIdOf(sessionOf(user)) };
+  }
+
+  const statusOf = (chatId: string) =>
+    h.outbox.entries.filter((e): e is Extract<OutboxEntry, { type: "status" }> => e.type === "status" && e.to.chatId === chatId);
+
+  it("answers with the agent's words, shows tool calls as progress, and offers Export / Timeline / Credits", async () => {
+    const u = await freshUser();
+    await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: 'add the title "Summer Vibes"' }));
+    const answer = await h.outbox.waitFor(/Summer Vibes/, { chatId: u.chatId, type: "text" });
+    expect(answer.type === "text" && answer.buttons?.map((b) => b.intent)).toEqual(["export", "timeline", "credits"]);
+    await until(() => statusOf(u.chatId)[0]?.text === en.turnDone, 5_000, "status done");
+    const history = statusOf(u.chatId)[0]?.history ?? [];
+    expect(history[0]).toBe(en.thinking);
+    expect(history).toContain(en.toolEditing);
+    // The turn's one status message was edited in place: thinking → progress → done.
+    expect(history.length).toBeGreaterThan(2);
+  });
+
+  it("a turn that ends without text is answered with what changed", async () => {
+    const u = await freshUser();
+    h.emulator.faults.add({ kind: "silent-turn", sessionId: u.sessionId });
+    await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: 'add the title "Quiet Title"' }));
+    const answer = await h.outbox.waitFor(/What changed/, { chatId: u.chatId, type: "text" });
+    expect(answer.type === "text" && answer.text).toContain(en.changeTitleAdded({ text: "Quiet Title" }));
+    expect(h.emulator.counters.runSse(u.sessionId, 'add the title "Quiet Title"')).toBe(1);
+  });
+
+  it("a turn of heartbeats only ends in a clear timeout message, after 'still working' updates", async () => {
+    const u = await freshUser();
+    h.emulator.faults.add({ kind: "heartbeat-only", sessionId: u.sessionId });
+    await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: "make it pop" }));
+    await h.outbox.waitFor(en.errTurnTimeout, { chatId: u.chatId, type: "text", timeoutMs: 8_000 });
+    const history = statusOf(u.chatId)[0]?.history ?? [];
+    expect(history.some((t) => t.includes(en.stillWorking({ minutes: 1 })))).toBe(true);
+    expect(h.emulator.counters.runSse(u.sessionId, "make it pop")).toBe(1);
+  });
+
+  it("2001 for an anonymous user: a registration link", async () => {
+    const u = await freshUser();
+    h.emulator.faults.add({ kind: "no-credits", sessionId: u.sessionId });
+    await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: 'add the title "Broke"' }));
+    const answer = await h.outbox.waitFor(/register/i, { chatId: u.chatId, type: "text" });
+    expect(answer.type === "text" && answer.text).toMatch(/https?:\/\/\S+register/);
+  });
+
+  it("429 on the message: one retry after a pause, then the answer", async () => {
+    const u = await freshUser();
+    h.emulator.faults.add({ kind: "rate-limit", route: "run-sse", sessionId: u.sessionId });
+    await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: 'add the title "Patience"' }));
+    await h.outbox.waitFor(/Patience/, { chatId: u.chatId, type: "text" });
+    expect(statusOf(u.chatId)[0]?.history).toContain(en.turnBusyRetrying);
+    // Two calls (the refused one and the retry); the agent got the message once.
+    expect(h.emulator.counters.runSse(u.sessionId, 'add the title "Patience"')).toBe(2);
+    expect(h.emulator.session(u.sessionId)?.messages).toEqual(['add the title "Patience"']);
+  });
+
+  it("429 twice: the busy message, no third try", async () => {
+    const u = await freshUser();
+    h.emulator.faults.add({ kind: "rate-limit", route: "run-sse", sessionId: u.sessionId, times: 2 });
+    await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: 'add the title "Twice"' }));
+    await h.outbox.waitFor(en.errRateLimited, { chatId: u.chatId, type: "text" });
+    expect(h.emulator.faults.pending()).toHaveLength(0);
+    expect(h.emulator.counters.runSse(u.sessionId, 'add the title "Twice"')).toBe(2);
+    expect(h.emulator.session(u.sessionId)?.messages).toEqual([]);
+  });
+
+  it("a stream that drops mid-turn is never sent again: the state tells what happened", async () => {
+    const u = await freshUser();
+    h.emulator.faults.add({ kind: "drop-stream", sessionId: u.sessionId });
+    await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: 'add the title "Dropped"' }));
+    const answer = await h.outbox.waitFor(/went through/, { chatId: u.chatId, type: "text", timeoutMs: 8_000 });
+    expect(answer.type === "text" && answer.text).toContain(en.changeTitleAdded({ text: "Dropped" }));
+    expect(h.emulator.counters.runSse(u.sessionId, 'add the title "Dropped"')).toBe(1);
+    expect(statusOf(u.chatId)[0]?.history).toContain(en.recoveryChecking);
+  });
+
+  it("an error in the stream is a failed turn, in words", async () => {
+    const u = await freshUser();
+    h.emulator.faults.add({ kind: "stream-error", sessionId: u.sessionId });
+    await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: 'add the title "Oops"' }));
+    await h.outbox.waitFor(en.errTurnFailed, { chatId: u.chatId, type: "text" });
+  });
+
+  it("speaks the user's language", async () => {
+    const u = await freshUser();
+    const envelope = { ...envelopeOf(u.id, { kind: "turn", text: "加上字幕" }), locale: "zh-CN" as const };
+    await h.queue.submit(envelope);
+    await until(() => statusOf(u.chatId)[0]?.text === messages("zh-CN").turnDone, 5_000, "zh status done");
+    expect(statusOf(u.chatId)[0]?.history[0]).toBe(messages("zh-CN").thinking);
+  });
+});
