@@ -43,7 +43,8 @@ export class BodyError extends Error {}
 export async function readJson(req: IncomingMessage, limit = 8 * 1024 * 1024): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  // destroyOnReturn: false keeps the connection usable for the error answer when the body is too large.
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) throw new BodyError("body too large");
     chunks.push(chunk);

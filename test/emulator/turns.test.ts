@@ -195,6 +195,13 @@ describe("emulator: /run_sse turns", () => {
     expect((await runSse(emu.url, u.token, u.sessionId, "hello")).status).toBe(404);
   });
 
+  it("answers 422 to a body that is not a message, and to one too large to be one", async () => {
+    const u = await user(emu.url);
+    expect((await call(emu.url, "POST", "/run_sse", { token: u.token, body: { hello: 1 } })).status).toBe(422);
+    const huge = { session_id: u.sessionId, new_message: { parts: [{ text: "x".repeat(2 * 1024 * 1024) }] } };
+    expect((await call(emu.url, "POST", "/run_sse", { token: u.token, body: huge })).status).toBe(422);
+  });
+
   it("counts every message per session and text", async () => {
     const u = await user(emu.url);
     const total = emu.counters.runSseTotal();
