@@ -15,6 +15,7 @@ import { silentLogger, type Logger } from "./log.js";
 import { createNemoClient } from "./nemo/index.js";
 import { skillProfile } from "./nemo/skills.js";
 import type { NemoApi } from "./nemo/types.js";
+import { BULL_BOARD_PATH, createBullBoardRoute } from "./ops/bull-board.js";
 import { createMetrics, type BotMetrics } from "./ops/metrics.js";
 import { startHttpServer, type HealthReport, type RouteHandler, type RunningHttpServer } from "./ops/http-server.js";
 import { createQuotas } from "./quota/index.js";
@@ -170,6 +171,8 @@ export async function startApp(options: AppOptions): Promise<App> {
         routes[telegram.webhookPath] = telegram.webhookHandler;
       }
     }
+    // Read-only and behind a password: job data names users and chats.
+    if (config.BULL_BOARD_PASSWORD) routes[BULL_BOARD_PATH] = createBullBoardRoute({ queues: watched, password: config.BULL_BOARD_PASSWORD });
     http = await startHttpServer({ port: config.HTTP_PORT, metrics, health, beforeScrape: refreshJobGauges, routes, logger });
     logger.info({ port: http.port }, "HTTP server: /healthz and /metrics");
   }
