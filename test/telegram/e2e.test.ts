@@ -119,6 +119,15 @@ describe("a creator in a private chat", () => {
     expect(emulator.counters.requests("upload")).toBeGreaterThanOrEqual(1);
   });
 
+  it("an album becomes one upload of every file", async () => {
+    fake.userSends({ chatId: 9011, mediaGroupId: "trip", caption: "make one video of these", video: { path: clip, fileName: "a.mp4" } });
+    fake.userSends({ chatId: 9011, mediaGroupId: "trip", video: { path: clip, fileName: "b.mp4" } });
+    const added = await fake.waitForMessage(9011, /Added to your project/, 20_000);
+    expect(added.text).toMatch(/a\.mp4/);
+    expect(added.text).toMatch(/b\.mp4/);
+    expect(fake.messages(9011).filter((m) => /Added to your project/.test(m.text))).toHaveLength(1);
+  });
+
   it("asks for credits in English and 余额 in Chinese", async () => {
     fake.userSends({ chatId: 9002, text: "credits" });
     await fake.waitForMessage(9002, /Credits: \d+ available/);
