@@ -46,6 +46,8 @@ export class WorkQueues {
   ) {
     this.session = new Queue<DrainerData>(queueNames.session, { connection: redis, prefix });
     this.render = new Queue(queueNames.render, { connection: redis, prefix });
+    // The connection's owner logs its errors; without a listener BullMQ prints each one to the console.
+    for (const queue of [this.session, this.render]) queue.on("error", () => undefined);
     this.mailbox = new Mailbox(redis, prefix);
     this.markers = new Markers(redis, prefix);
   }

@@ -1,0 +1,148 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { progressBar } from "../../jobs/export.js";
+import { messages } from "../../src/i18n/index.js";
+import { looksLikeMp4, makeTestClip } from "../helpers/media.js";
+import type { OutboxEntry } from "../helpers/recording-outbox.js";
+import { envelopeOf, sessionOf, startHarness, until, type Harness } from "./harness.js";
+
+const en = messages("en");
+
+type Status = Extract<OutboxEntry, { type: "status" }>;
+
+/** Uploads a clip for `user` and waits until it is in the project. */
+async function withClip(h: Harness, user: number, clip: string): Promise<string> {
+  const chatId = String(user);
+  const attachment = { id: `clip-${user}`, name: "clip.mp4", size: undefined, mimeType: "video/mp4", kind: "video" as const };
+  await h.queue.submit(envelopeOf(user, { kind: "upload", attachments: [{ ...attachment, source: { type: "local-path", path: clip } }] }));
+  await h.outbox.waitFor(en.uploadDone({ names: ["clip.mp4"] }), { chatId, type: "text", timeoutMs: 15_000 });
+  return h.sessionIdOf(sessionOf(user));
+}
+
+describe("export: render, poll as delayed steps, deliver once", () => {
+  let h: Harness;
+  let clip: string;
+  let user = 300;
+  beforeAll(async () => {
+    h = await startHarness();
+    clip = await makeTestClip(mkdtempSync(join(tmpdir(), "export-clip-")));
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const next = () => (user += 1);
+  const videosOf = (chatId: string) => h.outbox.entries.filter((e) => e.type === "video" && e.to.chatId === chatId);
+  const statusesOf = (chatId: string) => h.outbox.entries.filter((e): e is Status => e.type === "status" && e.to.chatId === chatId);
+
+  it("delivers the MP4 once, with a progress bar in the status meanwhile", async () => {
+    const u = next();
+    await withClip(h, u, clip);
+    await h.queue.submit(envelopeOf(u, { kind: "export" }));
+    const video = await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
+    expect(video.type === "video" && looksLikeMp4(video.bytes)).toBe(true);
+    await until(() => h.done.exports >= 1, 5_000, "export done");
+    const exportStatus = statusesOf(String(u)).find((s) => s.history.includes(en.exportPreparing));
+    expect(exportStatus?.history.some((t) => /[▓░]{10} \d+%/.test(t))).toBe(true);
+    expect(exportStatus?.text).toBe(en.exportDone);
+    expect(videosOf(String(u))).toHaveLength(1);
+  });
+
+  it("nothing to export yet: says so", async () => {
+    const u = next();
+    const envelope = envelopeOf(u, { kind: "export" });
+    await h.queue.submit(envelope);
+    await h.outbox.waitFor(en.exportNotReady, { chatId: String(u), type: "text" });
+    expect(h.emulator.counters.rendersStarted().filter((id) => id.includes(envelope.id))).toEqual([]);
+  });
+
+  it("402 (free plan): register or upgrade, not 'out of credits'", async () => {
+    const u = next();
+    const sessionId = await withClip(h, u, clip);
+    h.emulator.faults.add({ kind: "export-blocked", sessionId });
+    await h.queue.submit(envelopeOf(u, { kind: "export" }));
+    await h.outbox.waitFor(en.errPlanBlocked, { chatId: String(u), type: "text" });
+  });
+
+  it("a failed render is retried once with a new id, then delivered", async () => {
+    const u = next();
+    const sessionId = await withClip(h, u, clip);
+    h.emulator.faults.add({ kind: "render-fails", sessionId });
+    const envelope = envelopeOf(u, { kind: "export" });
+    await h.queue.submit(envelope);
+    await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
+    const ids = h.emulator.counters.rendersStarted().filter((id) => id.includes(envelope.id));
+    expect(ids).toEqual([`render_${envelope.id}_1`, `render_${envelope.id}_2`]);
+    expect(statusesOf(String(u)).some((s) => s.history.includes(en.exportRetrying))).toBe(true);
+  });
+
+  it("too big for the chat: a link instead of the file", async () => {
+    const u = next();
+    await withClip(h, u, clip);
+    h.outbox.maxVideo = 100;
+    try {
+      await h.queue.submit(envelopeOf(u, { kind: "export" }));
+      const link = await h.outbox.waitFor(/too large to send here/, { chatId: String(u), type: "link", timeoutMs: 15_000 });
+      expect(link.type === "link" && link.url).toMatch(/^http:\/\/127\.0\.0\.1/);
+    } finally {
+      h.outbox.maxVideo = 50 * 1024 * 1024;
+    }
+    expect(videosOf(String(u))).toHaveLength(0);
+  });
+
+  it("/cancel stops a running render and drops queued items", async () => {
+    const u = next();
+    const sessionId = await withClip(h, u, clip);
+    h.emulator.faults.add({ kind: "slow-render", sessionId });
+    await h.queue.submit(envelopeOf(u, { kind: "export" }));
+    await until(() => statusesOf(String(u)).some((s) => /[▓░]{10}/.test(s.text)), 10_000, "render running");
+    expect(await h.queue.cancel(sessionOf(u))).toBe("cancelled-running");
+    await until(() => statusesOf(String(u)).some((s) => s.text === en.exportCancelled), 10_000, "cancelled status");
+    expect(videosOf(String(u))).toHaveLength(0);
+    expect(h.emulator.counters.requests("render-cancel")).toBeGreaterThan(0);
+    expect(await h.queue.cancel(sessionOf(u))).toBe("nothing");
+  });
+
+  it("export, then keep editing: the next message runs while the render proceeds", async () => {
+    const u = next();
+    const sessionId = await withClip(h, u, clip);
+    h.emulator.faults.add({ kind: "slow-render", sessionId });
+    await h.queue.submit(envelopeOf(u, { kind: "export" }));
+    await h.queue.submit(envelopeOf(u, { kind: "turn", text: 'add the title "Meanwhile"' }));
+    await h.outbox.waitFor(/Meanwhile/, { chatId: String(u), type: "text", timeoutMs: 10_000 });
+    // The answer came while the render was still going; the video follows.
+    expect(videosOf(String(u))).toHaveLength(0);
+    await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
+  });
+
+  it("draws the progress bar", () => {
+    expect(progressBar(40)).toBe("▓▓▓▓░░░░░░");
+    expect(progressBar(0)).toBe("░░░░░░░░░░");
+    expect(progressBar(100)).toBe("▓▓▓▓▓▓▓▓▓▓");
+  });
+});
+
+describe("100 concurrent exports, one worker with concurrency 4", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ config: { WORKER_CONCURRENCY: "4", RENDER_POLL_MS: "50" }, emulator: { ffmpeg: false } });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("all 100 are delivered, each once", async () => {
+    const clip = await makeTestClip(mkdtempSync(join(tmpdir(), "export-many-")));
+    const users = Array.from({ length: 20 }, (_, i) => 500 + i);
+    await Promise.all(users.map((u) => withClip(h, u, clip)));
+    const envelopes = users.flatMap((u) => Array.from({ length: 5 }, () => envelopeOf(u, { kind: "export" })));
+    await Promise.all(envelopes.map((e) => h.queue.submit(e)));
+    await until(() => h.done.exports >= 100, 60_000, "100 exports");
+    const videos = h.outbox.entries.filter((e) => e.type === "video");
+    expect(videos).toHaveLength(100);
+    for (const u of users) expect(videos.filter((v) => v.to.chatId === String(u))).toHaveLength(5);
+    expect(h.emulator.counters.rendersStarted()).toHaveLength(100);
+  }, 90_000);
+});
