@@ -1,0 +1,78 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { messages } from "../../src/i18n/index.js";
+import { makeTestClip, makeTestImage } from "../helpers/media.js";
+import { envelopeOf, sessionOf, startHarness, type Harness } from "./harness.js";
+
+const en = messages("en");
+
+describe("uploads", () => {
+  let h: Harness;
+  let dir: string;
+  beforeAll(async () => {
+    h = await startHarness();
+    dir = mkdtempSync(join(tmpdir(), "upload-"));
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("streams an album into the session, shows 'uploading video', then runs the caption's edit after it", async () => {
+    const clip = await makeTestClip(dir);
+    const image = await makeTestImage(dir);
+    const user = 700;
+    await h.queue.submit(
+      envelopeOf(user, {
+        kind: "upload",
+        attachments: [
+          { id: "a1", name: "clip.mp4", size: undefined, mimeType: "video/mp4", kind: "video", source: { type: "local-path", path: clip } },
+          { id: "a2", name: "photo.png", size: undefined, mimeType: "image/png", kind: "image", source: { type: "local-path", path: image } },
+        ],
+      }),
+    );
+    await h.queue.submit(envelopeOf(user, { kind: "turn", text: 'add the title "Caption"' }));
+    await h.outbox.waitFor(/Caption/, { chatId: String(user), type: "text", timeoutMs: 10_000 });
+    const sessionId = await h.sessionIdOf(sessionOf(user));
+    expect(h.emulator.session(sessionId)?.uploads.map((u) => u.filename)).toEqual(["clip.mp4", "photo.png"]);
+    const chat = h.outbox.entries.filter((e) => e.to.chatId === String(user));
+    expect(chat.some((e) => e.type === "activity" && e.activity === "upload_video")).toBe(true);
+    // The upload's answer comes before the caption's.
+    const uploaded = chat.findIndex((e) => e.type === "text" && e.text.includes(en.uploadDone({ names: ["clip.mp4", "photo.png"] })));
+    const answered = chat.findIndex((e) => e.type === "text" && e.text.includes("Caption"));
+    expect(uploaded).toBeGreaterThanOrEqual(0);
+    expect(uploaded).toBeLessThan(answered);
+  });
+
+  it("a retried upload does not add the same file twice", async () => {
+    const clip = await makeTestClip(dir);
+    const user = 701;
+    const sessionId = await h.sessionIdOf(sessionOf(user));
+    // The file goes in, then posting the result fails: the item is retried from its start.
+    h.outbox.failNext("sendText");
+    await h.queue.submit(
+      envelopeOf(user, {
+        kind: "upload",
+        attachments: [{ id: "r1", name: "clip.mp4", size: undefined, mimeType: "video/mp4", kind: "video", source: { type: "local-path", path: clip } }],
+      }),
+    );
+    await h.outbox.waitFor(en.uploadDone({ names: ["clip.mp4"] }), { chatId: String(user), type: "text", timeoutMs: 10_000 });
+    // Only the retry could post that answer (the first attempt's post failed), and it added nothing.
+    expect(h.emulator.session(sessionId)?.uploads).toHaveLength(1);
+  });
+
+  it("a file the backend refuses is explained", async () => {
+    const clip = await makeTestClip(dir);
+    const user = 702;
+    const sessionId = await h.sessionIdOf(sessionOf(user));
+    h.emulator.faults.add({ kind: "unsupported-file", sessionId });
+    await h.queue.submit(
+      envelopeOf(user, {
+        kind: "upload",
+        attachments: [{ id: "u1", name: "clip.mp4", size: undefined, mimeType: "video/mp4", kind: "video", source: { type: "local-path", path: clip } }],
+      }),
+    );
+    await h.outbox.waitFor(/can't use that file type/, { chatId: String(user), type: "text" });
+  });
+});
