@@ -107,6 +107,8 @@ export async function startApp(options: AppOptions): Promise<App> {
 
   const work = createWorkQueue({ connection: redisUrl, prefix: config.QUEUE_PREFIX, logger: logger.child({ component: "queue" }) });
   const watched = [queueNames.session, queueNames.render].map((name) => new Queue(name, { connection: redis, prefix: config.QUEUE_PREFIX }));
+  // `redis` logs its own errors; without a listener BullMQ prints each one to the console.
+  for (const queue of watched) queue.on("error", () => undefined);
 
   if (runsBot) {
     const router = createRouter({
