@@ -1,0 +1,57 @@
+/**
+ * The fake Telegram Bot API (test/fakes/telegram) in a process of its own, so its work does not
+ * count against the bot or worker under test. The driver makes users send messages and reads back,
+ * from the fake's request log, when each update was handed to the bot and when the bot answered.
+ * Flag: --local acts like `telegram-bot-api --local` (absolute file paths, no 20 MB limit).
+ */
+import { startFakeTelegram, type UserSends } from "../../test/fakes/telegram/server.js";
+import { announceReady, serveRpc } from "./rpc.js";
+import { usageHandlers } from "./usage.js";
+
+const fake = await startFakeTelegram({ local: process.argv.includes("--local") });
+
+/** chat id → time of each call of `method` for that chat, oldest first. */
+function callTimesByChat(methods: string[]): Record<string, number[]> {
+  const byChat: Record<string, number[]> = {};
+  for (const request of fake.requests) {
+    if (!methods.includes(request.method)) continue;
+    const chat = String(request.params.chat_id);
+    (byChat[chat] ??= []).push(request.at);
+  }
+  return byChat;
+}
+
+serveRpc(
+  {
+    ...usageHandlers(),
+    /** Users post messages; answers each update's id. */
+    send: (args) => (args as UserSends[]).map((input) => fake.userSends(input).updateId),
+    /**
+     * When each update left in a getUpdates answer. Updates are pre-loaded, so a getUpdates call
+     * answers at once with the updates from its offset on (up to its limit): the call's arrival time
+     * is when those updates were handed over.
+     */
+    deliveries: (args) => {
+      const ids = args as number[];
+      const calls = fake.calls("getUpdates").map((c) => ({ at: c.at, offset: Number(c.params.offset ?? 0), limit: Number(c.params.limit ?? 100) }));
+      const result: Record<number, number> = {};
+      for (const id of ids) {
+        const call = calls.find((c) => c.offset <= id && id < Math.max(c.offset, 1) + c.limit);
+        if (call) result[id] = call.at;
+      }
+      return { deliveredAt: result, getUpdatesCalls: calls.length, callTimes: calls.map((c) => c.at) };
+    },
+    /** The times of the bot's sendMessage calls per chat. */
+    sentMessages: () => callTimesByChat(["sendMessage"]),
+    /** The times of the bot's video posts per chat. */
+    sentVideos: () => callTimesByChat(["sendVideo", "sendDocument"]),
+    /** How many calls of each Bot API method the fake answered. */
+    counts: () => {
+      const counts: Record<string, number> = {};
+      for (const request of fake.requests) counts[request.method] = (counts[request.method] ?? 0) + 1;
+      return counts;
+    },
+  },
+  () => fake.close(),
+);
+announceReady({ apiRoot: fake.apiRoot, token: fake.token });

@@ -1,0 +1,108 @@
+/**
+ * Resident memory and CPU time of the current process, for the child under test to report. A
+ * window samples RSS at a fixed rate (peak and mean) and takes the CPU time used over its length,
+ * as a share of one core.
+ */
+
+const MB = 1024 * 1024;
+
+export interface UsageNow {
+  rssMb: number;
+  heapUsedMb: number;
+  externalMb: number;
+  cpuMs: number;
+  at: number;
+}
+
+export function usageNow(): UsageNow {
+  const memory = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  return {
+    rssMb: memory.rss / MB,
+    heapUsedMb: memory.heapUsed / MB,
+    externalMb: memory.external / MB,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    at: Date.now(),
+  };
+}
+
+export interface WindowReport {
+  wallMs: number;
+  cpuMs: number;
+  /** CPU time over wall time, in % of one core. */
+  cpuPercent: number;
+  startRssMb: number;
+  endRssMb: number;
+  peakRssMb: number;
+  meanRssMb: number;
+  samples: number;
+  peakHeapUsedMb: number;
+}
+
+/** Samples the process from `start()` until `stop()`. */
+export class UsageWindow {
+  private readonly begin = usageNow();
+  private readonly timer: NodeJS.Timeout;
+  private peak = this.begin.rssMb;
+  private peakHeap = this.begin.heapUsedMb;
+  private sum = 0;
+  private count = 0;
+
+  constructor(everyMs = 250) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  private sample(): void {
+    const memory = process.memoryUsage();
+    const rss = memory.rss / MB;
+    this.peak = Math.max(this.peak, rss);
+    this.peakHeap = Math.max(this.peakHeap, memory.heapUsed / MB);
+    this.sum += rss;
+    this.count += 1;
+  }
+
+  stop(): WindowReport {
+    clearInterval(this.timer);
+    this.sample();
+    const end = usageNow();
+    const wallMs = Math.max(1, end.at - this.begin.at);
+    const cpuMs = end.cpuMs - this.begin.cpuMs;
+    return {
+      wallMs,
+      cpuMs,
+      cpuPercent: (cpuMs / wallMs) * 100,
+      startRssMb: this.begin.rssMb,
+      endRssMb: end.rssMb,
+      peakRssMb: this.peak,
+      meanRssMb: this.sum / this.count,
+      samples: this.count,
+      peakHeapUsedMb: this.peakHeap,
+    };
+  }
+}
+
+/** Handlers every child offers: `usage` now, and named sampling windows. */
+export function usageHandlers(): Record<string, (args: unknown) => unknown> {
+  const windows = new Map<string, UsageWindow>();
+  return {
+    usage: () => usageNow(),
+    windowStart: (args) => {
+      const { name, everyMs } = args as { name: string; everyMs?: number };
+      windows.get(name)?.stop();
+      windows.set(name, new UsageWindow(everyMs));
+      return true;
+    },
+    windowStop: (args) => {
+      const { name } = args as { name: string };
+      const window = windows.get(name);
+      if (!window) throw new Error(`no window ${name}`);
+      windows.delete(name);
+      return window.stop();
+    },
+    gc: () => {
+      global.gc?.();
+      return usageNow();
+    },
+  };
+}

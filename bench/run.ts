@@ -1,0 +1,78 @@
+/**
+ * `npm run bench` runs every figure and writes bench/report.md and bench/report.json;
+ * `npm run bench -- ingress exports` runs some (their results replace those figures in the report,
+ * the others are kept from the last run). Figures: ingress, open-streams, upload, exports, idle.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { runExports } from "./exports.js";
+import { runIdle } from "./idle.js";
+import { runIngress } from "./ingress.js";
+import { runOpenStreams } from "./open-streams.js";
+import { load1, machine, writeReport, type FigureResult, type Machine, type Metric } from "./report.js";
+import { runUpload } from "./upload.js";
+
+interface FigureRun {
+  setup: string[];
+  metrics: Metric[];
+  notes: string[];
+}
+
+const FIGURES: { id: string; title: string; run: () => Promise<FigureRun> }[] = [
+  { id: "ingress", title: "1. Ingress: Telegram updates into queued turns", run: runIngress },
+  { id: "open-streams", title: "2. Open streams: 1,000 turns held by one worker for 60 s", run: runOpenStreams },
+  { id: "upload", title: "3. Upload: a 500 MB file from Telegram into NemoVideo", run: runUpload },
+  { id: "exports", title: "4. Exports: 2,000 concurrent renders polled by one worker", run: runExports },
+  { id: "idle", title: "5. Idle footprint of the all-in-one process", run: runIdle },
+];
+
+async function main(): Promise<number> {
+  const asked = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+  const unknown = asked.filter((a) => !FIGURES.some((f) => f.id === a));
+  if (unknown.length > 0) {
+    console.error(`unknown figure(s): ${unknown.join(", ")}; choose from ${FIGURES.map((f) => f.id).join(", ")}`);
+    return 2;
+  }
+  const chosen = asked.length > 0 ? FIGURES.filter((f) => asked.includes(f.id)) : FIGURES;
+  const t0 = performance.now();
+  const results: FigureResult[] = [];
+  for (const figure of chosen) {
+    console.log(`\n=== ${figure.title}`);
+    const started = performance.now();
+    const loadBefore = load1();
+    const base = { id: figure.id, title: figure.title, command: `npm run bench -- ${figure.id}`, startedAt: new Date().toISOString(), loadBefore };
+    let result: FigureResult;
+    try {
+      const run = await figure.run();
+      result = { ...base, ...run, seconds: (performance.now() - started) / 1000, loadAfter: load1() };
+    } catch (error) {
+      console.error(error);
+      result = { ...base, setup: [], metrics: [], notes: [], seconds: (performance.now() - started) / 1000, loadAfter: load1(), error: error instanceof Error ? error.message : String(error) };
+    }
+    for (const m of result.metrics) {
+      const verdict = m.pass === undefined ? "" : m.pass ? "  PASS" : "  MISS";
+      console.log(`  ${m.name}: ${m.value} ${m.unit}${m.baseline === undefined ? "" : `  (baseline ${m.baseline}, ratio ${m.ratio})`}${m.target ? `  target ${m.target}` : ""}${verdict}`);
+    }
+    for (const note of result.notes) console.log(`  note: ${note}`);
+    results.push(result);
+  }
+
+  const reportPath = fileURLToPath(new URL("./report.json", import.meta.url));
+  let figures = results;
+  if (asked.length > 0 && existsSync(reportPath)) {
+    // A partial run replaces its figures and keeps the others from the last report.
+    const previous = JSON.parse(readFileSync(reportPath, "utf8")) as { figures: FigureResult[]; machine: Machine };
+    figures = FIGURES.map((f) => results.find((r) => r.id === f.id) ?? previous.figures.find((r) => r.id === f.id)).filter((r): r is FigureResult => r !== undefined);
+  }
+  const written = writeReport({ machine: machine(), figures, totalSeconds: (performance.now() - t0) / 1000 });
+  console.log(`\nreport: ${written.md}\n        ${written.json}`);
+  return results.some((r) => r.error) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
