@@ -105,17 +105,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`${name}: ${issue.message}`);
     }
   }
-  if (parsed.success) {
-    const c = parsed.data;
-    if (c.TOKEN_KEY !== undefined && decodeTokenKey(c.TOKEN_KEY) === undefined) {
-      problems.push("TOKEN_KEY: must be 32 bytes, as 64 hex characters or base64");
-    }
-    if (c.DISCORD_TOKEN && !c.DISCORD_APPLICATION_ID) {
-      problems.push("DISCORD_APPLICATION_ID: required when DISCORD_TOKEN is set");
-    }
-    if (c.TELEGRAM_WEBHOOK_URL && !c.TELEGRAM_WEBHOOK_SECRET) {
-      problems.push("TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set");
-    }
+  // Checked on the raw values so they are listed even when another variable failed the schema.
+  const text = (name: string) => (env[name]?.trim() ? env[name].trim() : undefined);
+  const tokenKey = text("TOKEN_KEY");
+  if (tokenKey !== undefined && decodeTokenKey(tokenKey) === undefined) {
+    problems.push("TOKEN_KEY: must be 32 bytes, as 64 hex characters or base64");
+  }
+  if (text("DISCORD_TOKEN") && !text("DISCORD_APPLICATION_ID")) {
+    problems.push("DISCORD_APPLICATION_ID: required when DISCORD_TOKEN is set");
+  }
+  if (text("TELEGRAM_WEBHOOK_URL") && !text("TELEGRAM_WEBHOOK_SECRET")) {
+    problems.push("TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set");
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
