@@ -174,6 +174,8 @@ export async function runRenderStep(
     });
   } catch (error) {
     if (signal.aborted) return { done: false, delayMs: 0, step };
+    // Not the backend's answer (the chat platform or Redis failed): let the job retry from its saved step.
+    if (!isNemoError(error)) throw error;
     ctx.logger.info({ err: error, item: envelope.id }, "export failed");
     await outbox.sendText(envelope.replyTo, failureText(error, envelope.locale, ctx.config, who, ctx.events));
     return finish(m.turnStopped, "error");

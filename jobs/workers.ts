@@ -27,7 +27,7 @@ export interface WorkerTuning {
   shutdownGraceMs?: number;
   /** How often mailboxes whose drainer job went missing are repaired. */
   repairEveryMs?: number;
-  /** Back-off after an item failed unexpectedly (doubles each time; 3 tries). */
+  /** Back-off after an item or a render job failed unexpectedly (doubles each time; 3 tries). */
   itemRetryMs?: number;
   pacing?: StatusPacing;
 }
@@ -93,7 +93,11 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
         draft,
         step: { phase: "start", attempt: 1, startedAt: Date.now(), ...(statusRef ? { statusRef } : {}) },
       };
-      await queues.render.add("render", data, { ...RENDER_JOB_OPTIONS, jobId: renderJobId(envelope.id) });
+      await queues.render.add("render", data, {
+        ...RENDER_JOB_OPTIONS,
+        backoff: { type: "exponential", delay: tuning.itemRetryMs ?? 2_000 },
+        jobId: renderJobId(envelope.id),
+      });
     },
   };
 
@@ -187,6 +191,16 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     worker.on("error", (error) => logger.error({ err: error }, "worker error"));
     worker.on("failed", (job, error) => logger.warn({ err: error, job: job?.id }, "job failed"));
   }
+  // A render that failed for good (its retries used up) must not leave the user waiting in silence.
+  renderWorker.on("failed", (job) => {
+    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    const { envelope } = job.data;
+    void redis.srem(sessionRendersKey(prefix, job.data.sessionKey), envelope.id).catch(() => undefined);
+    void deps
+      .outbox(envelope.replyTo.platform)
+      .sendText(envelope.replyTo, messages(envelope.locale).unknownError)
+      .catch(() => undefined);
+  });
 
   /** Mailboxes whose drainer job is gone or failed (a producer died mid-submit, Redis hiccups): re-add it. */
   const repair = async (): Promise<void> => {

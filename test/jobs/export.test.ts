@@ -117,6 +117,16 @@ describe("export: render, poll as delayed steps, deliver once", () => {
     await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
   });
 
+  it("a failed post of the video is retried, and the video arrives once", async () => {
+    const u = next();
+    await withClip(h, u, clip);
+    h.outbox.failNext("sendVideo");
+    await h.queue.submit(envelopeOf(u, { kind: "export" }));
+    await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
+    await until(() => statusesOf(String(u)).some((s) => s.text === en.exportDone), 5_000, "export done");
+    expect(videosOf(String(u))).toHaveLength(1);
+  });
+
   it("draws the progress bar", () => {
     expect(progressBar(40)).toBe("▓▓▓▓░░░░░░");
     expect(progressBar(0)).toBe("░░░░░░░░░░");

@@ -58,6 +58,9 @@ export interface Harness {
   prefix: string;
   done: { turns: number; exports: number; uploads: number };
   sessionIdOf(ref: SessionRef): Promise<string>;
+  /** Closes this process's workers the way SIGTERM does (grace period, then hand back). */
+  stopWorkers(): Promise<void>;
+  startWorkers(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -96,19 +99,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     onExportDone: () => void (done.exports += 1),
     onUploadDone: () => void (done.uploads += 1),
   };
-  const workers = options.noWorkers
-    ? undefined
-    : await startWorkers({
-        config,
-        connection: url,
-        nemo,
-        accounts,
-        outbox: () => outbox,
-        openAttachment: openLocalAttachment,
-        logger: silentLogger,
-        events,
-        tuning: { ...TINY_TUNING, ...options.tuning },
-      });
+  const launch = () =>
+    startWorkers({
+      config,
+      connection: url,
+      nemo,
+      accounts,
+      outbox: () => outbox,
+      openAttachment: openLocalAttachment,
+      logger: silentLogger,
+      events,
+      tuning: { ...TINY_TUNING, ...options.tuning },
+    });
+  let workers = options.noWorkers ? undefined : await launch();
   const queue = createWorkQueue({ connection: url, prefix, logger: silentLogger });
   return {
     emulator,
@@ -119,6 +122,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     redis,
     prefix,
     done,
+    async stopWorkers() {
+      await workers?.close();
+      workers = undefined;
+    },
+    async startWorkers() {
+      workers ??= await launch();
+    },
     async sessionIdOf(ref) {
       return (await accounts.session(ref)).sessionId;
     },
@@ -160,10 +170,10 @@ export function envelopeOf(user: number, item: WorkItem, id?: string): WorkEnvel
 }
 
 /** Polls `check` until it is true (tests wait on outcomes, never on fixed sleeps). */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = "condition"): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = "condition", everyMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
