@@ -158,7 +158,7 @@ export async function runRenderStep(
         if (render.status === "failed") {
           if (step.attempt >= 2) throw new NemoError("render_failed", `render ${render.id} failed twice`);
           ctx.logger.info({ item: envelope.id, renderId: render.id }, "render failed: one retry with a new id");
-          status.set(m.exportRetrying);
+          await status.show(m.exportRetrying);
           await persist({ ...step, phase: "start", attempt: step.attempt + 1, renderId: undefined, pollErrors: 0 });
           continue;
         }

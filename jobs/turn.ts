@@ -55,7 +55,7 @@ export async function runTurn(ctx: JobContext, run: ItemRun): Promise<StepOutcom
   if (step.phase === "recovering") return continueRecovery(ctx, current, status);
   if ((await ctx.markers.get("sent", envelope.id)) !== null) return beginRecovery(ctx, current, status);
 
-  if (step.statusRef === undefined) await status.show(m.thinking);
+  if (step.statusRef === undefined || step.phase === "retry-after-429") await status.show(m.thinking);
   let who: SessionContext | undefined;
   let result: TurnResult;
   try {

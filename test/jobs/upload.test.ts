@@ -62,6 +62,21 @@ describe("uploads", () => {
     expect(h.emulator.session(sessionId)?.uploads).toHaveLength(1);
   });
 
+  it("a Discord CDN link goes to NemoVideo as a URL upload, without fetching the bytes here", async () => {
+    const user = 703;
+    const url = "https://cdn.discordapp.com/attachments/1/2/clip.mp4?ex=abc&is=def&hm=123";
+    await h.queue.submit(
+      envelopeOf(user, {
+        kind: "upload",
+        attachments: [{ id: "d1", name: "clip.mp4", size: 1000, mimeType: "video/mp4", kind: "video", source: { type: "public-url", url } }],
+      }),
+    );
+    // The test opener refuses anything but local paths: had it been asked, this upload would have failed.
+    await h.outbox.waitFor(en.uploadDone({ names: ["clip.mp4"] }), { chatId: String(user), type: "text" });
+    const sessionId = await h.sessionIdOf(sessionOf(user));
+    expect(h.emulator.session(sessionId)?.uploads.map((u) => u.filename)).toEqual(["clip.mp4"]);
+  });
+
   it("a file the backend refuses is explained", async () => {
     const clip = await makeTestClip(dir);
     const user = 702;
