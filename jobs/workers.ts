@@ -11,7 +11,7 @@ import type { WorkEnvelope } from "../src/work/types.js";
 import { closeConnection, workerConnection } from "./connection.js";
 import type { ItemRun, ItemStep, JobContext, JobEvents, StepOutcome } from "./context.js";
 import { runExportCapture, runRenderStep, type RenderJobData } from "./export.js";
-import { queueNames, renderJobId, sessionKeyOf, sessionRendersKey } from "./keys.js";
+import { drainerJobId, queueNames, renderJobId, sessionKeyOf, sessionRendersKey } from "./keys.js";
 import { RENDER_JOB_OPTIONS, WorkQueues, type DrainerData } from "./queues.js";
 import { DEFAULT_PACING, type StatusPacing } from "./status-message.js";
 import { runTurn } from "./turn.js";
@@ -207,7 +207,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     for (const sessionKey of await queues.mailbox.activeSessions()) {
       const generation = await queues.mailbox.owner(sessionKey);
       if (generation === null) continue;
-      const job = await queues.session.getJob(`drain-${sessionKey}-${generation}`);
+      const job = await queues.session.getJob(drainerJobId(sessionKey, generation));
       const state = job ? await job.getState() : "missing";
       if (state === "failed" || state === "completed") await job?.remove().catch(() => undefined);
       if (state === "missing" || state === "failed" || state === "completed" || state === "unknown") {
