@@ -10,6 +10,8 @@ describe("worker processes killed at random moments", () => {
     const result = await runKillScenario({ exports: 10, kills: 3, timeoutMs: 90_000, log: (line) => void process.stderr.write(`${line}\n`) });
     const replay = `replay with FAULT_SEED=${result.seed}; worker stderr:\n${result.workerErrors.join("\n")}`;
     expect(result.kills, replay).toBe(3);
+    // Each kill landed while exports were in flight (a wave's renders take longer than the gap before its kill).
+    for (const outstanding of result.outstandingAtKill) expect(outstanding, replay).toBeGreaterThan(0);
     expect(result.lost, replay).toEqual([]);
     expect(result.delivered, replay).toBe(10);
     expect(result.postedTwice, replay).toEqual([]);
