@@ -33,8 +33,16 @@ export interface JobContext {
   events: JobEvents;
   /** Queues an export of the same session to run right after the current item. */
   followUpExport(from: WorkEnvelope): Promise<void>;
-  /** Hands a captured draft to the render queue (the export's polling runs outside the mailbox). */
-  startRender(envelope: WorkEnvelope, sessionId: string, draft: Record<string, unknown>, statusRef: SentRef | undefined): Promise<void>;
+  /**
+   * Hands a captured draft to the render queue (the export's polling runs outside the mailbox).
+   * "already-rendering" when the same draft of this session is being rendered for another item.
+   */
+  startRender(
+    envelope: WorkEnvelope,
+    sessionId: string,
+    draft: Record<string, unknown>,
+    statusRef: SentRef | undefined,
+  ): Promise<"started" | "already-rendering">;
 }
 
 /** What a mailbox item keeps between its steps (job data, so it survives a crash or a restart). */

@@ -45,7 +45,8 @@ export async function runExportCapture(ctx: JobContext, run: ItemRun): Promise<S
       await outbox.sendText(envelope.replyTo, m.exportNotReady);
       return { done: true };
     }
-    await ctx.startRender(envelope, sessionId, state.draft, status.ref);
+    const started = await ctx.startRender(envelope, sessionId, state.draft, status.ref);
+    if (started === "already-rendering") await status.show(m.exportAlreadyRendering);
   } catch (error) {
     ctx.logger.info({ err: error, item: envelope.id }, "export could not start");
     await outbox.sendText(envelope.replyTo, failureText(error, envelope.locale, ctx.config, who, ctx.events));

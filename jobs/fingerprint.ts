@@ -8,6 +8,11 @@ export function fingerprintOf(state: SessionState | undefined): string {
   return createHash("sha256").update(JSON.stringify(meaningful)).digest("hex").slice(0, 32);
 }
 
+/** A draft as it would render: equal prints make the same video. */
+export function draftFingerprint(draft: unknown): string {
+  return createHash("sha256").update(JSON.stringify(draft ?? null)).digest("hex").slice(0, 32);
+}
+
 /** What the `sent` marker holds: the session as it was before the message went out. */
 export interface SentRecord {
   draft: unknown;

@@ -46,6 +46,11 @@ export function markerKey(prefix: string, kind: string, id: string): string {
   return `${prefix}:mark:${kind}:${id}`;
 }
 
+/** A session's renders in flight by the fingerprint of their draft, so the same version renders once. */
+export function sessionDraftRendersKey(prefix: string, sessionKey: string): string {
+  return `${prefix}:render-drafts:${sessionKey}`;
+}
+
 /** The renders of a session in flight, so `/cancel` can reach them. */
 export function sessionRendersKey(prefix: string, sessionKey: string): string {
   return `${prefix}:renders:${sessionKey}`;

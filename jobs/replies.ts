@@ -3,13 +3,8 @@ import type { Locale } from "../src/chat/message.js";
 import { errorText } from "../src/chat/error-text.js";
 import type { Config } from "../src/config.js";
 import { isNemoError } from "../src/errors.js";
+import { skillProfile } from "../src/nemo/skills.js";
 import { emit, type JobEvents } from "./context.js";
-
-/** The contract's accepted files and the larger of the skills' size limits. */
-export const DEFAULT_UPLOAD_LIMITS = {
-  acceptedFormats: ["mp4", "mov", "avi", "webm", "mkv", "jpg", "png", "gif", "webp", "mp3", "wav", "m4a", "aac"],
-  maxFileBytes: 500 * 1024 * 1024,
-};
 
 /**
  * A failure in words for the user (src/chat/error-text.ts owns the words). `who` is the session the
@@ -23,11 +18,13 @@ export function failureText(
   events: JobEvents,
 ): string {
   if (isNemoError(error)) emit(events, "onBackendError", error.code);
+  // The limits the user was told about: the configured skill's.
+  const skill = skillProfile(config.SKILL_PROFILE);
   return errorText(error, locale, {
     tokenKind: who?.tokenKind ?? "anonymous",
     ...(who?.bindId === undefined ? {} : { bindId: who.bindId }),
-    maxFileBytes: DEFAULT_UPLOAD_LIMITS.maxFileBytes,
-    acceptedFormats: DEFAULT_UPLOAD_LIMITS.acceptedFormats,
+    maxFileBytes: skill.maxFileBytes,
+    acceptedFormats: skill.acceptedFormats,
     registerUrl: config.NEMO_REGISTER_URL,
   });
 }

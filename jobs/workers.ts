@@ -11,7 +11,8 @@ import type { WorkEnvelope } from "../src/work/types.js";
 import { closeConnection, workerConnection } from "./connection.js";
 import type { ItemRun, ItemStep, JobContext, JobEvents, StepOutcome } from "./context.js";
 import { runExportCapture, runRenderStep, type RenderJobData } from "./export.js";
-import { drainerJobId, queueNames, renderJobId, sessionKeyOf, sessionRendersKey } from "./keys.js";
+import { draftFingerprint } from "./fingerprint.js";
+import { drainerJobId, queueNames, renderJobId, sessionDraftRendersKey, sessionKeyOf, sessionRendersKey } from "./keys.js";
 import { RENDER_JOB_OPTIONS, WorkQueues, type DrainerData } from "./queues.js";
 import { DEFAULT_PACING, type StatusPacing } from "./status-message.js";
 import { runTurn } from "./turn.js";
@@ -85,7 +86,21 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     },
     async startRender(envelope, sessionId, draft, statusRef) {
       const sessionKey = sessionKeyOf(envelope.session);
-      await redis.sadd(sessionRendersKey(prefix, sessionKey), envelope.id);
+      const rendersKey = sessionRendersKey(prefix, sessionKey);
+      const draftsKey = sessionDraftRendersKey(prefix, sessionKey);
+      const print = draftFingerprint(draft);
+      // The backend's "click Export" starts an export, and users press Export too: the same
+      // version of the same session renders once. A session's captures run one at a time (its
+      // mailbox), so reading then writing here does not race.
+      const owner = await redis.hget(draftsKey, print);
+      const ownerLive =
+        owner !== null &&
+        owner !== envelope.id &&
+        (await redis.sismember(rendersKey, owner)) === 1 &&
+        (await queues.markers.get("cancel", owner)) === null;
+      if (ownerLive) return "already-rendering";
+      await redis.hset(draftsKey, print, envelope.id);
+      await redis.sadd(rendersKey, envelope.id);
       const data: RenderJobData = {
         envelope,
         sessionKey,
@@ -98,6 +113,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
         backoff: { type: "exponential", delay: tuning.itemRetryMs ?? 2_000 },
         jobId: renderJobId(envelope.id),
       });
+      return "started";
     },
   };
 
@@ -164,6 +180,14 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     }
   };
 
+  /** A finished render no longer stands for its draft, nor counts as in flight. */
+  const forgetRender = async (data: RenderJobData): Promise<void> => {
+    const draftsKey = sessionDraftRendersKey(prefix, data.sessionKey);
+    const print = draftFingerprint(data.draft);
+    if ((await redis.hget(draftsKey, print)) === data.envelope.id) await redis.hdel(draftsKey, print);
+    await redis.srem(sessionRendersKey(prefix, data.sessionKey), data.envelope.id);
+  };
+
   const render = async (job: Job<RenderJobData>, token: string | undefined, bullSignal?: AbortSignal): Promise<void> => {
     const controller = new AbortController();
     running.add(controller);
@@ -171,7 +195,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     try {
       const outcome = await runRenderStep(ctx, job.data, (step) => job.updateData({ ...job.data, step }), signal);
       if (!outcome.done) return park(job, { ...job.data, step: outcome.step }, outcome.delayMs, token);
-      await redis.srem(sessionRendersKey(prefix, job.data.sessionKey), job.data.envelope.id);
+      await forgetRender(job.data);
     } finally {
       running.delete(controller);
     }

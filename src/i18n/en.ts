@@ -120,6 +120,7 @@ export const en = {
   uploadDone: (p: { names: string[] }) => `✅ Added to your project: ${p.names.join(", ")}`,
   uploadSomeFailed: (p: { names: string[] }) => `These files were not added: ${p.names.join(", ")}`,
   exportPreparing: "🎬 Preparing your export…",
+  exportAlreadyRendering: "⏳ This version is already being rendered: the video will arrive here shortly.",
   exportNotReady: "There is nothing to export yet: send a clip or ask me to make a video first.",
   exportProgress: (p: { bar: string; percent: number }) => `🎬 Rendering your video…\n${p.bar} ${p.percent}%`,
   exportRetrying: "The render failed; trying once more…",

@@ -106,6 +106,7 @@ export const zhCN: Messages = {
   uploadDone: (p) => `✅ 已添加到项目：${p.names.join("、")}`,
   uploadSomeFailed: (p) => `以下文件未能添加：${p.names.join("、")}`,
   exportPreparing: "🎬 正在准备导出…",
+  exportAlreadyRendering: "⏳ 这个版本已经在渲染中，视频很快就会发到这里。",
   exportNotReady: "还没有可以导出的内容：请先发送素材，或让我先做一个视频。",
   exportProgress: (p) => `🎬 正在渲染视频…\n${p.bar} ${p.percent}%`,
   exportRetrying: "渲染失败，正在重试一次…",

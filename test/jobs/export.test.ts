@@ -127,6 +127,27 @@ describe("export: render, poll as delayed steps, deliver once", () => {
     expect(videosOf(String(u))).toHaveLength(1);
   });
 
+  it("the same version asked for twice renders once: the second export says it is on its way", async () => {
+    const u = next();
+    await withClip(h, u, clip);
+    const first = envelopeOf(u, { kind: "export" });
+    const second = envelopeOf(u, { kind: "export" });
+    await h.queue.submit(first);
+    await h.queue.submit(second);
+    await h.outbox.waitFor(en.exportAlreadyRendering, { chatId: String(u), type: "status", timeoutMs: 15_000 });
+    await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
+    const started = h.emulator.counters.rendersStarted();
+    expect(started.filter((id) => id.includes(first.id))).toHaveLength(1);
+    expect(started.filter((id) => id.includes(second.id))).toEqual([]);
+    expect(videosOf(String(u))).toHaveLength(1);
+
+    // Once that video is out, asking again renders again (the user may have lost it).
+    const third = envelopeOf(u, { kind: "export" });
+    await h.queue.submit(third);
+    await until(() => videosOf(String(u)).length === 2, 15_000, "second video");
+    expect(h.emulator.counters.rendersStarted().filter((id) => id.includes(third.id))).toHaveLength(1);
+  });
+
   it("draws the progress bar", () => {
     expect(progressBar(40)).toBe("▓▓▓▓░░░░░░");
     expect(progressBar(0)).toBe("░░░░░░░░░░");
@@ -147,8 +168,17 @@ describe("100 concurrent exports, one worker with concurrency 4", () => {
     const clip = await makeTestClip(mkdtempSync(join(tmpdir(), "export-many-")));
     const users = Array.from({ length: 20 }, (_, i) => 500 + i);
     await Promise.all(users.map((u) => withClip(h, u, clip)));
-    const envelopes = users.flatMap((u) => Array.from({ length: 5 }, () => envelopeOf(u, { kind: "export" })));
-    await Promise.all(envelopes.map((e) => h.queue.submit(e)));
+    // Five versions per user (a new title before each export): the same version would render once.
+    const items = users.map((u) =>
+      Array.from({ length: 5 }, (_, take) => [
+        envelopeOf(u, { kind: "turn", text: `add the title "Take ${take + 1}"` }),
+        envelopeOf(u, { kind: "export" }),
+      ]).flat(),
+    );
+    // Each user's items in order; users at once.
+    await Promise.all(items.map(async (list) => {
+      for (const envelope of list) await h.queue.submit(envelope);
+    }));
     await until(() => h.done.exports >= 100, 60_000, "100 exports");
     const videos = h.outbox.entries.filter((e) => e.type === "video");
     expect(videos).toHaveLength(100);
