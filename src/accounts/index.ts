@@ -10,15 +10,20 @@ export { RedisPreferences } from "./preferences.js";
 export { encryptToken, decryptToken, tokenFingerprint } from "./token-crypto.js";
 export type * from "./types.js";
 
-/** Default key prefix of users' tokens, sessions and preferences. */
-export const ACCOUNTS_PREFIX = "nemo:acct";
+/**
+ * Key prefix of users' tokens, sessions and preferences: under the queue prefix, so installs
+ * sharing one Redis keep their users apart (and a `{braced}` prefix keeps one Cluster slot).
+ */
+export function accountsPrefix(config: Pick<Config, "QUEUE_PREFIX">): string {
+  return `${config.QUEUE_PREFIX}:acct`;
+}
 
 /** Accounts and preferences as configured from the environment. */
 export function createAccounts(
   config: Config,
   deps: { redis: Redis; nemo: NemoApi; logger?: Logger; prefix?: string },
 ): { accounts: RedisAccounts; preferences: RedisPreferences } {
-  const prefix = deps.prefix ?? ACCOUNTS_PREFIX;
+  const prefix = deps.prefix ?? accountsPrefix(config);
   const tokenKey = config.TOKEN_KEY ? decodeTokenKey(config.TOKEN_KEY) : undefined;
   const accounts = new RedisAccounts({
     redis: deps.redis,

@@ -21,7 +21,9 @@ export type Intent =
   /** "upload" / "上传" with no file: tell them how. */
   | { kind: "upload-hint" }
   | { kind: "turn"; text: string; exportAfter: boolean }
-  | { kind: "empty" };
+  | { kind: "empty" }
+  /** A command for another bot in the group: not ours to answer. */
+  | { kind: "not-for-us" };
 
 export interface ClassifiableMessage {
   text: string;
@@ -58,7 +60,7 @@ function parseCommand(text: string, botUsername: string | undefined): Intent | u
   const name = (match[1] ?? "").toLowerCase();
   const target = match[2];
   if (target && botUsername && target.toLowerCase() !== botUsername.replace(/^@/, "").toLowerCase()) {
-    return { kind: "empty" };
+    return { kind: "not-for-us" };
   }
   const args = (match[3] ?? "").trim();
   if ((COMMANDS as readonly string[]).includes(name)) return { kind: "command", command: name as Command, args };

@@ -52,6 +52,7 @@ export const en = {
   tokenNotSet: "You haven't set a token of your own.",
 
   // --- access and quotas (src/quota/) ---
+  emptyHint: "👋 Send me a clip or some photos with what you'd like done, or describe the video to make. /help shows everything I can do.",
   notAllowed: "🔒 This bot is private. Ask its operator for access.",
   quotaTurns: (p: { limit: number; at: string; minutes: number }) =>
     `⏳ You've used your ${p.limit} edits for this hour; more at ${p.at} UTC (in ${p.minutes} min).`,

@@ -35,8 +35,9 @@ const INTENT_ROUTES: { [K in Exclude<Intent["kind"], "command">]: Handler<Intent
   upload,
   "upload-hint": uploadHint,
   turn,
-  // A sticker, an empty mention: nothing to answer.
-  empty: async () => undefined,
+  // A sticker, an empty mention, a blank line: say what the bot takes rather than stay silent.
+  empty: async (ctx) => ctx.reply(ctx.t.emptyHint),
+  "not-for-us": async () => undefined,
 };
 
 export async function route(ctx: RouteContext, intent: Intent): Promise<void> {

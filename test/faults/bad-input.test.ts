@@ -48,10 +48,11 @@ describe("through the router", () => {
     expect(await f.hasQueuedWork(user)).toBe(false);
   });
 
-  it("an empty message (only spaces and newlines): nothing queued, nothing sent to the editor, and the chat goes on", async () => {
+  it("an empty message (only spaces and newlines): a hint, nothing queued, nothing sent to the editor, and the chat goes on", async () => {
     const user = f.newUser();
     const calls = f.emulator.counters.runSseTotal();
     await f.chat.say(user, "  \n\t \u200B ".replace("\u200B", ""));
+    expect(f.said(user)).toEqual([en.emptyHint]);
     expect(await f.hasQueuedWork(user)).toBe(false);
     expect(f.emulator.counters.runSseTotal()).toBe(calls);
     await f.chat.say(user, "credits");

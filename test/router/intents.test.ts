@@ -25,7 +25,7 @@ const TEXT_TABLE: Array<[string, Intent]> = [
   ["/export@NemoCutBot", command("export")],
   ["/export@nemocutbot 1080p", command("export", "1080p")],
   ["/EXPORT", command("export")],
-  ["/start@OtherBot", { kind: "empty" }],
+  ["/start@OtherBot", { kind: "not-for-us" }],
   ["/frobnicate", { kind: "unknown-command", name: "frobnicate" }],
   ["/start ref_123", command("start", "ref_123")],
   // export, the way people ask for it

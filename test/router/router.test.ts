@@ -192,7 +192,7 @@ const ROUTES: Array<[string, Partial<ChatMessage>, Expectation]> = [
   ["an unknown command", { text: "/frobnicate" }, { reply: /don't know \/frobnicate/ }],
   ["a group message not addressed to the bot", { text: "export", chatKind: "group", chatId: "-100", addressed: false }, { silent: true }],
   ["a command for another bot", { text: "/export@OtherBot", chatKind: "group", chatId: "-100" }, { silent: true }],
-  ["an empty message", { text: "" }, { silent: true }],
+  ["an empty message gets a hint, not silence", { text: "" }, { reply: /Send me a clip/ }],
   ["/lang without a choice", { text: "/lang" }, { reply: /answering in English.*\/lang zh/ }],
   ["/token without a value says which account is used", { text: "/token" }, { reply: /free starter account/ }],
 ];
