@@ -1,7 +1,6 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Readable } from "node:stream";
-import { createDiscordAdapter } from "../adapters/discord/index.js";
 import { createTelegramAdapter, type TelegramAdapter } from "../adapters/telegram/index.js";
 import { createWorkQueue, startWorkers, type RunningWorkers, type WorkerTuning } from "../jobs/index.js";
 import { queueNames } from "../jobs/keys.js";
@@ -45,12 +44,15 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** The chat adapters whose tokens are set. */
-export function configuredAdapters(config: Config, logger: Logger): ChatAdapter[] {
+/** The chat adapters whose tokens are set. discord.js (~35 MB resident) is loaded only when a Discord token is. */
+export async function configuredAdapters(config: Config, logger: Logger): Promise<ChatAdapter[]> {
   const skill = skillProfile(config.SKILL_PROFILE);
   const adapters: ChatAdapter[] = [];
   if (config.TELEGRAM_BOT_TOKEN) adapters.push(createTelegramAdapter(config, { logger, skill }));
-  if (config.DISCORD_TOKEN) adapters.push(createDiscordAdapter(config, { logger, skill }));
+  if (config.DISCORD_TOKEN) {
+    const { createDiscordAdapter } = await import("../adapters/discord/index.js");
+    adapters.push(createDiscordAdapter(config, { logger, skill }));
+  }
   return adapters;
 }
 
@@ -69,7 +71,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const redis: Redis = connectRedis(redisUrl, "client");
   redis.on("error", (error) => logger.warn({ err: error }, "Redis connection error"));
   const { accounts, preferences } = createAccounts(config, { redis, nemo, logger });
-  const adapters = options.adapters ?? configuredAdapters(config, logger);
+  const adapters = options.adapters ?? (await configuredAdapters(config, logger));
   const runsBot = config.ROLE !== "worker";
   const runsWorkers = config.ROLE !== "bot";
 

@@ -10,7 +10,7 @@ import { startApp, type App } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { startEmulator, type Emulator } from "./emulator/index.js";
 import { localeFromTag } from "./i18n/index.js";
-import { createLogger } from "./log.js";
+import { createLogger, scrubSecrets } from "./log.js";
 import { resolveRedis, type ResolvedRedis } from "./redis/connect.js";
 
 async function main(): Promise<void> {
@@ -74,6 +74,8 @@ async function main(): Promise<void> {
     await emulator?.close().catch(() => undefined);
     await redis.privateServer?.stop().catch(() => undefined);
   };
+  // A promise nobody awaited failed: log it (secrets scrubbed) rather than lose every item in flight.
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
   process.once("SIGTERM", () => void shutdown("SIGTERM").then(() => process.exit(0)));
   process.once("SIGINT", () => void shutdown("SIGINT").then(() => process.exit(0)));
   // A private redis-server must not outlive us, even on a crash.
@@ -87,6 +89,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  console.error(scrubSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error)));
   process.exit(1);
 });

@@ -252,6 +252,16 @@ function findSourceError(error: unknown): UploadSourceError | undefined {
   return undefined;
 }
 
+/**
+ * Closes a body nobody will read. undici reports destroying an unfinished body as an 'error'
+ * event; with nobody listening, that would crash the process.
+ */
+export function discardBody(body: Readable): void {
+  if (body.destroyed) return;
+  body.on("error", () => undefined);
+  body.destroy();
+}
+
 /** Reads a body as UTF-8 text, up to `max` bytes; beyond it, cut (`clip`) or fail. */
 export async function readText(body: Readable, max: number, clip = false): Promise<string> {
   const chunks: Buffer[] = [];
@@ -259,7 +269,7 @@ export async function readText(body: Readable, max: number, clip = false): Promi
   for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > max) {
-      body.destroy();
+      discardBody(body);
       if (clip) break;
       throw new NemoError("bad_response", `the answer is larger than ${max} bytes`);
     }

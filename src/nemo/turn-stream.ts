@@ -2,7 +2,7 @@ import { NemoError } from "../errors.js";
 import { backendCodeError, envelopeCode, knownBackendCode, unwrapEnvelope } from "./envelope.js";
 import { parseAdkFrame } from "./adk-event.js";
 import { createFrameReader, MAX_FRAME_CHARS } from "./sse-frames.js";
-import { readText, scrubbed, type NemoHttp, type OpenAnswer } from "./http.js";
+import { discardBody, readText, scrubbed, type NemoHttp, type OpenAnswer } from "./http.js";
 import { asRecord } from "./lenient.js";
 import type { NemoAuth, TurnEvent, TurnOptions } from "./types.js";
 
@@ -165,7 +165,7 @@ export async function* streamTurn(
     outer?.removeEventListener("abort", onOuterAbort);
     answer?.done();
     // A consumer that stops early must not leave the connection open.
-    if (answer && !answer.body.destroyed) answer.body.destroy();
+    if (answer) discardBody(answer.body);
   }
 }
 
