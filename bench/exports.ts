@@ -1,0 +1,261 @@
+/**
+ * Figure 4, exports: 2,000 users whose drafts are ready each send /export through the fake Bot API;
+ * the bot process queues the exports and ONE worker process (ROLE=worker, production defaults but
+ * RENDER_POLL_MS=1000) captures them, starts 2,000 renders at the emulator (renderMs 10 s) and polls
+ * them as delayed BullMQ steps until it posts each video.
+ *
+ * Measured:
+ * - slots: the render queue's active / delayed / waiting counts every 200 ms (driver). A slot held
+ *   between polls would show as ~min(concurrency, renders) active jobs all the time; a free slot as
+ *   a few active (only the polls running right now) and the rest delayed. "Slot time per poll" is
+ *   mean active × window / polls: how long one poll occupies a slot.
+ * - Redis commands per poll: INFO total_commands_processed over the window from "all renders
+ *   started" to "the first render completes" (only polls happen then), minus the sampler's own
+ *   commands (calibrated before), divided by the render-status requests the emulator counted.
+ * - delay: the emulator's completion time (its start, watched every 20 ms, + renderMs) to the fake
+ *   Telegram server receiving the video (sendVideo).
+ * The drafts are made before the worker starts, through the same accounts code the bot uses (one
+ * "generate a 5 second video" turn per user), so the measured worker runs only the exports.
+ */
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { createAccounts } from "../src/accounts/index.js";
+import { loadConfig } from "../src/config.js";
+import { createNemoClient } from "../src/nemo/index.js";
+import { skillProfile } from "../src/nemo/skills.js";
+import { mean, percentile, round } from "./lib/stats.js";
+import { QUEUE_PREFIX, Stack, sleep, waitUntil } from "./lib/stack.js";
+import type { WindowReport } from "./lib/usage.js";
+import { metric, type Metric } from "./report.js";
+
+const RENDERS = Number(process.env.BENCH_RENDERS ?? 2000);
+const POLL_MS = 1000;
+const RENDER_MS = Number(process.env.BENCH_RENDER_MS ?? 10_000);
+const SAMPLE_MS = 200;
+/**
+ * WORKER_CONCURRENCY of the worker under test. The production default (8) is sized for turns; a
+ * render slot is free between polls, so a deployment expecting thousands of renders raises it.
+ */
+const CONCURRENCY = Number(process.env.BENCH_EXPORT_CONCURRENCY ?? 100);
+const FIRST_CHAT = 600_000;
+
+interface Sample {
+  at: number;
+  active: number;
+  delayed: number;
+  waiting: number;
+  renders: number;
+  statusRequests: number;
+  commands: number;
+  perCommand: Record<string, number>;
+  /** A PING from the driver: how long one Redis round trip takes on the machine right now. */
+  pingMs: number;
+  /** CPU time used so far by the worker, the emulator and the fake Telegram server. */
+  cpuMs: { worker: number; emulator: number; fake: number };
+}
+
+interface EmulatorCounts {
+  renders: number;
+  requests: { renderStatus: number };
+}
+
+async function redisCommands(redis: Redis): Promise<{ total: number; perCommand: Record<string, number> }> {
+  const stats = await redis.info("stats");
+  const total = Number(/total_commands_processed:(\d+)/.exec(stats)?.[1] ?? 0);
+  const perCommand: Record<string, number> = {};
+  for (const match of (await redis.info("commandstats")).matchAll(/cmdstat_([^:]+):calls=(\d+)/g)) perCommand[match[1] as string] = Number(match[2]);
+  return { total, perCommand };
+}
+
+/** One generation turn per user, through the accounts code the bot uses, so each draft can be exported. */
+async function makeDrafts(env: Record<string, string>, redis: Redis): Promise<void> {
+  const config = loadConfig({ ...env, ROLE: "worker" });
+  const nemo = createNemoClient(config, skillProfile(config.SKILL_PROFILE));
+  const { accounts } = createAccounts(config, { redis, nemo });
+  let next = 0;
+  const lane = async () => {
+    while (next < RENDERS) {
+      const chat = String(FIRST_CHAT + next++);
+      await accounts.withSession({ platform: "telegram", userKey: `telegram:${chat}`, chatId: chat, locale: "en" }, async (session) => {
+        for await (const event of nemo.streamTurn(session.auth, session.sessionId, "generate a 5 second video of a sunset over the sea")) {
+          if (event.type === "error") throw new Error(`setup turn failed: ${event.message}`);
+        }
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: 50 }, lane));
+}
+
+export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]; notes: string[] }> {
+  const stack = new Stack("exports");
+  try {
+    await stack.startRedis();
+    const fake = await stack.startFakeTelegram();
+    const emulator = await stack.startEmulator({ ffmpeg: false, timing: { turnStepMs: 1, heartbeatMs: 5000, renderMs: RENDER_MS } });
+    const env = stack.appEnv(fake.info, emulator.info.url, { RENDER_POLL_MS: String(POLL_MS) });
+    const redis = stack.redisClient();
+    await makeDrafts(env, redis);
+
+    const bot = await stack.startApp("bot", { ...env, ROLE: "bot" });
+    const queue = new Queue("render", { connection: redis, prefix: QUEUE_PREFIX });
+    await queue.waitUntilReady();
+    const samples: Sample[] = [];
+    // The worker starts after the sampler's calibration; until then its CPU reads as 0.
+    const watched: { worker?: Awaited<ReturnType<typeof stack.startApp>> } = {};
+    const cpuOf = async (child: { call<T>(cmd: string): Promise<T> } | undefined) => (child ? (await child.call<{ cpuMs: number }>("usage")).cpuMs : 0);
+    const sample = async (): Promise<Sample> => {
+      const at = Date.now();
+      const p0 = performance.now();
+      await redis.ping();
+      const pingMs = performance.now() - p0;
+      const counts = await queue.getJobCounts("active", "delayed", "waiting", "prioritized");
+      const emu = await emulator.call<EmulatorCounts>("counters");
+      const commands = await redisCommands(redis);
+      return {
+        at,
+        active: counts.active ?? 0,
+        delayed: counts.delayed ?? 0,
+        waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+        renders: emu.renders,
+        statusRequests: emu.requests.renderStatus,
+        commands: commands.total,
+        perCommand: commands.perCommand,
+        pingMs,
+        cpuMs: { worker: await cpuOf(watched.worker), emulator: await cpuOf(emulator), fake: await cpuOf(fake) },
+      };
+    };
+    // What the sampler itself costs in Redis commands, with nothing else using Redis.
+    const calibrationStart = await redisCommands(redis);
+    for (let i = 0; i < 10; i++) await sample();
+    const calibrationEnd = await redisCommands(redis);
+    const perSample = (calibrationEnd.total - calibrationStart.total - 1) / 10;
+
+    const worker = await stack.startApp("worker", { ...env, ROLE: "worker", WORKER_CONCURRENCY: String(CONCURRENCY) });
+    watched.worker = worker;
+    await emulator.call("watchRenders");
+    await worker.call("windowStart", { name: "exports", everyMs: 250 });
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        samples.push(await sample());
+        await sleep(SAMPLE_MS);
+      }
+    })();
+
+    const t0 = Date.now();
+    await fake.call("send", Array.from({ length: RENDERS }, (_, i) => ({ chatId: FIRST_CHAT + i, text: "/export" })));
+    await waitUntil(
+      `${RENDERS} videos posted`,
+      async () => {
+        const videos = await fake.call<Record<string, number[]>>("sentVideos");
+        return Object.keys(videos).length >= RENDERS;
+      },
+      300_000,
+      1000,
+    );
+    const doneAt = Date.now();
+    sampling = false;
+    await sampler;
+    const workerWindow = await worker.call<WindowReport>("windowStop", { name: "exports" });
+
+    // Per render: start (emulator), completion = start + renderMs, posted (fake), joined by chat.
+    const starts = await emulator.call<Record<string, number>>("renderStarts");
+    const videos = await fake.call<Record<string, number[]>>("sentVideos");
+    const completed = await queue.getJobs(["completed"], 0, -1);
+    const delays: number[] = [];
+    let duplicates = 0;
+    const untimed = { noRenderId: 0, noStart: 0, noPost: 0 };
+    for (const job of completed) {
+      const data = job.data as { envelope?: { replyTo?: { chatId?: string } }; step?: { renderId?: string } };
+      const chat = data.envelope?.replyTo?.chatId;
+      const renderId = data.step?.renderId;
+      const start = renderId ? starts[renderId] : undefined;
+      const posted = chat ? videos[chat] : undefined;
+      if (!renderId) untimed.noRenderId++;
+      else if (start === undefined) untimed.noStart++;
+      else if (!posted?.[0]) untimed.noPost++;
+      if (start === undefined || !posted?.[0]) continue;
+      if (posted.length > 1) duplicates += posted.length - 1;
+      delays.push(posted[0] - (start + RENDER_MS));
+    }
+    const startTimes = Object.values(starts).sort((a, b) => a - b);
+    const firstStart = startTimes[0] ?? t0;
+    const allStarted = samples.find((s) => s.renders >= RENDERS)?.at ?? doneAt;
+    const firstComplete = firstStart + RENDER_MS;
+
+    // Slots while renders were in flight (first render started → last video posted).
+    const inFlight = samples.filter((s) => s.at >= firstStart && s.at <= doneAt);
+    const slotWindow = (xs: Sample[]) => {
+      const first = xs[0];
+      const last = xs.at(-1);
+      if (!first || !last || last.at <= first.at) return undefined;
+      const polls = last.statusRequests - first.statusRequests;
+      const seconds = (last.at - first.at) / 1000;
+      const activeMean = mean(xs.map((s) => s.active));
+      return {
+        seconds,
+        polls,
+        pollsPerSecond: polls / seconds,
+        activeMean,
+        activeMax: Math.max(...xs.map((s) => s.active)),
+        delayedMean: mean(xs.map((s) => s.delayed)),
+        waitingMean: mean(xs.map((s) => s.waiting)),
+        slotMsPerPoll: polls > 0 ? (activeMean * seconds * 1000) / polls : Number.NaN,
+        commandsPerPoll: polls > 0 ? (last.commands - first.commands - (xs.length - 1) * perSample) / polls : Number.NaN,
+        topCommands: Object.entries(last.perCommand)
+          .map(([name, calls]) => [name, (calls - (first.perCommand[name] ?? 0)) / Math.max(1, polls)] as const)
+          .filter(([, perPoll]) => perPoll >= 0.05)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 12),
+      };
+    };
+    const flight = slotWindow(inFlight);
+    const cpuShare = (who: keyof Sample["cpuMs"]) => {
+      const first = inFlight[0];
+      const last = inFlight.at(-1);
+      return first && last && last.at > first.at ? ((last.cpuMs[who] - first.cpuMs[who]) / (last.at - first.at)) * 100 : Number.NaN;
+    };
+    const workerCpu = cpuShare("worker");
+    const polls = (inFlight.at(-1)?.statusRequests ?? 0) - (inFlight[0]?.statusRequests ?? 0);
+    const workerCpuMsPerPoll = ((inFlight.at(-1)?.cpuMs.worker ?? 0) - (inFlight[0]?.cpuMs.worker ?? 0)) / Math.max(1, polls);
+    const pure = slotWindow(samples.filter((s) => s.at >= allStarted && s.at <= firstComplete));
+    const counts = await fake.call<Record<string, number>>("counts");
+    await bot.kill();
+    await queue.close();
+    if (!flight) throw new Error("no samples while renders were in flight");
+    const pollWindow = pure && pure.seconds >= 1 ? pure : undefined;
+
+    return {
+      setup: [
+        `${RENDERS} users with export-ready drafts send /export through the fake Bot API; bot process (ROLE=bot) → queue → ONE worker process (ROLE=worker, WORKER_CONCURRENCY=8 default, RENDER_POLL_MS=${POLL_MS}) → emulator (own process, renderMs ${RENDER_MS / 1000} s, no ffmpeg: tiny MP4s).`,
+        `All ${RENDERS} renders had started ${round((allStarted - t0) / 1000, 1)} s after the messages were sent; the last video was posted after ${round((doneAt - t0) / 1000, 1)} s. Render queue counts sampled every ${SAMPLE_MS} ms (${inFlight.length} samples in flight).`,
+        pollWindow
+          ? `Redis commands per poll over the ${round(pollWindow.seconds, 1)} s when every render was started and none complete (polls only): INFO total_commands_processed delta − the sampler's own ${round(perSample, 1)} commands per sample, ÷ ${pollWindow.polls} render-status requests.`
+          : `Redis commands per poll over the whole in-flight window (renders were still starting when the first completed).`,
+        `Delay = sendVideo received by the fake − (render start seen by the emulator, at most 20 ms early, + ${RENDER_MS / 1000} s). Baseline for the delay: the poll interval.`,
+      ],
+      metrics: [
+        metric({ name: "slot time per poll (mean active × window ÷ polls)", value: round(flight.slotMsPerPoll), unit: "ms", baseline: POLL_MS, baselineLabel: "poll interval", target: "no slot held between polls (< the interval)", passIf: (v) => v < POLL_MS }),
+        metric({ name: "render jobs active while in flight (mean)", value: round(flight.activeMean, 1), unit: "jobs", baseline: CONCURRENCY, baselineLabel: "slots" }),
+        metric({ name: "render jobs delayed, waiting for their next poll (mean)", value: round(flight.delayedMean), unit: "jobs" }),
+        metric({ name: "render jobs due but without a free slot (mean)", value: round(flight.waitingMean), unit: "jobs" }),
+        metric({ name: "polls per second achieved", value: round(flight.pollsPerSecond), unit: "polls/s", baseline: round(RENDERS / (POLL_MS / 1000)), baselineLabel: "needed to poll every render each interval" }),
+        metric({ name: "Redis commands per poll", value: round((pollWindow ?? flight).commandsPerPoll, 1), unit: "commands" }),
+        metric({ name: "Redis round trip (driver PING) while in flight, mean", value: round(mean(inFlight.map((x) => x.pingMs)), 1), unit: "ms" }),
+        metric({ name: "p50 render completed → video posted", value: percentile(delays, 50), unit: "ms", baseline: POLL_MS, baselineLabel: "poll interval" }),
+        metric({ name: "p99 render completed → video posted", value: percentile(delays, 99), unit: "ms", baseline: POLL_MS, baselineLabel: "poll interval", target: "≤ one poll interval", passIf: (v) => v <= POLL_MS }),
+        metric({ name: "max render completed → video posted", value: Math.max(...delays), unit: "ms", baseline: POLL_MS, baselineLabel: "poll interval" }),
+        metric({ name: "worker CPU while renders were in flight", value: round(workerCpu), unit: "% of a core" }),
+        metric({ name: "worker CPU time per poll", value: round(workerCpuMsPerPoll, 2), unit: "ms" }),
+        metric({ name: "worker peak RSS", value: round(workerWindow.peakRssMb), unit: "MB" }),
+      ],
+      notes: [
+        `${delays.length} of ${RENDERS} deliveries timed (${completed.length} completed render jobs; untimed: ${JSON.stringify(untimed)}); videos posted twice: ${duplicates}. Bot API calls: ${JSON.stringify(counts)}.`,
+        `CPU while renders were in flight, % of a core: worker ${round(workerCpu)}, emulator ${round(cpuShare("emulator"))}, fake Telegram ${round(cpuShare("fake"))} (each poll is a render-status request to the emulator and a progress edit to Telegram). With ${CONCURRENCY} slots and ${round(flight.slotMsPerPoll)} ms per poll the worker cannot exceed ${round((CONCURRENCY * 1000) / flight.slotMsPerPoll)} polls/s; with the default 8 slots, ${round((8 * 1000) / flight.slotMsPerPoll)} polls/s.`,
+        `Redis commands per poll, by command: ${(pollWindow ?? flight).topCommands.map(([name, n]) => `${name} ${round(n, 2)}`).join(", ")}.`,
+      ],
+    };
+  } finally {
+    await stack.close();
+  }
+}
