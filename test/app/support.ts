@@ -1,19 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
-import type { WorkerTuning } from "../../jobs/index.js";
+import { TINY_TUNING } from "../helpers/tuning.js";
 
 /** The project's root, where `npm start` runs. */
 export const ROOT = resolve(import.meta.dirname, "../..");
 
-/** Workers with every wait shrunk, for tests that start the app in-process. */
-export const TINY_TUNING: WorkerTuning = {
-  lockDurationMs: 2_000,
-  stalledIntervalMs: 500,
-  shutdownGraceMs: 2_000,
-  repairEveryMs: 1_000,
-  itemRetryMs: 50,
-  pacing: { privateMs: 5, groupMs: 10 },
-};
+export { TINY_TUNING };
 
 /** The settings a spawned bot process gets so that renders and polls take milliseconds, not minutes. */
 export const FAST_ENV: Record<string, string> = {

@@ -15,6 +15,7 @@ import type { WorkEnvelope, WorkItem } from "../../src/work/types.js";
 import { createWorkQueue, startWorkers, type JobEvents, type WorkerTuning } from "../../jobs/index.js";
 import { RecordingOutbox } from "../helpers/recording-outbox.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+import { TINY_TUNING } from "../helpers/tuning.js";
 
 /**
  * The real parts of jobs/ wired together for a test: the emulator with tiny timings, the client,
@@ -23,14 +24,7 @@ import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 
 export const TINY_TIMING = { turnStepMs: 5, heartbeatMs: 20, renderMs: 60, heartbeatOnlyMs: 60_000 };
 
-export const TINY_TUNING: WorkerTuning = {
-  lockDurationMs: 2_000,
-  stalledIntervalMs: 500,
-  shutdownGraceMs: 2_000,
-  repairEveryMs: 1_000,
-  itemRetryMs: 50,
-  pacing: { privateMs: 5, groupMs: 10 },
-};
+export { TINY_TUNING };
 
 export function tinyConfig(overrides: Record<string, string>): Config {
   return loadConfig({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { describeDraftChanges, isExportReady, readDraft, summarizeTimeline } from "../../src/nemo/draft.js";
+import { mulberry32 } from "../helpers/random.js";
 
 /**
  * 100,000 random and mutated drafts through every reader: none may throw or hang, and the answers
@@ -8,17 +9,6 @@ import { describeDraftChanges, isExportReady, readDraft, summarizeTimeline } fro
 
 const RUNS = 100_000;
 const SEED = Number(process.env.FUZZ_SEED ?? 20_240_611);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = mulberry32(SEED);
 const int = (n: number) => Math.floor(random() * n);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseAdkFrame } from "../../src/nemo/adk-event.js";
 import { createFrameReader } from "../../src/nemo/sse-frames.js";
 import type { TurnEvent } from "../../src/nemo/types.js";
+import { mulberry32 } from "../helpers/random.js";
 
 /**
  * 100,000 random and mutated inputs through the stream's SSE framing and ADK event reading: none may
@@ -11,17 +12,6 @@ import type { TurnEvent } from "../../src/nemo/types.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20250401);
 const INPUTS = 100_000;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALID_EVENTS: unknown[] = [
   { content: { parts: [{ text: "Got it, trimming to 30 seconds…" }], role: "model" }, invocationId: "e-1", author: "nemo_agent", actions: { stateDelta: {}, artifactDelta: {}, requestedAuthConfigs: {} }, id: "ptcjaZBa", timestamp: 1743712255.31 },

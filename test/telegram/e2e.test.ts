@@ -10,8 +10,8 @@ import { skillProfile } from "../../src/nemo/skills.js";
 import { looksLikeMp4, makeTestClip } from "../helpers/media.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 import { startFakeTelegram, type FakeMessage, type FakeTelegram } from "../fakes/telegram/server.js";
-import type { WorkerTuning } from "../../jobs/index.js";
 import { captureLogger, FAST_TUNING } from "./harness.js";
+import { TINY_TUNING } from "../helpers/tuning.js";
 
 /**
  * The whole bot as a Telegram user meets it: the real grammY bot long-polling the fake Bot API,
@@ -19,15 +19,6 @@ import { captureLogger, FAST_TUNING } from "./harness.js";
  */
 
 const MB = 1024 * 1024;
-/** Workers with every wait shrunk (the jobs tests use the same). */
-const TINY_TUNING: WorkerTuning = {
-  lockDurationMs: 2_000,
-  stalledIntervalMs: 500,
-  shutdownGraceMs: 2_000,
-  repairEveryMs: 1_000,
-  itemRetryMs: 50,
-  pacing: { privateMs: 5, groupMs: 10 },
-};
 let dir: string;
 let clip: string;
 beforeAll(async () => {
