@@ -133,6 +133,12 @@ const EXPORT_CLICK_EN = /\b(click|tap|press|hit|select|choose)\b(\s+on)?[^.!?\n]
 const EXPORT_BUTTON_EN = /\b(export|download)\s+(button|icon|option)\b/i;
 const EXPORT_CLICK_ZH = /(点击|单击|点一下|轻点|按下|点选)[^。！？\n]{0,12}?(导出|下载)/;
 const EXPORT_BUTTON_ZH = /(导出|下载)(按钮|键|选项)/;
+/**
+ * "When you're happy, click Export" is a suggestion, not an instruction: the user may still want
+ * changes, so the bot points at its Export button instead of rendering after every edit.
+ */
+const CONDITIONAL_EN = /\b(when|once|if|whenever|as soon as)\b|^\W*or\b/i;
+const CONDITIONAL_ZH = /如果|满意|的话|等你|准备好|确认无误|觉得可以|^\W*或者/;
 
 const PREVIEW_EN =
   /\bpreview\b[^.!?\n]{0,30}\b(timeline|track)|\b(check|see|view|look at|review|watch)\b[^.!?\n]{0,25}\b(in|on) the timeline\b|\btimeline preview\b/i;
@@ -196,6 +202,8 @@ function findRewrite(sentence: string, plain: string, zh: boolean, m: Messages):
   const clicks = exportClick.test(plain);
   const button = exportButton.test(plain);
   if (!negated && (clicks || (button && !past))) {
+    const conditional = zh ? CONDITIONAL_ZH.test(plain) : CONDITIONAL_EN.test(plain);
+    if (conditional) return { text: m.guiExportWhenReady, triggers: [exportClick, exportButton] };
     return { text: m.guiExportNow, action: "export", triggers: [exportClick, exportButton] };
   }
   // A past or negated mention of exporting is plain information: it stays as it was.

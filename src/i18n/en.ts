@@ -178,6 +178,7 @@ export const en = {
 
   // --- GUI translation (src/chat/gui-translation.ts) ---
   guiExportNow: "I'll export it now.",
+  guiExportWhenReady: 'When you\'re happy with it, tap 🎬 Export or just say "export".',
   guiShowState: "I'll show you where your project stands.",
   guiShowTimeline: "I'll show you the timeline.",
   guiDragEdit: 'Tell me what to change, e.g. "move the title to 5s" or "put the second clip first".',

@@ -162,6 +162,7 @@ export const zhCN: Messages = {
   changeGeneric: "更新了时间线",
 
   // --- GUI translation (src/chat/gui-translation.ts) ---
+  guiExportWhenReady: "满意的话，点 🎬 导出，或者直接说「导出」。",
   guiExportNow: "我现在就为你导出。",
   guiShowState: "我来给你看看项目的当前状态。",
   guiShowTimeline: "我来给你看看时间线。",

@@ -68,8 +68,8 @@ describe("bot and worker roles in separate processes", () => {
     await fake.waitFor(() => withExportButton(chat, edit.messageId), "the edit's answer", 30_000);
 
     const exportRequest = fake.userSends({ chatId: chat, text: "/export" });
-    // Every export started (the edit's answer may already have started one) ends with its video;
-    // asking for a version already rendering says so instead of rendering it twice.
+    // Every export started ends with its video; asking for a version already rendering says so
+    // instead of rendering it twice.
     const started = () => fake.messages(chat).filter((m) => /Preparing your export/.test(m.history[0] ?? ""));
     const rendering = () => started().filter((m) => !m.history.some((t) => /already being rendered/.test(t)));
     await fake.waitFor(

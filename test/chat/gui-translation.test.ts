@@ -4,6 +4,8 @@ import { redactSecrets, stripJsonBlobs, translateBackendText, type GuiAction } f
 
 const EXPORT_EN = "I'll export it now.";
 const EXPORT_ZH = "我现在就为你导出。";
+const SUGGEST_EN = 'When you\'re happy with it, tap 🎬 Export or just say "export".';
+const SUGGEST_ZH = "满意的话，点 🎬 导出，或者直接说「导出」。";
 const STATE_EN = "I'll show you where your project stands.";
 const STATE_ZH = "我来给你看看项目的当前状态。";
 const TIMELINE_EN = "I'll show you the timeline.";
@@ -26,16 +28,24 @@ describe("the backend telling the user to export", () => {
     ["Click the Export button to download your video.", "en", EXPORT_EN, ["export"]],
     ["Your video is ready, click the Export button to download it.", "en", `Your video is ready, ${EXPORT_EN}`, ["export"]],
     ["Your Reel is ready! Click **Export** in the top right corner.", "en", `Your Reel is ready! ${EXPORT_EN}`, ["export"]],
-    ["When you're happy with it, click Export to render the final MP4.", "en", EXPORT_EN, ["export"]],
     ["Tap Export to save it to your device.", "en", EXPORT_EN, ["export"]],
     ["Press the download icon to get your 1080p file.", "en", EXPORT_EN, ["export"]],
     ["Use the Export button to get your MP4.", "en", EXPORT_EN, ["export"]],
-    ["I've added captions. Click Export when you're ready.", "en", `I've added captions. ${EXPORT_EN}`, ["export"]],
     ["视频已剪辑好，点击导出按钮即可下载。", "zh-CN", `视频已剪辑好，${EXPORT_ZH}`, ["export"]],
-    ["满意的话，点击导出即可。", "zh-CN", EXPORT_ZH, ["export"]],
     ["请点击右上角的「导出」按钮下载视频。", "zh-CN", EXPORT_ZH, ["export"]],
     ["字幕已添加完成。点击下载就能保存到手机。", "zh-CN", `字幕已添加完成。${EXPORT_ZH}`, ["export"]],
     ["使用导出按钮获取 MP4 文件。", "zh-CN", EXPORT_ZH, ["export"]],
+  ])("%s", (...row) => check(row));
+});
+
+describe("a suggestion to export once the user is happy: pointed at the Export button, not run", () => {
+  it.each<Row>([
+    ["When you're happy with it, click Export to render the final MP4.", "en", SUGGEST_EN, []],
+    ["I've added captions. Click Export when you're ready.", "en", `I've added captions. ${SUGGEST_EN}`, []],
+    ["Done! When you're happy, click the Export button.", "en", `Done! ${SUGGEST_EN}`, []],
+    ["If it looks good, press Export.", "en", SUGGEST_EN, []],
+    ["满意的话，点击导出即可。", "zh-CN", SUGGEST_ZH, []],
+    ["完成了！如果满意，请点击导出按钮。", "zh-CN", `完成了！${SUGGEST_ZH}`, []],
   ])("%s", (...row) => check(row));
 });
 
@@ -108,12 +118,12 @@ describe("whole replies", () => {
       "When you're happy, click **Export**. Or click the Export button again later.",
     ].join("\n");
     const result = translateBackendText(reply, "en");
-    expect(result.actions).toEqual(["show-timeline", "export"]);
+    expect(result.actions).toEqual(["show-timeline"]);
     expect(result.text).toBe(
       [
         "Done! I've cut the clip to 30 seconds and added captions.",
         `${TIMELINE_EN} ${DRAG_EN}`,
-        EXPORT_EN,
+        SUGGEST_EN,
       ].join("\n"),
     );
   });

@@ -39,7 +39,7 @@ beforeAll(async () => {
   const fake = t.fake;
   fake.userSends({ chatId: chat, text: `/token ${userToken}` });
   await fake.waitForMessage(chat, /Saved/);
-  fake.userSends({ chatId: chat, caption: 'add the title "Scan me"', video: { path: clip, duration: 1, width: 320, height: 240 } });
+  fake.userSends({ chatId: chat, caption: 'add the title "Scan me" and export it', video: { path: clip, duration: 1, width: 320, height: 240 } });
   await fake.waitFor(() => fake.videosSent(chat)[0], "the exported video", 30_000);
   fake.userSends({ chatId: chat, text: "status" });
   await fake.waitForMessage(chat, /Timeline/);

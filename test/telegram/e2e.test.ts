@@ -94,14 +94,14 @@ describe("a creator in a private chat", () => {
     expect(looksLikeMp4(video.bytes)).toBe(true);
     expect(video.fields.supports_streaming).toBe("true");
     // Each export reports through one status message edited in place, and delivers its video once.
-    // (The editor's reply may already have started an export: "I'll export it now"; pressing Export
-    // for that same version then says it is on its way instead of rendering it twice.)
+    // (The editor's "click Export when you're happy" points at the button; it renders nothing itself.)
     const exports = () =>
       fake.messages(chat).filter((m) => /Preparing your export/.test(m.history[0] ?? "") && !m.history.some((t) => /already being rendered/.test(t)));
     await fake.waitFor(() => fake.videosSent(chat).length >= exports().length, "every export delivered", 20_000);
     expect(exports().length).toBeGreaterThanOrEqual(1);
     for (const status of exports()) expect(status.history.some((t) => /Rendering your video/.test(t))).toBe(true);
     for (const sent of fake.videosSent(chat)) expect(looksLikeMp4(sent.bytes)).toBe(true);
+    expect(fake.videosSent(chat)).toHaveLength(1);
     // The button press was answered so the user's button stops spinning.
     expect(fake.calls("answerCallbackQuery")).toHaveLength(1);
 
