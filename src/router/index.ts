@@ -1,4 +1,4 @@
-import type { ChatMessage } from "../chat/message.js";
+import type { ChatMessage, Locale } from "../chat/message.js";
 import { classify } from "../chat/intents.js";
 import { isAllowed } from "../quota/access.js";
 import { createContext } from "./context.js";
@@ -6,6 +6,11 @@ import { route } from "./routes.js";
 import type { RouterDeps } from "./types.js";
 
 export type { RouterDeps, RouteContext, Handler } from "./types.js";
+
+/** Someone who writes in Chinese is answered in Chinese, whatever their app's language (unless /lang says). */
+function localeOfText(text: string): Locale | undefined {
+  return /[\u4e00-\u9fff]/.test(text) ? "zh-CN" : undefined;
+}
 
 export interface Router {
   /** Never rejects: a failing handler is logged and answered in words, so an adapter cannot crash on it. */
@@ -26,7 +31,7 @@ export function createRouter(deps: RouterDeps): Router {
       const log = deps.logger.child({ platform: message.platform, chatId: message.chatId, userKey: message.userKey });
       let locale = message.locale;
       try {
-        locale = (await deps.preferences.locale(message.userKey)) ?? message.locale;
+        locale = (await deps.preferences.locale(message.userKey)) ?? localeOfText(message.text) ?? message.locale;
         const ctx = createContext(deps, message, locale);
         if (!isAllowed(access, message)) {
           log.info("message from outside the allowlist");

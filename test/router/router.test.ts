@@ -165,6 +165,7 @@ const ROUTES: Array<[string, Partial<ChatMessage>, Expectation]> = [
   ["credits inline", { text: "credits" }, { reply: /100 available \/ 0 frozen \/ 100 total/ }],
   ["/credits inline", { text: "/credits" }, { reply: /available/ }],
   ["积分 in Chinese", { text: "积分", locale: "zh-CN" }, { reply: /可用 100 \/ 冻结 0 \/ 总计 100/ }],
+  ["余额 from an English-language app is answered in Chinese", { text: "余额", locale: "en" }, { reply: /可用 100 \/ 冻结 0 \/ 总计 100/ }],
   ["the credits button", { text: "", button: "credits" }, { reply: /available/ }],
   ["status shows the timeline", { text: "status" }, { reply: /timeline is empty/ }],
   ["/status@bot in a group", { text: "/status@NemoCutBot", chatKind: "group", chatId: "-100" }, { reply: /timeline is empty/ }],
