@@ -7,7 +7,7 @@ import type { Draft, RenderStatus } from "../src/nemo/types.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import { emit, type ItemRun, type JobContext, type StepOutcome } from "./context.js";
 import { deliverRender } from "./delivery.js";
-import { failureText } from "./replies.js";
+import { failureText, noteReplacedSession } from "./replies.js";
 import { StatusMessage } from "./status-message.js";
 
 /**
@@ -38,6 +38,7 @@ export async function runExportCapture(ctx: JobContext, run: ItemRun): Promise<S
   try {
     const { state, sessionId } = await ctx.accounts.withSession(envelope.session, async (session) => {
       who = session;
+      await noteReplacedSession(ctx, envelope, session);
       return { state: await ctx.nemo.state(session.auth, session.sessionId), sessionId: session.sessionId };
     });
     if (!state.draft || !isExportReady(state.draft)) {

@@ -4,7 +4,15 @@ import { errorText } from "../src/chat/error-text.js";
 import type { Config } from "../src/config.js";
 import { isNemoError } from "../src/errors.js";
 import { skillProfile } from "../src/nemo/skills.js";
-import { emit, type JobEvents } from "./context.js";
+import { messages } from "../src/i18n/index.js";
+import type { WorkEnvelope } from "../src/work/types.js";
+import { emit, type JobContext, type JobEvents } from "./context.js";
+
+/** The backend had lost the user's project and a new one was started: say so before the item's answer. */
+export async function noteReplacedSession(ctx: JobContext, envelope: WorkEnvelope, session: SessionContext): Promise<void> {
+  if (!session.replacedLostSession) return;
+  await ctx.outbox(envelope.replyTo.platform).sendText(envelope.replyTo, messages(envelope.locale).sessionReplaced);
+}
 
 /**
  * A failure in words for the user (src/chat/error-text.ts owns the words). `who` is the session the

@@ -7,7 +7,7 @@ import type { SessionState, TurnEvent } from "../src/nemo/types.js";
 import { emit, quickButtons, type ItemRun, type ItemStep, type JobContext, type StepOutcome } from "./context.js";
 import { fingerprintOf, type SentRecord } from "./fingerprint.js";
 import { beginRecovery, continueRecovery } from "./recovery.js";
-import { failureText } from "./replies.js";
+import { failureText, noteReplacedSession } from "./replies.js";
 import { StatusMessage } from "./status-message.js";
 
 /**
@@ -61,6 +61,7 @@ export async function runTurn(ctx: JobContext, run: ItemRun): Promise<StepOutcom
   try {
     result = await ctx.accounts.withSession(envelope.session, async (session) => {
       who = session;
+      await noteReplacedSession(ctx, envelope, session);
       return sendOnce(ctx, run, session, status, m, step.startedAt ?? Date.now());
     });
   } catch (error) {

@@ -3,7 +3,7 @@ import type { ChatAttachment } from "../src/chat/message.js";
 import { messages } from "../src/i18n/index.js";
 import type { UploadResult } from "../src/nemo/types.js";
 import { emit, quickButtons, type ItemRun, type ItemStep, type JobContext, type StepOutcome } from "./context.js";
-import { failureText } from "./replies.js";
+import { failureText, noteReplacedSession } from "./replies.js";
 import { StatusMessage } from "./status-message.js";
 
 /**
@@ -46,8 +46,9 @@ export async function runUpload(ctx: JobContext, run: ItemRun): Promise<StepOutc
       }
       status.set(m.uploading({ name: attachment.name, index: index + 1, total: attachments.length }));
       try {
-        const result = await ctx.accounts.withSession(envelope.session, (session) => {
+        const result = await ctx.accounts.withSession(envelope.session, async (session) => {
           who = session;
+          await noteReplacedSession(ctx, envelope, session);
           return uploadOne(ctx, session, attachment, run.signal);
         });
         await ctx.markers.set("upload", markerId, JSON.stringify(result));

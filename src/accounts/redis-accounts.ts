@@ -96,7 +96,7 @@ export class RedisAccounts implements Accounts, TokenStore {
         if (!renewedSession && isNemoError(error, "session_not_found") && context) {
           renewedSession = true;
           this.logger.info({ userKey: ref.userKey, chatId: ref.chatId }, "session gone (1002): starting a new one");
-          context = await this.sessionFor(ref, token, context.sessionId);
+          context = { ...(await this.sessionFor(ref, token, context.sessionId)), replacedLostSession: true };
           continue;
         }
         throw error;

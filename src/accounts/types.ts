@@ -16,6 +16,11 @@ export interface SessionContext {
   tokenKind: "user" | "operator" | "anonymous";
   /** For an anonymous user out of credits: the registration link's `?bind=` id, when known. */
   bindId?: string;
+  /**
+   * Set when the backend had lost this chat's session (1002) and a new, empty one was made for
+   * this call: the user's earlier edits are gone, and they should hear it before anything else.
+   */
+  replacedLostSession?: boolean;
 }
 
 /**

@@ -113,12 +113,15 @@ describe("1001 and 1002", () => {
     expect(f.emulator.counters.anonymousTokensIssued()).toBe(tokens);
   });
 
-  it("1002 (session gone) on an export: a new session is started and the user is asked for a clip, not shown an error code", async () => {
+  it("1002 (session gone) on an export: a new session is started, the user told why their project is empty, not shown an error code", async () => {
     const { user, sessionId } = await f.userWithClip();
     f.emulator.faults.add({ kind: "session-lost", route: "state", sessionId, times: 5 });
     await f.chat.say(user, "export");
-    // The new project is empty: nothing to export, said in words (not an error code).
+    // The new project is empty: nothing to export, said in words (not an error code), after why.
     await f.outbox.waitFor(en.exportNotReady, { chatId: user, type: "text", timeoutMs: 15_000 });
+    const said = f.said(user);
+    expect(said.indexOf(en.sessionReplaced)).toBeGreaterThanOrEqual(0);
+    expect(said.indexOf(en.sessionReplaced)).toBeLessThan(said.lastIndexOf(en.exportNotReady));
     expect(await f.sessionIdOf(user)).not.toBe(sessionId);
     expect(videos(user)).toHaveLength(0);
   });
