@@ -14,7 +14,7 @@ export function workerConnection(url: string): Redis {
 }
 
 export function producerConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5_000, enableAutoPipelining: true });
+  return new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5_000 });
 }
 
 /** Resolves when the connection is ready; rejects after `timeoutMs` (a producer must not hang). */
