@@ -23,6 +23,8 @@ import { createAccounts } from "../src/accounts/index.js";
 import { loadConfig } from "../src/config.js";
 import { createNemoClient } from "../src/nemo/index.js";
 import { skillProfile } from "../src/nemo/skills.js";
+import { procUsage } from "./lib/proc.js";
+import { startProfile, stopProfile } from "./lib/profiling.js";
 import { mean, percentile, round } from "./lib/stats.js";
 import { QUEUE_PREFIX, Stack, sleep, waitUntil } from "./lib/stack.js";
 import type { WindowReport } from "./lib/usage.js";
@@ -51,7 +53,7 @@ interface Sample {
   /** A PING from the driver: how long one Redis round trip takes on the machine right now. */
   pingMs: number;
   /** CPU time used so far by the worker, the emulator and the fake Telegram server. */
-  cpuMs: { worker: number; emulator: number; fake: number };
+  cpuMs: { worker: number; emulator: number; fake: number; redis: number };
 }
 
 interface EmulatorCounts {
@@ -94,6 +96,7 @@ export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]
     const emulator = await stack.startEmulator({ ffmpeg: false, timing: { turnStepMs: 1, heartbeatMs: 5000, renderMs: RENDER_MS } });
     const env = stack.appEnv(fake.info, emulator.info.url, { RENDER_POLL_MS: String(POLL_MS) });
     const redis = stack.redisClient();
+    const redisPid = stack.redis?.process.pid ?? 0;
     await makeDrafts(env, redis);
 
     const bot = await stack.startApp("bot", { ...env, ROLE: "bot" });
@@ -121,7 +124,7 @@ export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]
         commands: commands.total,
         perCommand: commands.perCommand,
         pingMs,
-        cpuMs: { worker: await cpuOf(watched.worker), emulator: await cpuOf(emulator), fake: await cpuOf(fake) },
+        cpuMs: { worker: await cpuOf(watched.worker), emulator: await cpuOf(emulator), fake: await cpuOf(fake), redis: procUsage(redisPid).cpuMs },
       };
     };
     // What the sampler itself costs in Redis commands, with nothing else using Redis.
@@ -130,10 +133,11 @@ export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]
     const calibrationEnd = await redisCommands(redis);
     const perSample = (calibrationEnd.total - calibrationStart.total - 1) / 10;
 
-    const worker = await stack.startApp("worker", { ...env, ROLE: "worker", WORKER_CONCURRENCY: String(CONCURRENCY) });
+    const worker = await stack.startApp("worker", { ...env, ROLE: "worker", WORKER_CONCURRENCY: String(CONCURRENCY) }, ["--trace-steps", ...(process.env.BENCH_FAST_PACING ? ["--fast-pacing"] : [])]);
     watched.worker = worker;
     await emulator.call("watchRenders");
     await worker.call("windowStart", { name: "exports", everyMs: 250 });
+    await startProfile(worker);
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
@@ -154,9 +158,14 @@ export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]
       1000,
     );
     const doneAt = Date.now();
+    // The last jobs finish just after their video is posted (markers, the final status edit).
+    await waitUntil("every render job completed", async () => ((await queue.getJobCounts("completed")).completed ?? 0) >= RENDERS, 60_000, 200);
     sampling = false;
     await sampler;
     const workerWindow = await worker.call<WindowReport>("windowStop", { name: "exports" });
+    const profile = await stopProfile(worker, stack.logDir);
+    const traced = await worker.call<Record<string, { n: number; meanMs: number; p50Ms: number; p90Ms: number; over1s: number; shareOfTimeOver1s: number }>>("traced");
+    const steps = traced["job step (render)"];
 
     // Per render: start (emulator), completion = start + renderMs, posted (fake), joined by chat.
     const starts = await emulator.call<Record<string, number>>("renderStarts");
@@ -227,7 +236,7 @@ export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]
 
     return {
       setup: [
-        `${RENDERS} users with export-ready drafts send /export through the fake Bot API; bot process (ROLE=bot) → queue → ONE worker process (ROLE=worker, WORKER_CONCURRENCY=8 default, RENDER_POLL_MS=${POLL_MS}) → emulator (own process, renderMs ${RENDER_MS / 1000} s, no ffmpeg: tiny MP4s).`,
+        `${RENDERS} users with export-ready drafts send /export through the fake Bot API; bot process (ROLE=bot) → queue → ONE worker process (ROLE=worker, WORKER_CONCURRENCY=${CONCURRENCY}, RENDER_POLL_MS=${POLL_MS}, other settings production defaults) → emulator (own process, renderMs ${RENDER_MS / 1000} s, no ffmpeg: tiny MP4s).`,
         `All ${RENDERS} renders had started ${round((allStarted - t0) / 1000, 1)} s after the messages were sent; the last video was posted after ${round((doneAt - t0) / 1000, 1)} s. Render queue counts sampled every ${SAMPLE_MS} ms (${inFlight.length} samples in flight).`,
         pollWindow
           ? `Redis commands per poll over the ${round(pollWindow.seconds, 1)} s when every render was started and none complete (polls only): INFO total_commands_processed delta − the sampler's own ${round(perSample, 1)} commands per sample, ÷ ${pollWindow.polls} render-status requests.`
@@ -251,7 +260,14 @@ export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]
       ],
       notes: [
         `${delays.length} of ${RENDERS} deliveries timed (${completed.length} completed render jobs; untimed: ${JSON.stringify(untimed)}); videos posted twice: ${duplicates}. Bot API calls: ${JSON.stringify(counts)}.`,
-        `CPU while renders were in flight, % of a core: worker ${round(workerCpu)}, emulator ${round(cpuShare("emulator"))}, fake Telegram ${round(cpuShare("fake"))} (each poll is a render-status request to the emulator and a progress edit to Telegram). With ${CONCURRENCY} slots and ${round(flight.slotMsPerPoll)} ms per poll the worker cannot exceed ${round((CONCURRENCY * 1000) / flight.slotMsPerPoll)} polls/s; with the default 8 slots, ${round((8 * 1000) / flight.slotMsPerPoll)} polls/s.`,
+        `CPU while renders were in flight, % of a core: worker ${round(workerCpu)}, emulator ${round(cpuShare("emulator"))}, fake Telegram ${round(cpuShare("fake"))}, redis-server ${round(cpuShare("redis"))} (each poll is a render-status request to the emulator and a progress edit to Telegram). With ${CONCURRENCY} slots and ${round(flight.slotMsPerPoll)} ms per poll the worker cannot exceed ${round((CONCURRENCY * 1000) / flight.slotMsPerPoll)} polls/s; with the default 8 slots, ${round((8 * 1000) / flight.slotMsPerPoll)} polls/s.`,
+        ...(steps
+          ? [
+              `Render job steps timed inside the worker: ${steps.n}, mean ${round(steps.meanMs)} ms, p50 ${round(steps.p50Ms)} ms, p90 ${round(steps.p90Ms)} ms; ${steps.over1s} steps took ≥ 1 s and hold ${round(steps.shareOfTimeOver1s * 100)}% of all render slot time. (Status edits: ${JSON.stringify(traced["outbox.upsertStatus"] ? { n: traced["outbox.upsertStatus"].n, p50Ms: round(traced["outbox.upsertStatus"].p50Ms) } : {})}; render-status calls: ${JSON.stringify(traced["nemo.renderStatus"] ? { n: traced["nemo.renderStatus"].n, p50Ms: round(traced["nemo.renderStatus"].p50Ms) } : {})}.)`,
+            ]
+          : []),
+        ...(process.env.BENCH_FAST_PACING ? ["EXPERIMENT: this worker ran with status edits unpaced (BENCH_FAST_PACING=1), not the production pacing."] : []),
+        ...(profile ? [`CPU profile of the worker over the run: ${profile}`] : []),
         `Redis commands per poll, by command: ${(pollWindow ?? flight).topCommands.map(([name, n]) => `${name} ${round(n, 2)}`).join(", ")}.`,
       ],
     };

@@ -9,32 +9,16 @@
  * Baseline, same run: a bare `node -e` process that imports nothing.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { openSync, closeSync, readFileSync, existsSync } from "node:fs";
+import { openSync, closeSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { procUsage } from "./lib/proc.js";
 import { round } from "./lib/stats.js";
 import { baseEnv, Stack, sleep, waitUntil } from "./lib/stack.js";
 import { metric, type Metric } from "./report.js";
 
 const IDLE_MS = 10_000;
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const TICKS_PER_SECOND = 100;
-
-interface ProcUsage {
-  rssMb: number;
-  cpuMs: number;
-  at: number;
-}
-
-function procUsage(pid: number): ProcUsage {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-  // Fields after the command name: state is 3rd, utime 14th, stime 15th (1-based, whole line).
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return { rssMb: rssKb / 1024, cpuMs: (ticks * 1000) / TICKS_PER_SECOND, at: Date.now() };
-}
 
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

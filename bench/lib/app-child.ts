@@ -4,8 +4,11 @@
  * memory and CPU. Flags:
  *   --fast-pacing    status edits unpaced (setup workers only, never a measured one)
  *   --time-uploads   records when each NemoVideo upload starts and ends, with RSS sampled every 25 ms
+ *   --trace-steps    times each BullMQ job step, render-status call and status edit (wrappers only;
+ *                    the exports figure uses it to show where slot time goes)
  */
-import { startApp, type App } from "../../src/app.js";
+import { Worker } from "bullmq";
+import { configuredAdapters, startApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { createNemoClient, type NemoClient } from "../../src/nemo/index.js";
@@ -48,11 +51,41 @@ if (process.argv.includes("--time-uploads")) {
   nemo = timed;
 }
 
+/** Durations (ms) by what was timed, for --trace-steps. */
+const traced: Record<string, number[]> = {};
+const trace = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+  const t0 = performance.now();
+  try {
+    return await work();
+  } finally {
+    (traced[what] ??= []).push(performance.now() - t0);
+  }
+};
+let adapters: Awaited<ReturnType<typeof configuredAdapters>> | undefined;
+if (process.argv.includes("--trace-steps")) {
+  const base = nemo ?? createNemoClient(config, skillProfile(config.SKILL_PROFILE), { logger: logger.child({ component: "nemo" }) });
+  const tracedNemo = Object.create(base) as NemoClient;
+  tracedNemo.renderStatus = (...args: Parameters<NemoClient["renderStatus"]>) => trace("nemo.renderStatus", () => base.renderStatus(...args));
+  nemo = tracedNemo;
+  adapters = await configuredAdapters(config, logger);
+  for (const adapter of adapters) {
+    const upsert = adapter.outbox.upsertStatus.bind(adapter.outbox);
+    adapter.outbox.upsertStatus = (...args) => trace("outbox.upsertStatus", () => upsert(...args));
+  }
+  // The processor's whole run per job step, from BullMQ's side.
+  const proto = Worker.prototype as unknown as { callProcessJob: (...args: unknown[]) => Promise<unknown> };
+  const callProcessJob = proto.callProcessJob;
+  proto.callProcessJob = function (this: Worker, ...args: unknown[]) {
+    return trace(`job step (${this.name})`, () => callProcessJob.apply(this, args));
+  };
+}
+
 const fast = process.argv.includes("--fast-pacing");
 const app: App = await startApp({
   config,
   logger,
   ...(nemo ? { nemo } : {}),
+  ...(adapters ? { adapters } : {}),
   ...(fast ? { workerTuning: { pacing: { privateMs: 0, groupMs: 0 } } } : {}),
 });
 
@@ -60,6 +93,16 @@ serveRpc(
   {
     ...usageHandlers(),
     uploads: () => uploads,
+    traced: () =>
+      Object.fromEntries(
+        Object.entries(traced).map(([what, ms]) => {
+          const sorted = [...ms].sort((a, b) => a - b);
+          const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+          const total = ms.reduce((a, b) => a + b, 0);
+          const slow = ms.filter((m) => m >= 1000);
+          return [what, { n: ms.length, meanMs: total / ms.length, p50Ms: at(50), p90Ms: at(90), maxMs: sorted.at(-1), over1s: slow.length, shareOfTimeOver1s: slow.reduce((a, b) => a + b, 0) / total }];
+        }),
+      ),
     health: () => app.health(),
   },
   () => app.close(),

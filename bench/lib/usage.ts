@@ -1,3 +1,6 @@
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+
 /**
  * Resident memory and CPU time of the current process, for the child under test to report. A
  * window samples RSS at a fixed rate (peak and mean) and takes the CPU time used over its length,
@@ -82,7 +85,13 @@ export class UsageWindow {
   }
 }
 
-/** Handlers every child offers: `usage` now, and named sampling windows. */
+/** A CPU profile of this process's main thread between `profileStart` and `profileStop` (node:inspector). */
+let profiler: Session | undefined;
+async function post(session: Session, method: string, params?: object): Promise<unknown> {
+  return new Promise((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
+}
+
+/** Handlers every child offers: `usage` now, named sampling windows, and a CPU profile of a span. */
 export function usageHandlers(): Record<string, (args: unknown) => unknown> {
   const windows = new Map<string, UsageWindow>();
   return {
@@ -99,6 +108,23 @@ export function usageHandlers(): Record<string, (args: unknown) => unknown> {
       if (!window) throw new Error(`no window ${name}`);
       windows.delete(name);
       return window.stop();
+    },
+    profileStart: async () => {
+      profiler = new Session();
+      profiler.connect();
+      await post(profiler, "Profiler.enable");
+      await post(profiler, "Profiler.setSamplingInterval", { interval: 200 });
+      await post(profiler, "Profiler.start");
+      return true;
+    },
+    profileStop: async (args) => {
+      const { path } = args as { path: string };
+      if (!profiler) throw new Error("no profile running");
+      const { profile } = (await post(profiler, "Profiler.stop")) as { profile: unknown };
+      profiler.disconnect();
+      profiler = undefined;
+      writeFileSync(path, JSON.stringify(profile));
+      return path;
     },
     gc: () => {
       global.gc?.();
