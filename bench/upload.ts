@@ -11,7 +11,7 @@
  * writes it to disk; once before and once after the upload, averaged.
  */
 import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
+import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { request } from "undici";
 import { round } from "./lib/stats.js";
@@ -56,8 +56,8 @@ async function plainCopy(url: string, path: string): Promise<number> {
 
 export async function runUpload(): Promise<{ setup: string[]; metrics: Metric[]; notes: string[] }> {
   const stack = new Stack("upload");
+  const path = join(stack.dir, "big.mp4");
   try {
-    const path = join(stack.dir, "big.mp4");
     await makeFile(path);
     await stack.startRedis();
     const fake = await stack.startFakeTelegram({ local: true });
@@ -113,5 +113,6 @@ export async function runUpload(): Promise<{ setup: string[]; metrics: Metric[];
     };
   } finally {
     await stack.close();
+    await rm(path, { force: true });
   }
 }
