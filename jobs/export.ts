@@ -110,7 +110,14 @@ export async function runRenderStep(
     persist({ ...step, statusRef: ref }),
   );
   const finish = async (text: string, delivery: "video" | "link" | "error" | "cancelled"): Promise<RenderOutcome> => {
-    await status.show(text);
+    if (delivery === "video" || delivery === "link") {
+      // The video is out: the last edit waits for its pacing gap without holding a worker slot
+      // (StatusMessage logs, never throws, a failed edit).
+      status.set(text);
+      void status.flush();
+    } else {
+      await status.show(text);
+    }
     emit(ctx.events, "onExportDone", Date.now() - step.startedAt, delivery);
     return { done: true };
   };

@@ -4,15 +4,17 @@ import { errorText } from "../chat/error-text.js";
 import type { ChatMessage, Locale } from "../chat/message.js";
 import { messages } from "../i18n/index.js";
 import { quotaText } from "../quota/message.js";
+import type { Logger } from "../log.js";
 import type { RouteContext, RouterDeps } from "./types.js";
 
-export function createContext(deps: RouterDeps, message: ChatMessage, locale: Locale): RouteContext {
+/** `log`: the message's logger when the caller has made it already (one child logger per message). */
+export function createContext(deps: RouterDeps, message: ChatMessage, locale: Locale, log?: Logger): RouteContext {
   const outbox = deps.outbox(message.platform);
   const t = messages(locale);
   const now = deps.now ?? Date.now;
   const newId = deps.newId ?? randomUUID;
   const ref: SessionRef = { platform: message.platform, userKey: message.userKey, chatId: message.chatId, locale };
-  const log = deps.logger.child({ platform: message.platform, chatId: message.chatId, userKey: message.userKey });
+  log ??= deps.logger.child({ platform: message.platform, chatId: message.chatId, userKey: message.userKey });
 
   const ctx: RouteContext = {
     message,

@@ -32,7 +32,7 @@ export function createRouter(deps: RouterDeps): Router {
       let locale = message.locale;
       try {
         locale = (await deps.preferences.locale(message.userKey)) ?? localeOfText(message.text) ?? message.locale;
-        const ctx = createContext(deps, message, locale);
+        const ctx = createContext(deps, message, locale, log);
         if (!isAllowed(access, message)) {
           log.info("message from outside the allowlist");
           await ctx.reply(ctx.t.notAllowed);
@@ -47,7 +47,7 @@ export function createRouter(deps: RouterDeps): Router {
       } catch (error) {
         log.error({ err: error }, "handling a message failed");
         try {
-          const ctx = createContext(deps, message, locale);
+          const ctx = createContext(deps, message, locale, log);
           await ctx.reply(await ctx.explain(error));
         } catch (replyError) {
           log.error({ err: replyError }, "could not tell the user about a failure");
