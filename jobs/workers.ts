@@ -210,7 +210,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     maxStalledCount: 3,
   };
   const sessionWorker = new Worker<DrainerData, string>(queueNames.session, drain, workerOptions);
-  const renderWorker = new Worker<RenderJobData, void>(queueNames.render, render, workerOptions);
+  const renderWorker = new Worker<RenderJobData, void>(queueNames.render, render, { ...workerOptions, concurrency: config.RENDER_CONCURRENCY });
   for (const worker of [sessionWorker, renderWorker]) {
     worker.on("error", (error) => logger.error({ err: error }, "worker error"));
     worker.on("failed", (job, error) => logger.warn({ err: error, job: job?.id }, "job failed"));

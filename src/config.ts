@@ -53,6 +53,8 @@ const schema = z.object({
   TOKEN_KEY: optionalString,
 
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  /** Render polls at once per worker: each is a short step (a slot is free between polls), so many fit. */
+  RENDER_CONCURRENCY: z.coerce.number().int().positive().default(32),
   STILL_WORKING_MS: ms(120_000),
   RENDER_POLL_MS: ms(30_000),
   RECOVERY_FIRST_WAIT_MS: ms(30_000),

@@ -159,7 +159,7 @@ describe("export: render, poll as delayed steps, deliver once", () => {
 describe("100 concurrent exports, one worker with concurrency 4", () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ config: { WORKER_CONCURRENCY: "4", RENDER_POLL_MS: "50" }, emulator: { ffmpeg: false } });
+    h = await startHarness({ config: { WORKER_CONCURRENCY: "4", RENDER_CONCURRENCY: "4", RENDER_POLL_MS: "50" }, emulator: { ffmpeg: false } });
   });
   afterAll(async () => {
     await h.close();
