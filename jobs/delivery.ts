@@ -4,6 +4,7 @@ import { resolve as resolvePath, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { SessionContext } from "../src/accounts/types.js";
 import type { Outbox } from "../src/chat/outbox.js";
+import { ChatError } from "../src/errors.js";
 import { messages } from "../src/i18n/index.js";
 import type { RenderStatus } from "../src/nemo/types.js";
 import type { WorkEnvelope } from "../src/work/types.js";
@@ -52,18 +53,32 @@ export async function deliverRender(
       return "link";
     }
     const m = messages(envelope.locale);
-    await outbox.sendVideo(envelope.replyTo, {
-      open: () => createReadStream(path),
-      fileName: "nemovideo.mp4",
-      size,
-      caption: m.exportCaption,
-      ...(render.duration === undefined ? {} : { duration: render.duration }),
-    });
+    try {
+      await outbox.sendVideo(envelope.replyTo, {
+        open: () => createReadStream(path),
+        fileName: "nemovideo.mp4",
+        size,
+        caption: m.exportCaption,
+        ...(render.duration === undefined ? {} : { duration: render.duration }),
+      });
+    } catch (error) {
+      // The platform's real limit can sit below `maxVideoBytes` (Telegram's 413 near 50 MB): the same
+      // upload would be refused on every retry, so the link goes now.
+      if (!refusedAsTooLarge(error)) throw error;
+      await postLink(ctx, outbox, envelope, render, size);
+      await ctx.markers.set("delivered", envelope.id);
+      return "link";
+    }
     await ctx.markers.set("delivered", envelope.id);
     return "video";
   } finally {
     await rm(path, { force: true });
   }
+}
+
+/** The outboxes' "this file is over the chat's limit" errors (Telegram's and Discord's codes). */
+function refusedAsTooLarge(error: unknown): boolean {
+  return error instanceof ChatError && (error.code === "video_too_large" || error.code === "discord_file_too_large");
 }
 
 async function postLink(ctx: JobContext, outbox: Outbox, envelope: WorkEnvelope, render: RenderStatus, size: number): Promise<void> {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { progressBar } from "../../jobs/export.js";
+import { ChatError } from "../../src/errors.js";
 import { messages } from "../../src/i18n/index.js";
 import { looksLikeMp4, makeTestClip } from "../helpers/media.js";
 import type { OutboxEntry } from "../helpers/recording-outbox.js";
@@ -126,6 +127,19 @@ describe("export: render, poll as delayed steps, deliver once", () => {
     await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
     await until(() => statusesOf(String(u)).some((s) => s.text === en.exportDone), 5_000, "export done");
     expect(videosOf(String(u))).toHaveLength(1);
+  });
+
+  it("a video the chat refuses as too large (Telegram's 413) goes as a link at once, not after retries", async () => {
+    const u = next();
+    await withClip(h, u, clip);
+    // What the Telegram outbox throws when the Bot API answers "Request Entity Too Large".
+    h.outbox.failNext("sendVideo", new ChatError("video_too_large", "Telegram refused the video as too large"));
+    await h.queue.submit(envelopeOf(u, { kind: "export" }));
+    const link = await h.outbox.waitFor(/too large to send here/, { chatId: String(u), type: "link", timeoutMs: 15_000 });
+    expect(link.type === "link" && link.url).toMatch(/^http:\/\/127\.0\.0\.1/);
+    await until(() => statusesOf(String(u)).some((s) => s.text === en.exportDone), 5_000, "export done");
+    expect(videosOf(String(u))).toHaveLength(0);
+    expect(h.outbox.texts(String(u))).not.toContain(en.unknownError);
   });
 
   it("the same version asked for twice renders once: the second export says it is on its way", async () => {
