@@ -44,6 +44,19 @@ export function scrubSecrets(text: string): string {
   return out;
 }
 
+/** A serialized error with `scrubSecrets` applied to every string in it, however deep. */
+function scrubDeep<T>(value: T, depth = 0): T {
+  if (typeof value === "string") return scrubSecrets(value) as T;
+  if (value === null || typeof value !== "object") return value;
+  // Deeper than any error's own structure (or a cycle): left out rather than printed unscrubbed.
+  if (depth > 8) return "[too deep]" as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => scrubDeep(item, depth + 1)) as T;
+  // A copy: pino's error serializer passes the error's own objects (a request payload) through by reference.
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) copy[key] = scrubDeep(item, depth + 1);
+  return copy as T;
+}
+
 export interface LoggerOptions {
   level?: string;
   /** Pretty lines for a person at a terminal; JSON otherwise. */
@@ -56,12 +69,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level: options.level ?? "info",
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
     serializers: {
-      err: (error: unknown) => {
-        const serialized = pino.stdSerializers.err(error as Error);
-        if (typeof serialized.message === "string") serialized.message = scrubSecrets(serialized.message);
-        if (typeof serialized.stack === "string") serialized.stack = scrubSecrets(serialized.stack);
-        return serialized;
-      },
+      // Every string, nested ones too: grammY's HttpError keeps node-fetch's error (whose message is
+      // "request to https://…/bot<token>/… failed") in an `error` field that pino serializes as is.
+      err: (error: unknown) => scrubDeep(pino.stdSerializers.err(error as Error)),
     },
     hooks: {
       // Messages are free text: scrub them as well as the structured fields.
