@@ -15,7 +15,13 @@ function lockChanged() {
 
 if (lockChanged()) {
   console.error("Installing npm packages (npm ci)…");
-  execSync("npm ci --no-audit --no-fund", { stdio: "inherit" });
+  try {
+    execSync("npm ci --no-audit --no-fund", { stdio: "inherit" });
+  } catch {
+    // A registry without another platform's optional binaries makes npm reject its own lock.
+    console.error("npm ci refused the lock file; installing with npm install instead…");
+    execSync("npm install --no-audit --no-fund", { stdio: "inherit" });
+  }
 }
 
 for (const [program, hint] of [
