@@ -48,6 +48,8 @@ export interface WorkerDeps {
 }
 
 export interface RunningWorkers {
+  /** Both BullMQ workers are running (for /healthz). */
+  healthy(): boolean;
   close(): Promise<void>;
 }
 
@@ -97,7 +99,9 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
         owner !== null &&
         owner !== envelope.id &&
         (await redis.sismember(rendersKey, owner)) === 1 &&
-        (await queues.markers.get("cancel", owner)) === null;
+        (await queues.markers.get("cancel", owner)) === null &&
+        // A capture re-run after a crash can list a render that has since been delivered.
+        (await queues.markers.get("delivered", owner)) === null;
       if (ownerLive) return "already-rendering";
       await redis.hset(draftsKey, print, envelope.id);
       await redis.sadd(rendersKey, envelope.id);
@@ -247,6 +251,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   repairTimer.unref();
 
   return {
+    healthy: () => !closing && sessionWorker.isRunning() && renderWorker.isRunning(),
     async close() {
       if (closing) return;
       closing = true;

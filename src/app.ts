@@ -146,7 +146,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       checks.queues = { ok: false, detail: "queues unreadable" };
     }
     if (runsBot) for (const adapter of adapters) checks[adapter.platform] = { ok: adapter.healthy() };
-    if (runsWorkers) checks.workers = { ok: workers !== undefined };
+    if (runsWorkers) checks.workers = { ok: workers?.healthy() ?? false };
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   }
 

@@ -3,6 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { progressBar } from "../../jobs/export.js";
+import { draftFingerprint } from "../../jobs/fingerprint.js";
+import { sessionDraftRendersKey, sessionKeyOf, sessionRendersKey } from "../../jobs/keys.js";
+import { Markers } from "../../jobs/markers.js";
 import { ChatError } from "../../src/errors.js";
 import { messages } from "../../src/i18n/index.js";
 import { looksLikeMp4, makeTestClip } from "../helpers/media.js";
@@ -161,6 +164,23 @@ describe("export: render, poll as delayed steps, deliver once", () => {
     await h.queue.submit(third);
     await until(() => videosOf(String(u)).length === 2, 15_000, "second video");
     expect(h.emulator.counters.rendersStarted().filter((id) => id.includes(third.id))).toHaveLength(1);
+  });
+
+  it("a render left listed by a crashed capture but already delivered does not block the same version", async () => {
+    const u = next();
+    const sessionId = await withClip(h, u, clip);
+    // What a capture re-run after a crash leaves behind: the finished render still listed as in flight.
+    const state = await h.accounts.withSession(sessionOf(u), (s) => h.nemo.state(s.auth, s.sessionId));
+    expect(state.sessionId).toBe(sessionId);
+    const sessionKey = sessionKeyOf(sessionOf(u));
+    const stale = `stale-${u}`;
+    await h.redis.hset(sessionDraftRendersKey(h.prefix, sessionKey), draftFingerprint(state.draft), stale);
+    await h.redis.sadd(sessionRendersKey(h.prefix, sessionKey), stale);
+    await new Markers(h.redis, h.prefix).set("delivered", stale);
+
+    await h.queue.submit(envelopeOf(u, { kind: "export" }));
+    await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
+    expect(h.outbox.texts(String(u))).not.toContain(en.exportAlreadyRendering);
   });
 
   it("draws the progress bar", () => {

@@ -10,7 +10,7 @@ import type { AttachmentSource, ReplyHandle } from "../../src/chat/message.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/index.js";
 import { silentLogger } from "../../src/log.js";
-import { createNemoClient } from "../../src/nemo/index.js";
+import { createNemoClient, type NemoClient } from "../../src/nemo/index.js";
 import type { WorkEnvelope, WorkItem } from "../../src/work/types.js";
 import { createWorkQueue, startWorkers, type JobEvents, type WorkerTuning } from "../../jobs/index.js";
 import { RecordingOutbox } from "../helpers/recording-outbox.js";
@@ -48,6 +48,7 @@ export interface Harness {
   outbox: RecordingOutbox;
   queue: ReturnType<typeof createWorkQueue>;
   accounts: ReturnType<typeof createAccounts>["accounts"];
+  nemo: NemoClient;
   redis: Redis;
   prefix: string;
   done: { turns: number; exports: number; uploads: number };
@@ -113,6 +114,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     outbox,
     queue,
     accounts,
+    nemo,
     redis,
     prefix,
     done,
