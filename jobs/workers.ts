@@ -55,6 +55,19 @@ export interface RunningWorkers {
 
 const ITEM_TRIES = 3;
 
+/** True when `work` settles within `ms` (either way); false when it is still pending then. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The worker side: one BullMQ worker drains session mailboxes (items of one session in order,
  * sessions in parallel up to WORKER_CONCURRENCY), another polls renders. Both use a connection
@@ -261,7 +274,13 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
         for (const controller of running) controller.abort(new Error("worker shutting down"));
       }, tuning.shutdownGraceMs ?? 25_000);
       try {
-        await Promise.all([sessionWorker.close(), renderWorker.close()]);
+        // BullMQ's close can wait forever for a blocking connection stuck reconnecting after Redis
+        // restarted (taskforcesh/bullmq#4656): past the grace period and a margin, disconnect hard.
+        const closed = await settlesWithin(Promise.all([sessionWorker.close(), renderWorker.close()]), (tuning.shutdownGraceMs ?? 25_000) + 5_000);
+        if (!closed) {
+          logger.warn("workers did not close in time (a blocking Redis connection is stuck reconnecting): disconnecting");
+          await settlesWithin(Promise.all([sessionWorker.disconnect(), renderWorker.disconnect()]), 2_000);
+        }
       } finally {
         clearTimeout(grace);
       }
