@@ -1,20 +1,11 @@
 import type { ServerResponse } from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isNemoError } from "../../src/errors.js";
-import { caught, sendJson, startLocalServer, testClient, type LocalServer } from "./local-server.js";
+import { caught, sendJson, testClient, useLocalServers } from "./local-server.js";
 
 const auth = { token: "nmv_usr_download_secret" };
 const MP4 = Buffer.concat([Buffer.from([0, 0, 0, 0x20]), Buffer.from("ftypisom"), Buffer.alloc(100, 7)]);
-const servers: LocalServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function server(handler: Parameters<typeof startLocalServer>[0]): Promise<LocalServer> {
-  const s = await startLocalServer(handler);
-  servers.push(s);
-  return s;
-}
+const server = useLocalServers();
 
 function sendMp4(res: ServerResponse): void {
   res.writeHead(200, { "content-type": "video/mp4", "content-length": MP4.length });

@@ -1,19 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isNemoError, type NemoError } from "../../src/errors.js";
-import { caught, sendJson, startLocalServer, testClient, type Handler, type LocalServer } from "./local-server.js";
+import { caught, sendJson, testClient, type LocalServer, useLocalServers } from "./local-server.js";
 
 const token = "nmv_usr_topsecret_token_value";
 const auth = { token };
-let server: LocalServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function serve(handler: Handler): Promise<LocalServer> {
-  server = await startLocalServer(handler);
-  return server;
-}
+const serve = useLocalServers();
 
 /** A server that answers every request with this status and body, echoing the token back like a careless gateway. */
 async function answering(status: number, body: unknown): Promise<LocalServer> {
@@ -111,7 +102,6 @@ describe("errors of plain calls", () => {
     const s = await answering(200, {});
     const url = s.url;
     await s.close();
-    server = undefined;
     const error = await caught(() => testClient(url).credits(auth));
     expect(isNemoError(error, "network")).toBe(true);
     expect((error as Error).message).not.toContain(token);

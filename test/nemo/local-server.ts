@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { afterEach } from "vitest";
 import { NemoClient, type NemoClientOptions } from "../../src/nemo/client.js";
 
 /**
@@ -51,6 +52,22 @@ export async function startLocalServer(handler: Handler, options: { recordBodies
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * For a test file: a function that starts a local server for the current test; every server it
+ * started is closed after each test (closing one early in a test is fine).
+ */
+export function useLocalServers(): (handler: Handler, options?: { recordBodies?: boolean }) => Promise<LocalServer> {
+  const open: LocalServer[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  return async (handler, options) => {
+    const server = await startLocalServer(handler, options);
+    open.push(server);
+    return server;
   };
 }
 

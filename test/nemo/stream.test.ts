@@ -1,20 +1,11 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ServerResponse } from "node:http";
 import { isNemoError, type NemoError } from "../../src/errors.js";
 import type { TurnEvent } from "../../src/nemo/types.js";
-import { caught, collect, sendJson, startLocalServer, testClient, type Handler, type LocalServer } from "./local-server.js";
+import { caught, collect, sendJson, testClient, useLocalServers } from "./local-server.js";
 
 const auth = { token: "nmv_usr_streamsecret" };
-let server: LocalServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function serve(handler: Handler): Promise<LocalServer> {
-  server = await startLocalServer(handler);
-  return server;
-}
+const serve = useLocalServers();
 
 function sse(res: ServerResponse): void {
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
@@ -175,7 +166,6 @@ describe("the /run_sse event stream", () => {
     });
     const url = s.url;
     await s.close();
-    server = undefined;
     const error = await caught(() => collect(testClient(url).streamTurn(auth, "1", "x")));
     expect(isNemoError(error, "network")).toBe(true);
   });

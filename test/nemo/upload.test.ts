@@ -3,19 +3,15 @@ import { createReadStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { isNemoError } from "../../src/errors.js";
 import { UploadSourceError } from "../../src/nemo/multipart.js";
-import { caught, sendJson, startLocalServer, testClient, type LocalServer } from "./local-server.js";
+import { caught, sendJson, testClient, type LocalServer, useLocalServers } from "./local-server.js";
 
 const auth = { token: "nmv_usr_upload" };
 const dir = mkdtempSync(join(tmpdir(), "nemo-upload-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let server: LocalServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
+const serve = useLocalServers();
 
 const uploadAnswer = {
   code: 0,
@@ -41,7 +37,7 @@ async function partsOf(server: LocalServer, index = 0): Promise<{ name: string; 
 
 describe("uploads", () => {
   it("streams several files as `files` parts with a Content-Length when sizes are known, and maps the answer", async () => {
-    server = await startLocalServer((_req, res) => sendJson(res, 200, uploadAnswer));
+    const server = await serve((_req, res) => sendJson(res, 200, uploadAnswer));
     const first = randomBytes(300_000);
     const path = join(dir, "first.mp4");
     writeFileSync(path, first);
@@ -67,7 +63,7 @@ describe("uploads", () => {
   });
 
   it("sends any Readable of unknown size chunked", async () => {
-    server = await startLocalServer((_req, res) => sendJson(res, 200, uploadAnswer));
+    const server = await serve((_req, res) => sendJson(res, 200, uploadAnswer));
     const chunks = [Buffer.from("abc"), Buffer.from("def")];
     await testClient(server.url).uploadFiles(auth, "55", [{ fileName: "x.mp3", open: () => Readable.from(chunks) }]);
     const request = server.requests[0]!;
@@ -77,7 +73,7 @@ describe("uploads", () => {
 
   it("opens the source again for the one retry after 429", async () => {
     let calls = 0;
-    server = await startLocalServer((_req, res) => {
+    const server = await serve((_req, res) => {
       calls += 1;
       if (calls === 1) sendJson(res, 429, { detail: "slow down" });
       else sendJson(res, 200, uploadAnswer);
@@ -98,19 +94,19 @@ describe("uploads", () => {
   });
 
   it("reports a source that fails as its own error, not as the network", async () => {
-    server = await startLocalServer((_req, res) => sendJson(res, 200, uploadAnswer));
+    const server = await serve((_req, res) => sendJson(res, 200, uploadAnswer));
     const broken = new Readable({
       read() {
         this.destroy(new Error("disk gone"));
       },
     });
-    const error = await caught(() => testClient(server!.url).uploadFiles(auth, "55", [{ fileName: "x.mp4", open: () => broken }]));
+    const error = await caught(() => testClient(server.url).uploadFiles(auth, "55", [{ fileName: "x.mp4", open: () => broken }]));
     expect(error).toBeInstanceOf(UploadSourceError);
     expect(((error as Error).cause as Error).message).toBe("disk gone");
   });
 
   it("maps the backend's 4001 and 4002", async () => {
-    server = await startLocalServer((req, res) => {
+    const server = await serve((req, res) => {
       const tooLarge = String(req.headers["content-type"]).includes("multipart");
       sendJson(res, 200, { code: tooLarge ? 4002 : 4001, message: "no", data: null });
     });
@@ -121,7 +117,7 @@ describe("uploads", () => {
   });
 
   it("sends URL uploads as JSON {urls, source_type: url}", async () => {
-    server = await startLocalServer((_req, res) => sendJson(res, 200, uploadAnswer));
+    const server = await serve((_req, res) => sendJson(res, 200, uploadAnswer));
     await testClient(server.url).uploadUrls(auth, "77", ["https://cdn.example/a.mp4"]);
     const request = server.requests[0]!;
     expect(request.headers["content-type"]).toBe("application/json");
