@@ -8,6 +8,7 @@ import { startEmulator, type Emulator } from "../../src/emulator/index.js";
 import { isNemoError, NemoError } from "../../src/errors.js";
 import { createNemoClient, type NemoClient } from "../../src/nemo/index.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+import { emulatorCounts } from "../helpers/emulator-counts.js";
 
 const TIMING = { turnStepMs: 5, heartbeatMs: 20, renderMs: 100, heartbeatOnlyMs: 2_000 };
 
@@ -24,14 +25,7 @@ beforeAll(async () => {
   emulator = await startEmulator({ anonymousPerIpLimit: Infinity, timing: TIMING });
   nemo = clientFor(emulator.url);
 });
-/** What reached the emulator so far: anonymous tokens issued, sessions created, requests. */
-function counts(): { tokens: number; sessions: number; requests: number } {
-  return {
-    tokens: emulator.counters.anonymousTokensIssued(),
-    sessions: emulator.counters.sessionsCreated(),
-    requests: emulator.counters.requests(),
-  };
-}
+const counts = () => emulatorCounts(emulator);
 
 afterAll(async () => {
   await redis.quit();

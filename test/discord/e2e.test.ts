@@ -10,8 +10,8 @@ import { skillProfile } from "../../src/nemo/skills.js";
 import { looksLikeMp4, makeTestClip } from "../helpers/media.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 import { startFakeDiscord, type FakeDiscord, type FakeMessage } from "../fakes/discord/index.js";
-import { TINY_TUNING } from "../jobs/harness.js";
 import { BOT_TOKEN, capturingLogger } from "./helpers.js";
+import { FAST_E2E_ENV, TINY_TUNING } from "../helpers/tuning.js";
 
 /**
  * The whole bot as a Discord server meets it: a real discord.js Client on the fake gateway, the
@@ -57,11 +57,7 @@ async function startAll(options: { windowMs?: number; renderMs?: number } = {}) 
     QUEUE_PREFIX: uniquePrefix("dc-e2e"),
     TOKEN_KEY: "22".repeat(32),
     EXPORT_DIR: join(dir, "exports"),
-    STILL_WORKING_MS: "60000",
-    RENDER_POLL_MS: "30",
-    RECOVERY_FIRST_WAIT_MS: "50",
-    RECOVERY_POLL_MS: "50",
-    RETRY_AFTER_429_MS: "50",
+    ...FAST_E2E_ENV,
   });
   const captured = capturingLogger();
   logs = captured.lines;

@@ -9,3 +9,12 @@ export const TINY_TUNING: WorkerTuning = {
   itemRetryMs: 50,
   pacing: { privateMs: 5, groupMs: 10 },
 };
+
+/** Settings for in-process end-to-end tests: polls, recovery waits and the 429 retry made tiny. */
+export const FAST_E2E_ENV = {
+  STILL_WORKING_MS: "60000",
+  RENDER_POLL_MS: "30",
+  RECOVERY_FIRST_WAIT_MS: "50",
+  RECOVERY_POLL_MS: "50",
+  RETRY_AFTER_429_MS: "50",
+} as const;

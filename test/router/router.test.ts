@@ -19,6 +19,7 @@ import type { CancelOutcome, WorkEnvelope, WorkItem, WorkQueue } from "../../src
 import { makeTestClip } from "../helpers/media.js";
 import { RecordingOutbox } from "../helpers/recording-outbox.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+import { emulatorCounts } from "../helpers/emulator-counts.js";
 
 const BOT = "NemoCutBot";
 const TIMING = { turnStepMs: 5, heartbeatMs: 20, renderMs: 100, heartbeatOnlyMs: 2_000 };
@@ -60,14 +61,7 @@ beforeAll(async () => {
   });
   clipPath = await makeTestClip(mkdtempSync(join(tmpdir(), "router-")));
 });
-/** What reached the emulator so far: anonymous tokens issued, sessions created, requests. */
-function counts(): { tokens: number; sessions: number; requests: number } {
-  return {
-    tokens: emulator.counters.anonymousTokensIssued(),
-    sessions: emulator.counters.sessionsCreated(),
-    requests: emulator.counters.requests(),
-  };
-}
+const counts = () => emulatorCounts(emulator);
 
 afterAll(async () => {
   await redis.quit();

@@ -11,7 +11,7 @@ import { looksLikeMp4, makeTestClip } from "../helpers/media.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 import { startFakeTelegram, type FakeMessage, type FakeTelegram } from "../fakes/telegram/server.js";
 import { captureLogger, FAST_TUNING } from "./harness.js";
-import { TINY_TUNING } from "../helpers/tuning.js";
+import { FAST_E2E_ENV, TINY_TUNING } from "../helpers/tuning.js";
 
 /**
  * The whole bot as a Telegram user meets it: the real grammY bot long-polling the fake Bot API,
@@ -47,11 +47,7 @@ beforeEach(async () => {
     QUEUE_PREFIX: uniquePrefix("tg-e2e"),
     TOKEN_KEY: "11".repeat(32),
     EXPORT_DIR: join(dir, "exports"),
-    STILL_WORKING_MS: "60000",
-    RENDER_POLL_MS: "30",
-    RECOVERY_FIRST_WAIT_MS: "50",
-    RECOVERY_POLL_MS: "50",
-    RETRY_AFTER_429_MS: "50",
+    ...FAST_E2E_ENV,
   });
   const captured = captureLogger();
   logLines = captured.lines;
