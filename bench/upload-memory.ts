@@ -8,11 +8,12 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NemoClient } from "../src/nemo/client.js";
+import { makeSparseFile } from "./lib/sparse-file.js";
 
 /** 500 MB unless BENCH_UPLOAD_MB says otherwise (to see that growth does not follow the file size). */
 const FILE_BYTES = Number(process.env.BENCH_UPLOAD_MB ?? 500) * 1024 * 1024;
@@ -37,22 +38,13 @@ function startEmulatorProcess(): Promise<{ child: ChildProcess; url: string }> {
   });
 }
 
-/** A sparse file: the bytes read back as zeros, the disk barely used. */
-async function makeFile(path: string): Promise<void> {
-  const handle = await open(path, "w");
-  try {
-    await handle.truncate(FILE_BYTES);
-  } finally {
-    await handle.close();
-  }
-}
 
 async function main(): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), "nemo-upload-bench-"));
   const path = join(dir, "big.mp4");
   let emulator: ChildProcess | undefined;
   try {
-    await makeFile(path);
+    await makeSparseFile(path, FILE_BYTES);
     const started = await startEmulatorProcess();
     emulator = started.child;
     const client = new NemoClient({

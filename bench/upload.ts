@@ -11,14 +11,15 @@
  * writes it to disk; once before and once after the upload, averaged.
  */
 import { createReadStream } from "node:fs";
-import { open, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { request } from "undici";
+import { makeSparseFile } from "./lib/sparse-file.js";
 import { round } from "./lib/stats.js";
 import { Stack, waitUntil } from "./lib/stack.js";
 import { startChild } from "./lib/rpc.js";
 import { baseEnv } from "./lib/stack.js";
-import type { WindowReport } from "./lib/usage.js";
+import type { UploadTiming } from "./lib/app-child.js";
 import { metric, type Metric } from "./report.js";
 import { fileURLToPath } from "node:url";
 
@@ -27,24 +28,7 @@ const FILE_MB = Number(process.env.BENCH_UPLOAD_MB ?? 500);
 const FILE_BYTES = FILE_MB * MB;
 const CHAT = 900_001;
 
-interface UploadTiming {
-  startedAt: number;
-  endedAt: number;
-  bytes: number;
-  rssBeforeMb: number;
-  window: WindowReport;
-  error?: string;
-}
 
-/** A sparse file: reads back as zeros without using the disk (the same bytes for both paths). */
-async function makeFile(path: string): Promise<void> {
-  const handle = await open(path, "w");
-  try {
-    await handle.truncate(FILE_BYTES);
-  } finally {
-    await handle.close();
-  }
-}
 
 async function plainCopy(url: string, path: string): Promise<number> {
   const t0 = performance.now();
@@ -58,7 +42,7 @@ export async function runUpload(): Promise<{ setup: string[]; metrics: Metric[];
   const stack = new Stack("upload");
   const path = join(stack.dir, "big.mp4");
   try {
-    await makeFile(path);
+    await makeSparseFile(path, FILE_BYTES);
     await stack.startRedis();
     const fake = await stack.startFakeTelegram({ local: true });
     const emulator = await stack.startEmulator({ ffmpeg: false, maxUploadBytes: FILE_BYTES * 2 });

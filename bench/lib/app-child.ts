@@ -16,7 +16,8 @@ import { skillProfile } from "../../src/nemo/skills.js";
 import { announceReady, serveRpc } from "./rpc.js";
 import { UsageWindow, usageHandlers, usageNow, type WindowReport } from "./usage.js";
 
-interface UploadTiming {
+/** One NemoVideo upload as the worker saw it (the upload figure reads these over RPC). */
+export interface UploadTiming {
   startedAt: number;
   endedAt: number;
   bytes: number;
