@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { Readable } from "node:stream";
-import { request } from "undici";
+import { request, type Dispatcher } from "undici";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/index.js";
 
 /** Talks to the emulator over plain HTTP with undici, the way any client would. */
@@ -37,6 +37,11 @@ export async function call(
     body = JSON.stringify(options.body);
   }
   const res = await request(`${base}${path}`, { method: method as "GET", headers, body });
+  return readAnswer(res);
+}
+
+/** An answer's status, headers, text, and its JSON when the text is JSON. */
+async function readAnswer(res: Dispatcher.ResponseData): Promise<Answer> {
   const text = await res.body.text();
   let json: unknown;
   try {
@@ -187,14 +192,7 @@ export async function uploadFiles(base: string, token: string, sessionId: string
     headers: { ...ATTRIBUTION, authorization: `Bearer ${token}`, "content-type": `multipart/form-data; boundary=${boundary}` },
     body: multipartStream(paths, boundary),
   });
-  const text = await res.body.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, headers: res.headers, text, json };
+  return readAnswer(res);
 }
 
 /** Polls until check returns a value (no timing assertion: the test timeout is the limit). */
