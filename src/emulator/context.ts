@@ -21,6 +21,8 @@ export interface EmulatorContext {
   signal: AbortSignal;
   uploads: UploadDeps;
   ffmpeg: boolean;
+  /** The font titles and captions are drawn with; undefined when it is missing. */
+  fontPath: string | undefined;
   startedAt: number;
   /** Streams open right now (the health endpoint reports it). */
   openStreams: { count: number };

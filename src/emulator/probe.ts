@@ -7,6 +7,8 @@ export interface MediaInfo {
   height: number;
   fps: number;
   hasAudio: boolean;
+  /** Channels of the sound (1 = mono); 0 when unknown. */
+  audioChannels: number;
 }
 
 export type FileType = "video" | "image" | "audio";
@@ -26,9 +28,9 @@ export function fileTypeOf(filename: string): FileType | undefined {
 
 /** What the emulator assumes when it cannot look inside a file (no ffprobe, or a recorded URL). */
 export function defaultInfo(type: FileType): MediaInfo {
-  if (type === "video") return { duration: 10, width: 1920, height: 1080, fps: 30, hasAudio: true };
-  if (type === "image") return { duration: 0, width: 1080, height: 1080, fps: 0, hasAudio: false };
-  return { duration: 30, width: 0, height: 0, fps: 0, hasAudio: true };
+  if (type === "video") return { duration: 10, width: 1920, height: 1080, fps: 30, hasAudio: true, audioChannels: 0 };
+  if (type === "image") return { duration: 0, width: 1080, height: 1080, fps: 0, hasAudio: false, audioChannels: 0 };
+  return { duration: 30, width: 0, height: 0, fps: 0, hasAudio: true, audioChannels: 0 };
 }
 
 /** Reads duration, size, frame rate and audio presence with ffprobe; defaults where it cannot. */
@@ -58,5 +60,6 @@ export async function probeMedia(pool: ProcessPool | undefined, path: string, ty
     }
   }
   info.hasAudio = audio !== undefined;
+  if (typeof audio?.channels === "number") info.audioChannels = audio.channels;
   return info;
 }

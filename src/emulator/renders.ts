@@ -21,6 +21,8 @@ export interface RenderRecord {
   shape: "A" | "B";
   video: MadeVideo | undefined;
   videoReadyAt: number | undefined;
+  /** Why the MP4 could not be made (the render then ends failed, never completed without its edits). */
+  makeError: string | undefined;
 }
 
 export interface RenderView {
@@ -57,6 +59,7 @@ export class RenderBook {
       shape: this.shape === "alternate" ? stableShape(input.id) : this.shape,
       video: undefined,
       videoReadyAt: undefined,
+      makeError: undefined,
     };
     this.renders.set(record.id, record);
     if (!input.fails) {
@@ -65,7 +68,9 @@ export class RenderBook {
           record.video = video;
           record.videoReadyAt = Date.now();
         },
-        () => undefined, // only when the emulator closes mid-render
+        (error: unknown) => {
+          record.makeError = error instanceof Error ? error.message : String(error);
+        },
       );
     }
     return record;
@@ -77,6 +82,7 @@ export class RenderBook {
     if (elapsed < record.durationMs * 0.15) return { status: "pending", progress: 5, completedAt: undefined, error: undefined };
     if (elapsed < record.durationMs) return { status: "processing", progress: this.progressAt(record, now), completedAt: undefined, error: undefined };
     if (record.fails) return { status: "failed", progress: 95, completedAt: undefined, error: "render failed: the renderer could not process the draft" };
+    if (record.makeError !== undefined) return { status: "failed", progress: 95, completedAt: undefined, error: "render failed: the video could not be made from this draft" };
     if (!record.video || record.videoReadyAt === undefined) return { status: "processing", progress: 99, completedAt: undefined, error: undefined };
     return { status: "completed", progress: 100, completedAt: Math.max(record.createdAt + record.durationMs, record.videoReadyAt), error: undefined };
   }

@@ -45,7 +45,7 @@ export const runSse: Handler = async (req, res, _params, ctx) => {
   session.messages.push(text);
   if (owner.available <= 0) return sendJson(req, res, 200, envelope(2001, "insufficient credits", { bind_id: owner.bindId }));
 
-  const plan = planTurn(session, text, { cdnBase: ctx.baseUrl });
+  const plan = planTurn(session, text, { cdnBase: ctx.baseUrl, canRender: ctx.ffmpeg, canDrawText: ctx.fontPath !== undefined });
   ctx.openStreams.count += 1;
   try {
     await runTurn(req, res, session, owner, plan, fault?.kind as Parameters<typeof runTurn>[5], {
@@ -123,8 +123,18 @@ function addToDraft(session: SessionRecord, file: Awaited<ReturnType<typeof desc
     draft.music = { id: `aud_${file.fileId}`, name: file.filename, src: file.cdnUrl, volume: 1 };
     return;
   }
-  const durationMs = file.fileType === "image" ? IMAGE_CLIP_MS : Math.max(100, Math.round(file.duration * 1000));
-  draft.clips.push({ id: `seg_${file.fileId}`, name: file.filename, kind: file.fileType, durationMs, sourceOffsetMs: 0, src: file.cdnUrl });
+  const sourceMs = file.fileType === "image" ? undefined : Math.max(100, Math.round(file.duration * 1000));
+  draft.clips.push({
+    id: `seg_${file.fileId}`,
+    name: file.filename,
+    kind: file.fileType,
+    usedMs: sourceMs ?? IMAGE_CLIP_MS,
+    ...(sourceMs !== undefined ? { sourceMs } : {}),
+    sourceOffsetMs: 0,
+    src: file.cdnUrl,
+    speed: 1,
+    muted: false,
+  });
   if (!draft.naturalRatio && file.width > 0 && file.height > 0) {
     draft.naturalRatio = ratioFromSize(file.width, file.height);
   }

@@ -8,6 +8,7 @@ import { silentLogger } from "../log.js";
 import type { EmulatorContext } from "./context.js";
 import { Counters } from "./counters.js";
 import { EmulatorFaults } from "./faults.js";
+import { cjkFontPath } from "./font.js";
 import { sendJson } from "./http.js";
 import { commandWorks, ProcessPool } from "./processes.js";
 import { RenderBook } from "./renders.js";
@@ -34,6 +35,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const ffprobe = ffmpeg && (await commandWorks("ffprobe"));
   const renderPool = ffmpeg ? new ProcessPool(options.ffmpegConcurrency ?? 2) : undefined;
   const probePool = ffprobe ? new ProcessPool(4) : undefined;
+  const fontPath = cjkFontPath();
   const timing: EmulatorTiming = { ...DEFAULT_TIMING, ...options.timing };
   const abort = new AbortController();
   // Every running turn listens on this one signal (1,000 open streams in the benchmark).
@@ -43,7 +45,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     store: new EmulatorStore(options.startingCredits ?? 100, options.anonymousPerIpLimit ?? 10),
     faults: new EmulatorFaults(),
     counters: new Counters(),
-    renders: new RenderBook(new VideoMaker(join(dataDir, "renders"), renderPool, logger), options.renderShape ?? "alternate"),
+    renders: new RenderBook(new VideoMaker(join(dataDir, "renders"), renderPool, logger, fontPath), options.renderShape ?? "alternate"),
     timing,
     logger,
     baseUrl: "",
@@ -55,6 +57,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       cdnUrl: (fileId, filename) => `${ctx.baseUrl}/cdn/u/${fileId}/${encodeURIComponent(filename)}`,
     },
     ffmpeg,
+    fontPath,
     startedAt: Date.now(),
     openStreams: { count: 0 },
   };

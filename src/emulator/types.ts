@@ -123,6 +123,8 @@ export interface EmulatedUpload {
   hash: string;
   size: number;
   hasAudio: boolean;
+  /** Channels of its sound (1 = mono); 0 when unknown. */
+  audioChannels: number;
   /** Where the bytes are on disk; undefined for a URL the emulator only recorded. */
   path: string | undefined;
 }

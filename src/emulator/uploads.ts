@@ -195,6 +195,7 @@ export async function describeUploads(received: Received[], deps: UploadDeps): P
         hash: r.hash,
         size: r.size,
         hasAudio: info.hasAudio,
+        audioChannels: info.audioChannels,
         path: r.path,
       };
     }),

@@ -80,9 +80,12 @@ describe("emulator: /run_sse turns", () => {
     expect(after.m).toMatchObject({ ratio: "9:16", width: 1080, height: 1920, title: "Summer Vibes" });
     expect(titleTrack(after)!.sg[0]).toMatchObject({ txt: "Summer Vibes", s: 0 });
 
-    await runSse(emu.url, u.token, u.sessionId, "add captions and some lo-fi background music");
+    await runSse(emu.url, u.token, u.sessionId, "add some lo-fi background music and captions: Hello! | Bye");
     const more = (await state(emu.url, u.token, u.sessionId)).draft;
-    expect(captionTrack(more)!.sg.length).toBeGreaterThan(0);
+    expect(captionTrack(more)!.sg.map((g) => [g.txt, g.s, g.d])).toEqual([
+      ["Hello!", 0, 1500],
+      ["Bye", 1500, 1500],
+    ]);
     expect(audioTrack(more)!.sg[0]).toMatchObject({ n: "Lo-fi", s: 0, d: 3000, v: 0.35 });
 
     await runSse(emu.url, u.token, u.sessionId, "remove the captions and make it square");
@@ -102,14 +105,14 @@ describe("emulator: /run_sse turns", () => {
 
   it("understands Chinese and answers in Chinese with the GUI phrase", async () => {
     const u = await withClip("zh-CN");
-    const stream = await runSse(emu.url, u.token, u.sessionId, "剪到2秒，竖屏，加上标题“夏日时光”，再加字幕");
+    const stream = await runSse(emu.url, u.token, u.sessionId, "剪到2秒，竖屏，加上标题“夏日时光”，再加字幕：你好");
     const text = textOf(stream);
     expect(text).toContain("点击导出按钮");
     expect(text).toContain("2秒");
     const draft = (await state(emu.url, u.token, u.sessionId)).draft;
     expect(draft.d).toBe(2000);
     expect(draft.m).toMatchObject({ ratio: "9:16", title: "夏日时光" });
-    expect(captionTrack(draft)!.sg[0]!.txt).toContain("字幕");
+    expect(captionTrack(draft)!.sg[0]!.txt).toBe("你好");
   });
 
   it("answers requests it does not understand politely and changes nothing", async () => {
