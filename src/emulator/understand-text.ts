@@ -20,12 +20,12 @@ const TRAILING_POLITE = /\s*\b(?:please|pls|thanks|thank you)$/i;
 const MAX_TITLE = 80;
 
 /**
- * The title the message gives, if any. `isEdit` tells whether a piece after "and"/"with" is another
+ * The title the message gives, if any (`marker` stands in its place in the rest). `isEdit` tells whether a piece after "and"/"with" is another
  * request ("and calm music at 30%") rather than more of the title ("Rock and Roll").
  */
-export function extractTitle(text: string, isEdit: (piece: string) => boolean): Taken<string> | undefined {
+export function extractTitle(text: string, isEdit: (piece: string) => boolean, marker = " , "): Taken<string> | undefined {
   const quoted = QUOTED_TITLE.exec(text) ?? ZH_QUOTED_TITLE.exec(text) ?? ZH_BARE_TITLE.exec(text);
-  if (quoted?.[1]?.trim()) return { value: quoted[1].trim(), rest: cut(text, quoted.index, quoted.index + quoted[0].length) };
+  if (quoted?.[1]?.trim()) return { value: quoted[1].trim(), rest: cut(text, quoted.index, quoted.index + quoted[0].length, marker) };
 
   const bare = BARE_TITLE.exec(text);
   if (!bare) return undefined;
@@ -44,7 +44,7 @@ export function extractTitle(text: string, isEdit: (piece: string) => boolean): 
   if (!title) return undefined;
   // The capture starts right after "title"; everything up to the end of the title's words goes.
   const captureStart = bare.index + bare[0].length - (bare[1] ?? "").length;
-  return { value: title, rest: cut(text, bare.index, captureStart + raw.length) };
+  return { value: title, rest: cut(text, bare.index, captureStart + raw.length, marker) };
 }
 
 const QUOTED_CAPTIONS = /\b(?:captions?|subtitles?|subs)\b((?:[^"“”「」\n]{0,20}["“「][^"”」]{1,200}["”」])+)/i;
@@ -55,16 +55,16 @@ const MAX_LINES = 50;
 const MAX_LINE = 120;
 
 /** The caption lines the message gives, each quoted or one sentence (or `|`-separated piece) of its text. */
-export function extractCaptions(text: string): Taken<string[]> | undefined {
+export function extractCaptions(text: string, marker = " , "): Taken<string[]> | undefined {
   const quoted = QUOTED_CAPTIONS.exec(text) ?? ZH_QUOTED_CAPTIONS.exec(text);
   if (quoted?.[1]) {
     const lines = [...quoted[1].matchAll(/["“「]([^"”」]{1,200})["”」]/g)].map((m) => (m[1] ?? "").trim()).filter(Boolean);
-    if (lines.length > 0) return { value: limit(lines), rest: cut(text, quoted.index, quoted.index + quoted[0].length) };
+    if (lines.length > 0) return { value: limit(lines), rest: cut(text, quoted.index, quoted.index + quoted[0].length, marker) };
   }
   const said = SAID_CAPTIONS.exec(text) ?? ZH_SAID_CAPTIONS.exec(text);
   if (said?.[1]) {
     const lines = (said[1].match(/[^.!?。！？|\n]+[.!?。！？]*/g) ?? []).map((l) => l.trim()).filter((l) => /[\p{L}\p{N}]/u.test(l));
-    if (lines.length > 0) return { value: limit(lines), rest: cut(text, said.index, text.length) };
+    if (lines.length > 0) return { value: limit(lines), rest: cut(text, said.index, text.length, marker) };
   }
   return undefined;
 }
@@ -73,6 +73,6 @@ function limit(lines: string[]): string[] {
   return lines.slice(0, MAX_LINES).map((l) => l.slice(0, MAX_LINE));
 }
 
-function cut(text: string, start: number, end: number, instead = " , "): string {
+function cut(text: string, start: number, end: number, instead: string): string {
   return `${text.slice(0, start)}${instead}${text.slice(end)}`;
 }

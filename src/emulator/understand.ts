@@ -103,22 +103,27 @@ const FILLER_EN = new Set(
 );
 const FILLER_ZH = /请|帮我|帮|把|给|视频|一下|吧|好的|谢谢|加上|添加|加|和|也|它们|它|这个|这些|我|要|想|你|的|呢|啊|了|一点/g;
 
+/** Stand-ins for the words taken out, so their requests keep their place among the others. */
+const TITLE_MARK = " \uE000 ";
+const CAPTIONS_MARK = " \uE001 ";
+
 export function understand(message: string, hasVideoClip: boolean): Understanding {
   const intents: Intent[] = [];
-  let text = ` ${message} `;
+  let text = ` ${message.replace(/[\uE000\uE001]/g, " ")} `;
 
   // Words the user gave (a title, caption lines) come out first, so "Title "30 seconds of fun"" is no trim.
   // ("remove the title" stays in the text: its clause says it, and lends its verb to "and the music".)
+  const taken = new Map<string, Intent>();
   if (!TITLE_REMOVE.test(text)) {
-    const title = extractTitle(text, (piece) => matchClause(piece).length > 0);
+    const title = extractTitle(text, (piece) => matchClause(piece).length > 0, TITLE_MARK);
     if (title) {
-      intents.push({ type: "title", text: title.value });
+      taken.set(TITLE_MARK.trim(), { type: "title", text: title.value });
       text = title.rest;
     }
   }
-  const captions = extractCaptions(text);
+  const captions = extractCaptions(text, CAPTIONS_MARK);
   if (captions) {
-    intents.push({ type: "captions", lines: captions.value });
+    taken.set(CAPTIONS_MARK.trim(), { type: "captions", lines: captions.value });
     text = captions.rest;
   }
 
@@ -126,7 +131,7 @@ export function understand(message: string, hasVideoClip: boolean): Understandin
   const wantsGeneration = GENERATE_EXPLICIT.test(text) || (MAKE_VIDEO.test(text) && !hasVideoClip);
   if (wantsGeneration) {
     const seconds = durationSeconds(text);
-    intents.push({ type: "generate", prompt: message.trim(), seconds: Math.min(Math.max(seconds ?? 5, 2), 60) });
+    intents.push({ type: "generate", prompt: message.trim(), seconds: Math.min(Math.max(seconds ?? 5, 2), 60) }, ...taken.values());
     // The description is the prompt, not a list of requests: only the framing and sound still apply.
     for (const intent of matchClause(text.replace(SECONDS, " ").replace(ZH_SECONDS, " "))) {
       if (intent.type === "ratio" || intent.type === "music") intents.push(intent);
@@ -138,6 +143,11 @@ export function understand(message: string, hasVideoClip: boolean): Understandin
   let removing = false;
   for (const raw of text.replace(FADE_IN_AND_OUT, "$1 in-out").split(CLAUSE_SPLIT)) {
     let clause = (raw ?? "").trim();
+    for (const [mark, intent] of taken) {
+      if (!clause.includes(mark)) continue;
+      intents.push(intent);
+      clause = clause.replace(mark, " ").trim();
+    }
     if (!clause) continue;
     // "remove the title and the music": a clause with no verb of its own keeps the one before it.
     if (!ANY_VERB.test(clause) && removing) clause = `remove ${clause}`;

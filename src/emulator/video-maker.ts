@@ -73,7 +73,7 @@ export class VideoMaker {
     const { width: w, height: h } = plan;
     const box =
       text.role === "title"
-        ? fitText(text.text, Math.min(h / 12, w / 10), w * 0.88, 3)
+        ? fitText(text.text, Math.min(h / 9, w / 9), w * 0.88, 3)
         : fitText(text.text, Math.min(h / 18, w / 16), w * 0.9, 2);
     const file = join(this.dir, name);
     await writeFile(file, box.lines.join("\n"));

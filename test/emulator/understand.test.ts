@@ -86,8 +86,8 @@ const CASES: Array<[string, Intent[]]> = [
   [
     "put them together, add the title Beach Day and calm music at 30%",
     [
-      { type: "title", text: "Beach Day" },
       { type: "join" },
+      { type: "title", text: "Beach Day" },
       { type: "music", stock: "Chill Acoustic", volume: 0.3 },
     ],
   ],
