@@ -67,13 +67,13 @@ export function planTurn(session: SessionRecord, message: string, ctx: AgentCont
   if (intents.length === 0) return { kind: "chat", cost: 1, apply: () => say.genericReply(leftovers) };
   if (!hasVisual) return { kind: "chat", cost: 1, apply: () => say.needMedia };
 
-  // A dry run on a copy tells whether anything will change: a turn that changes nothing calls no tool.
+  // An understood request goes to the editing tool even when it turns out to change nothing; the reply then
+  // says so. A dry run on a copy prices the turn by what will change.
   const trial = applyIntents(structuredClone(session), intents, say, can);
   const reply = (outcome: EditOutcome) => {
     const notes = [...caveat(outcome), ...(leftovers.length ? [say.leftovers(leftovers)] : [])];
     return outcome.done.length > 0 ? say.editReply(outcome.done, notes) : say.nothingChanged(notes);
   };
-  if (trial.done.length === 0) return { kind: "chat", cost: 1, apply: () => reply(trial) };
   return {
     kind: "edit",
     tool: { name: "edit_multitrack", args: { operations: intents.map(operationOf) } },

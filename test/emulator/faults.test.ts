@@ -31,7 +31,7 @@ describe("emulator: faults", () => {
   it("silent-turn: applies the edit but sends tool calls only", async () => {
     const u = await withClip();
     emu.faults.add({ kind: "silent-turn" });
-    const stream = await runSse(emu.url, u.token, u.sessionId, "add captions");
+    const stream = await runSse(emu.url, u.token, u.sessionId, "add captions: Hello");
     expect(toolCalls(stream)).toEqual(["edit_multitrack"]);
     expect(textOf(stream)).toBe("");
     expect(captionTrack((await state(emu.url, u.token, u.sessionId)).draft)).toBeDefined();
@@ -42,7 +42,7 @@ describe("emulator: faults", () => {
   it("heartbeat-only: nothing but heartbeats until it closes, and no edit", async () => {
     const u = await withClip();
     emu.faults.add({ kind: "heartbeat-only" });
-    const stream = await runSse(emu.url, u.token, u.sessionId, "add captions");
+    const stream = await runSse(emu.url, u.token, u.sessionId, "add captions: Hello");
     expect(stream.events).toEqual([]);
     expect(stream.heartbeats).toBeGreaterThan(2);
     expect(stream.raw).toMatch(/^: /m);
@@ -53,7 +53,7 @@ describe("emulator: faults", () => {
   it("drop-stream: applies the edit, then breaks the connection before the text", async () => {
     const u = await withClip();
     emu.faults.add({ kind: "drop-stream" });
-    const stream = await runSse(emu.url, u.token, u.sessionId, "add captions");
+    const stream = await runSse(emu.url, u.token, u.sessionId, "add captions: Hello");
     expect(stream.error).toBeDefined();
     expect(textOf(stream)).toBe("");
     expect(captionTrack((await state(emu.url, u.token, u.sessionId)).draft)).toBeDefined();
@@ -62,15 +62,15 @@ describe("emulator: faults", () => {
   it("invalid-frames: mixes frames that are not JSON among valid events", async () => {
     const u = await withClip();
     emu.faults.add({ kind: "invalid-frames" });
-    const stream = await runSse(emu.url, u.token, u.sessionId, "add captions");
+    const stream = await runSse(emu.url, u.token, u.sessionId, "add captions: Hello");
     expect(stream.invalid.length).toBeGreaterThan(0);
-    expect(textOf(stream)).toContain("added captions");
+    expect(textOf(stream)).toContain("added a caption");
   });
 
   it("stream-error: an errorCode event with HTTP 200, and no edit", async () => {
     const u = await withClip();
     emu.faults.add({ kind: "stream-error" });
-    const stream = await runSse(emu.url, u.token, u.sessionId, "add captions");
+    const stream = await runSse(emu.url, u.token, u.sessionId, "add captions: Hello");
     expect(stream.status).toBe(200);
     expect(stream.events.some((e) => typeof e.errorCode === "string" && typeof e.errorMessage === "string")).toBe(true);
     expect(captionTrack((await state(emu.url, u.token, u.sessionId)).draft)).toBeUndefined();
@@ -123,22 +123,22 @@ describe("emulator: faults", () => {
     emu.faults.add({ kind: "silent-turn", sessionId: b.sessionId });
     emu.faults.add({ kind: "stream-error", times: 2 });
     // a's turns skip the fault aimed at b and take the stream errors.
-    const first = await runSse(emu.url, a.token, a.sessionId, "add captions");
+    const first = await runSse(emu.url, a.token, a.sessionId, "add captions: Hello");
     expect(first.events.some((e) => e.errorCode)).toBe(true);
     // b takes its own silent turn first (FIFO), then the remaining stream error.
-    expect(textOf(await runSse(emu.url, b.token, b.sessionId, "add captions"))).toBe("");
-    expect((await runSse(emu.url, b.token, b.sessionId, "add captions")).events.some((e) => e.errorCode)).toBe(true);
+    expect(textOf(await runSse(emu.url, b.token, b.sessionId, "add captions: Hello"))).toBe("");
+    expect((await runSse(emu.url, b.token, b.sessionId, "add captions: Hello")).events.some((e) => e.errorCode)).toBe(true);
     expect(emu.faults.pending()).toEqual([]);
-    expect(textOf(await runSse(emu.url, a.token, a.sessionId, "add captions"))).toContain("added captions");
+    expect(textOf(await runSse(emu.url, a.token, a.sessionId, "add captions: Hello"))).toContain("added a caption");
   });
 
   it("takes faults over HTTP from other processes, and clears them", async () => {
     const u = await withClip();
     const added = await call(emu.url, "POST", "/__emulator/faults", { body: { kind: "silent-turn", times: 2 } });
     expect(added.status).toBe(200);
-    expect(textOf(await runSse(emu.url, u.token, u.sessionId, "add captions"))).toBe("");
+    expect(textOf(await runSse(emu.url, u.token, u.sessionId, "add captions: Hello"))).toBe("");
     expect((await call(emu.url, "DELETE", "/__emulator/faults")).status).toBe(200);
-    expect(textOf(await runSse(emu.url, u.token, u.sessionId, "add captions"))).not.toBe("");
+    expect(textOf(await runSse(emu.url, u.token, u.sessionId, "add captions: Hello"))).not.toBe("");
     const bad = await call(emu.url, "POST", "/__emulator/faults", { body: { kind: "gremlins" } });
     expect(bad.status).toBe(400);
   });
