@@ -176,7 +176,9 @@ export async function runRenderStep(
           const how = await deliverRender(ctx, envelope, session, render, signal);
           return finish(m.exportDone, how === "link" ? "link" : "video");
         }
-        status.set(m.exportProgress({ bar: progressBar(render.progress), percent: Math.round(render.progress) }));
+        // Progress is droppable: when the chat platform is busy the next poll shows a newer figure,
+        // and this step must not hold its render slot waiting for a send slot.
+        status.set(m.exportProgress({ bar: progressBar(render.progress), percent: Math.round(render.progress) }), { droppable: true });
         await status.flush();
         return { done: false, delayMs: ctx.config.RENDER_POLL_MS, step: { ...step, pollErrors: 0 } };
       }

@@ -1,6 +1,7 @@
 import type { Logger } from "../src/log.js";
 import type { ReplyHandle } from "../src/chat/message.js";
 import type { Outbox, SentRef } from "../src/chat/outbox.js";
+import { RateLimitedError } from "../src/errors.js";
 
 /** Minimum gap between two edits of one status message (Telegram: ~1/s per chat, ~20/min per group). */
 export interface StatusPacing {
@@ -18,9 +19,15 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * adapter's `upsertStatus` treats "message is not modified" as success and posts a new message
  * when the old one is gone; we keep whatever ref it returns (and hand it to `onRef` so a resumed
  * job edits the same message).
+ *
+ * When the platform's limits are busy the outbox refuses an edit (RateLimitedError) rather than
+ * queueing it behind answers and videos. The text then waits here, still replaced by any newer
+ * one, and is tried again after the refusal's `retryAfterMs`; a text set as `droppable` (progress
+ * the next poll will repeat) is given up instead, so its caller never waits for a slot.
  */
 export class StatusMessage {
   private wanted: string | undefined;
+  private wantedDroppable = false;
   private shown: string | undefined;
   private lastEditAt = 0;
   private running: Promise<void> | undefined;
@@ -38,9 +45,13 @@ export class StatusMessage {
     return this.current;
   }
 
-  /** Shows `text` as soon as pacing allows (later calls replace earlier ones not yet shown). */
-  set(text: string): void {
+  /**
+   * Shows `text` as soon as pacing allows (later calls replace earlier ones not yet shown).
+   * `droppable`: when the platform is busy, skip it rather than wait (a progress figure).
+   */
+  set(text: string, options: { droppable?: boolean } = {}): void {
     this.wanted = text;
+    this.wantedDroppable = options.droppable ?? false;
     if (!this.running && text !== this.shown) this.running = this.pump();
   }
 
@@ -72,6 +83,16 @@ export class StatusMessage {
           this.current = await this.outbox.upsertStatus(this.to, this.current, text);
           if (this.current.messageId !== before) await this.onRef?.(this.current);
         } catch (error) {
+          if (error instanceof RateLimitedError) {
+            if (this.wantedDroppable) {
+              this.wanted = this.shown;
+              break;
+            }
+            // Busy: try again later with whatever text is the latest by then. The jitter spreads
+            // the many statuses refused at once over the next slots.
+            await sleep(Math.max(error.retryAfterMs, 20) * (1 + Math.random() / 2));
+            continue;
+          }
           // A status line is a courtesy: losing one edit must not fail the work it reports on.
           this.logger.warn({ err: error }, "status message edit failed");
         }

@@ -44,11 +44,14 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** The chat adapters whose tokens are set. discord.js (~35 MB resident) is loaded only when a Discord token is. */
-export async function configuredAdapters(config: Config, logger: Logger): Promise<ChatAdapter[]> {
+/**
+ * The chat adapters whose tokens are set. discord.js (~35 MB resident) is loaded only when a Discord
+ * token is. `redis` keeps each platform's rate limits, shared by all processes of the bot.
+ */
+export async function configuredAdapters(config: Config, logger: Logger, redis: Redis): Promise<ChatAdapter[]> {
   const skill = skillProfile(config.SKILL_PROFILE);
   const adapters: ChatAdapter[] = [];
-  if (config.TELEGRAM_BOT_TOKEN) adapters.push(createTelegramAdapter(config, { logger, skill }));
+  if (config.TELEGRAM_BOT_TOKEN) adapters.push(createTelegramAdapter(config, { logger, skill, redis }));
   if (config.DISCORD_TOKEN) {
     const { createDiscordAdapter } = await import("../adapters/discord/index.js");
     adapters.push(createDiscordAdapter(config, { logger, skill }));
@@ -71,7 +74,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const redis: Redis = connectRedis(redisUrl, "client");
   redis.on("error", (error) => logger.warn({ err: error }, "Redis connection error"));
   const { accounts, preferences } = createAccounts(config, { redis, nemo, logger });
-  const adapters = options.adapters ?? (await configuredAdapters(config, logger));
+  const adapters = options.adapters ?? (await configuredAdapters(config, logger, redis));
   const runsBot = config.ROLE !== "worker";
   const runsWorkers = config.ROLE !== "bot";
 

@@ -73,6 +73,8 @@ const schema = z.object({
   TELEGRAM_LOCAL_API: flag,
   TELEGRAM_WEBHOOK_URL: z.url().optional(),
   TELEGRAM_WEBHOOK_SECRET: optionalString,
+  /** Telegram's limit for the whole bot (its FAQ: about 30; paid broadcasts allow up to 1000). */
+  TELEGRAM_MESSAGES_PER_SECOND: z.coerce.number().positive().default(30),
 
   DISCORD_TOKEN: optionalString,
   DISCORD_APPLICATION_ID: optionalString,

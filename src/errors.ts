@@ -57,3 +57,17 @@ export class NemoError extends ChatError {
 export function isNemoError(error: unknown, code?: NemoErrorCode): error is NemoError {
   return error instanceof NemoError && (code === undefined || error.code === code);
 }
+
+/**
+ * A chat platform's rate limit held a send back: Telegram or Discord answered 429, or the bot's own
+ * pacing (shared by all its processes) saw no slot within the wait the caller accepts. Nothing was
+ * sent; the caller may try again after `retryAfterMs` (a status message keeps only its latest text).
+ */
+export class RateLimitedError extends ChatError {
+  override readonly name: string = "RateLimitedError";
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number, options?: { cause?: unknown }) {
+    super("rate_limited", message, options);
+    this.retryAfterMs = retryAfterMs;
+  }
+}

@@ -1,5 +1,5 @@
-import { autoRetry } from "@grammyjs/auto-retry";
-import { Api, GrammyError } from "grammy";
+import { Api, GrammyError, type Transformer } from "grammy";
+import type { SendLane } from "./rate-limits.js";
 
 /** How the adapter's Bot API clients wait on Telegram's flood control. */
 export interface RetryPolicy {
@@ -24,8 +24,10 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 export interface TelegramApis {
-  /** Texts, edits, deletes, getFile: retried on 429 with bounded waits. */
+  /** Texts, deletes, getFile: paced within Telegram's limits, retried on a short 429. */
   interactive: Api;
+  /** Status edits: sent only when a slot is near, else refused with RateLimitedError (never queued behind answers). */
+  status: Api;
   /**
    * Uploads: NO automatic retry. A retry would re-send the whole file (and a stream already read
    * cannot be read again), so the outbox decides itself, once, and only for small files.
@@ -33,19 +35,18 @@ export interface TelegramApis {
   upload: Api;
 }
 
-export function createApis(token: string, apiRoot: string, policy: RetryPolicy): TelegramApis {
+/**
+ * The outbox's Bot API clients, each paced by `throttle` in its lane (see rate-limits.ts), which
+ * also waits out 429s. Network errors and 5xx are not retried here: the caller (a job) retries.
+ */
+export function createApis(token: string, apiRoot: string, policy: RetryPolicy, throttle: (lane: SendLane) => Transformer): TelegramApis {
   const interactive = new Api(token, { apiRoot });
-  interactive.config.use(
-    autoRetry({
-      maxRetryAttempts: policy.maxInteractiveRetries,
-      maxDelaySeconds: policy.maxInteractiveWaitSeconds,
-      // Network errors and 5xx would be retried forever by the plugin; the caller (a job) retries instead.
-      rethrowHttpErrors: true,
-      rethrowInternalServerErrors: true,
-    }),
-  );
+  interactive.config.use(throttle("answer"));
+  const status = new Api(token, { apiRoot });
+  status.config.use(throttle("status"));
   const upload = new Api(token, { apiRoot, timeoutSeconds: policy.uploadTimeoutSeconds });
-  return { interactive, upload };
+  upload.config.use(throttle("upload"));
+  return { interactive, status, upload };
 }
 
 /** The `retry_after` of a 429, in seconds, or undefined for any other failure. */

@@ -1,15 +1,13 @@
-import { ChatError } from "../../src/errors.js";
+import { ChatError, RateLimitedError } from "../../src/errors.js";
 
 /**
  * Telegram's flood control refused a call that the outbox must not repeat on its own (a large
  * upload): the caller may try again after `retryAfterMs`, knowingly.
  */
-export class TelegramRateLimitedError extends ChatError {
+export class TelegramRateLimitedError extends RateLimitedError {
   override readonly name = "TelegramRateLimitedError";
-  readonly retryAfterMs: number;
   constructor(method: string, retryAfterSeconds: number, options?: { cause?: unknown }) {
-    super("rate_limited", `Telegram rate-limited ${method}; retry after ${retryAfterSeconds} s`, options);
-    this.retryAfterMs = retryAfterSeconds * 1000;
+    super(`Telegram rate-limited ${method}; retry after ${retryAfterSeconds} s`, retryAfterSeconds * 1000, options);
   }
 }
 

@@ -2,10 +2,12 @@ import { sequentialize } from "@grammyjs/runner";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { Bot } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
+import type { Redis } from "ioredis";
 import type { ChatAdapter, MessageHandler } from "../../src/chat/adapter.js";
 import type { Config } from "../../src/config.js";
 import { ChatError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
+import { SharedRateLimiter } from "../../src/ratelimit/shared-limiter.js";
 import { AlbumGatherer, ChatQueue } from "./album.js";
 import { createApis, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./api.js";
 import { publishCommands } from "./commands.js";
@@ -13,12 +15,14 @@ import { pollingConnection, webhookConnection, type Connection, type WebhookHand
 import { describeError } from "./describe-error.js";
 import { createTelegramFileOpener } from "./files.js";
 import { createTelegramOutbox } from "./outbox.js";
+import { DEFAULT_TELEGRAM_LIMITS, throttle, type TelegramRateLimits } from "./rate-limits.js";
 import { cloudLimitText, overCloudLimit, type SkillLimits } from "./size-rules.js";
 import { callbackToChatMessage, messageToChatMessage, type TelegramMessage } from "./to-chat-message.js";
 
 export { TelegramRateLimitedError, TelegramVideoTooLargeError } from "./errors.js";
 export type { TelegramMessage } from "./to-chat-message.js";
 export type { SkillLimits } from "./size-rules.js";
+export { DEFAULT_TELEGRAM_LIMITS, type TelegramRateLimits } from "./rate-limits.js";
 
 /** Knobs with production defaults; tests make the waits tiny. */
 export interface TelegramTuning {
@@ -29,6 +33,8 @@ export interface TelegramTuning {
   activityIntervalMs?: number;
   /** Skips `getMe` at start (tests that know the bot). */
   botInfo?: UserFromGetMe;
+  /** Telegram's limits (defaults: its documented ones, TELEGRAM_MESSAGES_PER_SECOND for the bot). */
+  rateLimits?: Partial<TelegramRateLimits>;
 }
 
 export interface TelegramAdapter extends ChatAdapter {
@@ -41,7 +47,15 @@ export interface TelegramAdapter extends ChatAdapter {
   botUsername(): string | undefined;
 }
 
-export function createTelegramAdapter(config: Config, deps: { logger: Logger; skill: SkillLimits; tuning?: TelegramTuning }): TelegramAdapter {
+export interface TelegramAdapterDeps {
+  logger: Logger;
+  skill: SkillLimits;
+  /** Where the bot's rate limits are kept, shared with its other processes (keys under QUEUE_PREFIX). */
+  redis: Redis;
+  tuning?: TelegramTuning;
+}
+
+export function createTelegramAdapter(config: Config, deps: TelegramAdapterDeps): TelegramAdapter {
   const token = config.TELEGRAM_BOT_TOKEN;
   if (!token) throw new ChatError("config_invalid", "TELEGRAM_BOT_TOKEN is not set");
   const apiRoot = config.TELEGRAM_API_ROOT.replace(/\/+$/, "");
@@ -50,7 +64,17 @@ export function createTelegramAdapter(config: Config, deps: { logger: Logger; sk
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...tuning.retryPolicy };
   const localApi = config.TELEGRAM_LOCAL_API;
 
-  const apis = createApis(token, apiRoot, policy);
+  const limits: TelegramRateLimits = { ...DEFAULT_TELEGRAM_LIMITS, botPerSecond: config.TELEGRAM_MESSAGES_PER_SECOND, ...tuning.rateLimits };
+  const throttleOptions = {
+    limiter: new SharedRateLimiter(deps.redis, logger),
+    limits,
+    botId: token.split(":")[0] ?? "bot",
+    prefix: config.QUEUE_PREFIX,
+    maxRetryWaitSeconds: policy.maxInteractiveWaitSeconds,
+    maxRetries: policy.maxInteractiveRetries,
+    logger,
+  };
+  const apis = createApis(token, apiRoot, policy, (lane) => throttle(throttleOptions, lane));
   const outbox = createTelegramOutbox({ apis, localApi, policy, logger, activityIntervalMs: tuning.activityIntervalMs });
   const openAttachment = createTelegramFileOpener({ api: apis.interactive, token, apiRoot, localApi });
 

@@ -28,12 +28,12 @@ export function createTelegramOutbox(options: TelegramOutboxOptions): Outbox {
   const api: Api = apis.interactive;
   const activityIntervalMs = options.activityIntervalMs ?? 4000;
 
-  const sendChunks = async (to: ReplyHandle, text: string, buttons: Button[] | undefined): Promise<SentRef> => {
+  const sendChunks = async (to: ReplyHandle, text: string, buttons: Button[] | undefined, via: Api = api): Promise<SentRef> => {
     const chunks = splitText(text, MESSAGE_LIMIT);
     let last: SentRef | undefined;
     for (const [index, chunk] of chunks.entries()) {
       const isLast = index === chunks.length - 1;
-      const sent = await api.sendMessage(chatIdOf(to), chunk, {
+      const sent = await via.sendMessage(chatIdOf(to), chunk, {
         ...placement(to, index === 0),
         ...(isLast ? { reply_markup: inlineKeyboard(buttons) } : {}),
         link_preview_options: { is_disabled: true },
@@ -48,21 +48,18 @@ export function createTelegramOutbox(options: TelegramOutboxOptions): Outbox {
 
     async upsertStatus(to, ref, text) {
       const body = text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT - 1)}…` : text;
+      // A new status message answers the user's command; edits of it come last when the bot is busy
+      // (the status lane refuses them with RateLimitedError, and the caller keeps the latest text).
       if (!ref) return sendChunks(to, body, undefined);
       try {
-        await api.editMessageText(chatIdOf(to), Number(ref.messageId), body, { link_preview_options: { is_disabled: true } });
+        await apis.status.editMessageText(chatIdOf(to), Number(ref.messageId), body, { link_preview_options: { is_disabled: true } });
         return ref;
       } catch (error) {
         // The same words again is not a failure: the chat already shows them.
         if (describes(error, "message is not modified")) return ref;
         // Deleted by the user, or too old to edit: start a new status message.
         if (describes(error, "message to edit not found") || describes(error, "message can't be edited") || describes(error, "message_id_invalid")) {
-          return sendChunks(to, body, undefined);
-        }
-        // Flood control beyond the bounded wait: skip this update; the next one shows the latest.
-        if (retryAfterOf(error) !== undefined) {
-          logger.warn({ chatId: to.chatId, retryAfter: retryAfterOf(error) }, "telegram status edit skipped: rate-limited");
-          return ref;
+          return sendChunks(to, body, undefined, apis.status);
         }
         throw error;
       }
@@ -139,8 +136,8 @@ export function createTelegramOutbox(options: TelegramOutboxOptions): Outbox {
       if (video.size > policy.smallUploadBytes || retryAfter > policy.maxUploadWaitSeconds) {
         throw new TelegramRateLimitedError("sendVideo", retryAfter, { cause: error });
       }
+      // The 429 paused this chat in the shared limiter: the second send waits out `retry_after` there.
       logger.info({ chatId: to.chatId, retryAfter }, "telegram rate-limited a small video upload; sending it once more");
-      await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
       return send();
     }
   }

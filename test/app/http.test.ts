@@ -8,7 +8,9 @@ import { skillProfile } from "../../src/nemo/skills.js";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram/server.js";
 import { startRedisServer, type RedisServerHandle } from "../helpers/redis-server.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
-import { FAST_TUNING } from "../telegram/harness.js";
+import type { Redis } from "ioredis";
+import { expectWithinLimits, FAST_TUNING, limiterRedis } from "../telegram/harness.js";
+import { TELEGRAM_TIME_SCALE } from "../helpers/tuning.js";
 import { TINY_TUNING } from "./support.js";
 
 /**
@@ -26,15 +28,19 @@ let fake: FakeTelegram;
 let emulator: Emulator;
 let app: App | undefined;
 let privateRedis: RedisServerHandle | undefined;
+let limiterConnection: Redis | undefined;
 
 beforeEach(async () => {
-  fake = await startFakeTelegram();
+  fake = await startFakeTelegram({ timeScale: TELEGRAM_TIME_SCALE });
   emulator = await startEmulator({ anonymousPerIpLimit: Infinity, timing: { turnStepMs: 5, heartbeatMs: 20, renderMs: 50, heartbeatOnlyMs: 60_000 } });
 });
 
 afterEach(async () => {
   await app?.close();
   app = undefined;
+  limiterConnection?.disconnect();
+  limiterConnection = undefined;
+  expectWithinLimits(fake);
   await privateRedis?.stop();
   privateRedis = undefined;
   await emulator.close();
@@ -52,7 +58,8 @@ async function start(redisUrl: string, extra: Record<string, string> = {}): Prom
     RENDER_POLL_MS: "30",
     ...extra,
   });
-  const telegram = createTelegramAdapter(config, { logger: silentLogger, skill: skillProfile(config.SKILL_PROFILE), tuning: FAST_TUNING });
+  limiterConnection = limiterRedis(redisUrl);
+  const telegram = createTelegramAdapter(config, { logger: silentLogger, skill: skillProfile(config.SKILL_PROFILE), redis: limiterConnection, tuning: FAST_TUNING });
   app = await startApp({ config, logger: silentLogger, adapters: [telegram], workerTuning: TINY_TUNING });
   return app;
 }

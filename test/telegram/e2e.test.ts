@@ -10,8 +10,9 @@ import { skillProfile } from "../../src/nemo/skills.js";
 import { looksLikeMp4, makeTestClip } from "../helpers/media.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 import { startFakeTelegram, type FakeMessage, type FakeTelegram } from "../fakes/telegram/server.js";
-import { captureLogger, FAST_TUNING } from "./harness.js";
-import { FAST_E2E_ENV, TINY_TUNING } from "../helpers/tuning.js";
+import type { Redis } from "ioredis";
+import { captureLogger, expectWithinLimits, FAST_TUNING, limiterRedis } from "./harness.js";
+import { FAST_E2E_ENV, TELEGRAM_TIME_SCALE, TINY_TUNING } from "../helpers/tuning.js";
 
 /**
  * The whole bot as a Telegram user meets it: the real grammY bot long-polling the fake Bot API,
@@ -31,9 +32,11 @@ let fake: FakeTelegram;
 let emulator: Emulator;
 let app: { close(): Promise<void> };
 let logLines: string[];
+let redis: Redis;
 
 beforeEach(async () => {
-  fake = await startFakeTelegram();
+  fake = await startFakeTelegram({ timeScale: TELEGRAM_TIME_SCALE });
+  redis = limiterRedis(testRedisUrl());
   emulator = await startEmulator({
     anonymousPerIpLimit: Infinity,
     timing: { turnStepMs: 5, heartbeatMs: 20, renderMs: 80, heartbeatOnlyMs: 60_000 },
@@ -51,7 +54,7 @@ beforeEach(async () => {
   });
   const captured = captureLogger();
   logLines = captured.lines;
-  const telegram = createTelegramAdapter(config, { logger: captured.logger, skill: skillProfile(config.SKILL_PROFILE), tuning: FAST_TUNING });
+  const telegram = createTelegramAdapter(config, { logger: captured.logger, skill: skillProfile(config.SKILL_PROFILE), redis, tuning: FAST_TUNING });
   app = await startApp({ config, logger: captured.logger, adapters: [telegram], workerTuning: TINY_TUNING });
 });
 
@@ -61,6 +64,8 @@ afterEach(async () => {
   await app.close();
   await emulator.close();
   await fake.close();
+  redis.disconnect();
+  expectWithinLimits(fake);
 });
 
 /** The bot's message that carries an Export button, newest first. */

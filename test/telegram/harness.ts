@@ -4,13 +4,13 @@ import { loadConfig } from "../../src/config.js";
 import { createLogger, type Logger } from "../../src/log.js";
 import { skillProfile, type SkillProfileName } from "../../src/nemo/skills.js";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram/server.js";
+import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+import { TELEGRAM_TIME_SCALE } from "../helpers/tuning.js";
+import { FAST_TUNING, limiterRedis } from "../helpers/telegram-tuning.js";
+import { expectWithinLimits } from "./within-limits.js";
 
-/** Small waits everywhere: the fake answers 429s with `retry_after: 1`, the smallest Telegram sends. */
-export const FAST_TUNING: TelegramTuning = {
-  albumWindowMs: 60,
-  activityIntervalMs: 25,
-  retryPolicy: { maxInteractiveWaitSeconds: 2, maxUploadWaitSeconds: 2, smallUploadBytes: 64 * 1024 },
-};
+export { FAST_TUNING, limiterRedis } from "../helpers/telegram-tuning.js";
+export { expectWithinLimits } from "./within-limits.js";
 
 /** Every log line, to check that no secret reaches the log. */
 export function captureLogger(): { logger: Logger; lines: string[] } {
@@ -31,8 +31,10 @@ export interface Harness {
 }
 
 export async function startHarness(options: { local?: boolean; skill?: SkillProfileName; env?: Record<string, string>; tuning?: TelegramTuning; start?: boolean } = {}): Promise<Harness> {
-  const fake = await startFakeTelegram({ local: options.local });
+  const fake = await startFakeTelegram({ local: options.local, timeScale: TELEGRAM_TIME_SCALE });
+  const redis = limiterRedis(testRedisUrl());
   const config = loadConfig({
+    QUEUE_PREFIX: uniquePrefix("tg"),
     TELEGRAM_BOT_TOKEN: fake.token,
     TELEGRAM_API_ROOT: fake.apiRoot,
     TELEGRAM_LOCAL_API: options.local ? "1" : "0",
@@ -41,6 +43,7 @@ export async function startHarness(options: { local?: boolean; skill?: SkillProf
   const { logger, lines } = captureLogger();
   const adapter = createTelegramAdapter(config, {
     logger,
+    redis,
     skill: skillProfile(options.skill ?? "video-making-ai"),
     tuning: { ...FAST_TUNING, ...options.tuning },
   });
@@ -79,6 +82,8 @@ export async function startHarness(options: { local?: boolean; skill?: SkillProf
     async close() {
       await adapter.stop();
       await fake.close();
+      redis.disconnect();
+      expectWithinLimits(fake);
     },
   };
 }

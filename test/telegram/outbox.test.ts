@@ -10,9 +10,15 @@ import { loadConfig } from "../../src/config.js";
 import { skillProfile } from "../../src/nemo/skills.js";
 import { looksLikeMp4, makeTestClip } from "../helpers/media.js";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram/server.js";
-import { captureLogger, FAST_TUNING } from "./harness.js";
+import type { Redis } from "ioredis";
+import { RateLimitedError } from "../../src/errors.js";
+import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+import { captureLogger, expectWithinLimits, FAST_TUNING, limiterRedis } from "./harness.js";
 
-/** The outbox as a worker uses it: no Bot, no polling, only the Bot API. */
+/**
+ * The outbox as a worker uses it: no Bot, no polling, only the Bot API. Telegram's limits run at
+ * their real speed here (one message a second per chat), against a fake that enforces them.
+ */
 let dir: string;
 let clip: string;
 beforeAll(async () => {
@@ -24,17 +30,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let fake: FakeTelegram;
 let adapter: TelegramAdapter;
 let logLines: string[];
+let redis: Redis;
+const REAL_TIME = { ...FAST_TUNING, rateLimits: { timeScale: 1 } };
+const configFor = (f: FakeTelegram, extra: Record<string, string> = {}) =>
+  loadConfig({ TELEGRAM_BOT_TOKEN: f.token, TELEGRAM_API_ROOT: f.apiRoot, QUEUE_PREFIX: uniquePrefix("tg-outbox"), ...extra });
 beforeEach(async () => {
   fake = await startFakeTelegram();
+  redis = limiterRedis(testRedisUrl());
   const captured = captureLogger();
   logLines = captured.lines;
-  adapter = createTelegramAdapter(loadConfig({ TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot }), {
-    logger: captured.logger,
-    skill: skillProfile("video-making-ai"),
-    tuning: FAST_TUNING,
-  });
+  adapter = createTelegramAdapter(configFor(fake), { logger: captured.logger, skill: skillProfile("video-making-ai"), redis, tuning: REAL_TIME });
 });
-afterEach(() => fake.close());
+afterEach(async () => {
+  await fake.close();
+  redis.disconnect();
+  expectWithinLimits(fake);
+});
 
 const chat = (chatId: number, data?: ReplyHandle["data"]): ReplyHandle => ({
   platform: "telegram",
@@ -126,33 +137,39 @@ describe("the status message", () => {
     expect(fake.find(23, Number(next.messageId))?.text).toBe("⏳ 50%");
   });
 
-  it("waits out a short flood limit (retry_after) and then edits", async () => {
+  it("a 429 on an edit pauses the chat for retry_after: the edit is handed back, and nothing goes to the chat before then", async () => {
     const ref = await adapter.outbox.upsertStatus(chat(24), undefined, "⏳ 10%");
-    fake.failNext("editMessageText", { retryAfter: 1 });
-    await adapter.outbox.upsertStatus(chat(24), ref, "⏳ 60%");
-    const [refused, accepted] = fake.calls("editMessageText");
-    expect(accepted).toBeDefined();
-    // retry_after is honoured: the second try came no sooner than a second later.
-    expect((accepted?.at ?? 0) - (refused?.at ?? 0)).toBeGreaterThanOrEqual(950);
-    expect(fake.messages(24)[0]?.text).toBe("⏳ 60%");
+    fake.failNext("editMessageText", { retryAfter: 2 });
+    const refused = await adapter.outbox.upsertStatus(chat(24), ref, "⏳ 60%").catch((e: unknown) => e);
+    // The status lane never waits out a 429 itself: its caller keeps the text and tries later.
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    expect((refused as RateLimitedError).retryAfterMs).toBe(2000);
+    // An answer to the same chat waits out the pause (the limiter holds it, Telegram sees nothing early).
+    await adapter.outbox.sendText(chat(24), "credits: 100");
+    const [editAt] = fake.calls("editMessageText").map((c) => c.at);
+    const answerAt = fake.calls("sendMessage").at(-1)?.at ?? 0;
+    expect(answerAt - (editAt ?? 0)).toBeGreaterThanOrEqual(1950);
   });
 
-  it("skips an edit rather than waiting out a long flood limit", async () => {
+  it("a status edit is refused, not queued, while its chat is paused for long", async () => {
     const ref = await adapter.outbox.upsertStatus(chat(25), undefined, "⏳ 10%");
     fake.failNext("editMessageText", { retryAfter: 30 });
-    await expect(adapter.outbox.upsertStatus(chat(25), ref, "⏳ 20%")).resolves.toEqual(ref);
+    await expect(adapter.outbox.upsertStatus(chat(25), ref, "⏳ 20%")).rejects.toMatchObject({ code: "rate_limited", retryAfterMs: 30_000 });
+    // The next edit is turned away by the bot's own limiter: Telegram never sees it.
+    await expect(adapter.outbox.upsertStatus(chat(25), ref, "⏳ 30%")).rejects.toBeInstanceOf(RateLimitedError);
     expect(fake.calls("editMessageText")).toHaveLength(1);
-    expect(logLines.join("\n")).toMatch(/status edit skipped: rate-limited/);
+    expect(logLines.join("\n")).toMatch(/telegram answered 429: pausing/);
   });
 });
 
 describe("texts under flood control", () => {
   it("a 429 with retry_after is honoured, then the text goes out once", async () => {
-    fake.failNext("sendMessage", { retryAfter: 1 });
+    fake.failNext("sendMessage", { retryAfter: 2 });
     await adapter.outbox.sendText(chat(31), "credits: 100");
     const calls = fake.calls("sendMessage");
     expect(calls).toHaveLength(2);
-    expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    // Longer than the chat's own one-second pacing: the pause is what held it.
+    expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(1950);
     expect(fake.messages(31).map((m) => m.text)).toEqual(["credits: 100"]);
   });
 });
@@ -184,11 +201,11 @@ describe("videos", () => {
 
   it("a small video is sent once more after a 429, when retry_after has passed", async () => {
     const small = Buffer.from(readFileSync(clip).subarray(0, 30_000));
-    fake.failNext("sendVideo", { retryAfter: 1 });
+    fake.failNext("sendVideo", { retryAfter: 2 });
     await adapter.outbox.sendVideo(chat(43), { open: () => Readable.from([small]), fileName: "s.mp4", size: small.length });
     const calls = fake.calls("sendVideo");
     expect(calls).toHaveLength(2);
-    expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(1950);
     expect(fake.videosSent(43)).toHaveLength(1);
     expect(fake.videosSent(43)[0]?.bytes.length).toBe(small.length);
   });
@@ -204,10 +221,7 @@ describe("videos", () => {
 
   it("knows the largest video each Bot API server takes", async () => {
     expect(adapter.outbox.maxVideoBytes(chat(45))).toBe(50 * 1024 * 1024);
-    const local = createTelegramAdapter(loadConfig({ TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, TELEGRAM_LOCAL_API: "1" }), {
-      logger: captureLogger().logger,
-      skill: skillProfile("video-making-ai"),
-    });
+    const local = createTelegramAdapter(configFor(fake, { TELEGRAM_LOCAL_API: "1" }), { logger: captureLogger().logger, skill: skillProfile("video-making-ai"), redis });
     expect(local.outbox.maxVideoBytes(chat(45))).toBe(2000 * 1024 * 1024);
   });
 });
@@ -249,10 +263,7 @@ describe("opening a Telegram file", () => {
   it("reads straight from the shared volume with a local Bot API server", async () => {
     const local = await startFakeTelegram({ local: true });
     try {
-      const a = createTelegramAdapter(loadConfig({ TELEGRAM_BOT_TOKEN: local.token, TELEGRAM_API_ROOT: local.apiRoot, TELEGRAM_LOCAL_API: "1" }), {
-        logger: captureLogger().logger,
-        skill: skillProfile("video-making-ai"),
-      });
+      const a = createTelegramAdapter(configFor(local, { TELEGRAM_LOCAL_API: "1" }), { logger: captureLogger().logger, skill: skillProfile("video-making-ai"), redis });
       const bytes = Buffer.from("local bytes");
       const { message } = local.userSends({ chatId: 63, document: { bytes, fileName: "a.mp4", mime: "video/mp4" } });
       const fileId = (message.document as { file_id: string }).file_id;

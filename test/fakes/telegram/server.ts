@@ -3,10 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { FloodControl } from "./flood-control.js";
 import { boundaryOf, parseMultipart } from "./multipart.js";
 
 /**
  * A fake Telegram Bot API on loopback: real long polling, real multipart uploads, file downloads,
+ * Telegram's flood control (flood-control.ts: 429 with `retry_after` for a bot over its limits),
  * programmable 429s, and a chat-like face for tests (`fake.userSends(...)`, `fake.waitForMessage(...)`).
  * It answers like the real server (HTTP 200 `{ok:true,result}` or `{ok:false,error_code,description}`).
  */
@@ -100,6 +102,11 @@ export interface FakeTelegramOptions {
   botUsername?: string;
   /** Acts like `telegram-bot-api --local`: absolute file paths, no 20 MB download limit. */
   local?: boolean;
+  /**
+   * Runs Telegram's limits faster (0.1: one message per 100 ms in a chat). Only for a bot whose own
+   * limiter is given the same scale; the limits are always on.
+   */
+  timeScale?: number;
 }
 
 export class FakeTelegram {
@@ -107,6 +114,8 @@ export class FakeTelegram {
   readonly botId: number;
   readonly botUsername: string;
   readonly requests: RecordedRequest[] = [];
+  /** Messages refused by flood control (not the ones a test programmed with `failNext`). */
+  readonly floodRefusals: RecordedRequest[] = [];
   readonly local: boolean;
   apiRoot = "";
 
@@ -122,8 +131,10 @@ export class FakeTelegram {
   private readonly failRules = new Map<string, FailRule[]>();
   private pollers = new Set<() => void>();
   private changeWaiters = new Set<() => void>();
+  private readonly floodControl: FloodControl;
 
   constructor(options: FakeTelegramOptions = {}) {
+    this.floodControl = new FloodControl(options.timeScale ?? 1);
     this.token = options.token ?? FAKE_BOT_TOKEN;
     this.botId = Number(this.token.split(":")[0]);
     this.botUsername = options.botUsername ?? "nemo_test_bot";
@@ -326,6 +337,15 @@ export class FakeTelegram {
       this.notify();
       const parameters = rule.retryAfter !== undefined ? { retry_after: rule.retryAfter } : undefined;
       return send(res, rule.errorCode, { ok: false, error_code: rule.errorCode, description: rule.description, ...(parameters ? { parameters } : {}) });
+    }
+    if (FloodControl.counts(method)) {
+      const retryAfter = this.floodControl.admit(params.chat_id);
+      if (retryAfter !== undefined) {
+        const last = this.requests.at(-1);
+        if (last) this.floodRefusals.push(last);
+        this.notify();
+        return send(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${retryAfter}`, parameters: { retry_after: retryAfter } });
+      }
     }
     const answer = method === "getUpdates" ? await this.getUpdates(params) : this.call(method, params, files);
     send(res, answer.ok ? 200 : Number(answer.error_code), answer);
