@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { StatusMessage } from "../../jobs/status-message.js";
+import { RateLimitedError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { RecordingOutbox } from "../helpers/recording-outbox.js";
 import { replyOf } from "./harness.js";
@@ -40,5 +41,34 @@ describe("the status message of an item", () => {
     expect(status.ref?.messageId).toBe(refs[0]);
     const entry = outbox.entries.find((e) => e.type === "status");
     expect(entry?.type === "status" && entry.text).toBe("three");
+  });
+
+  it("an edit the busy platform hands back is shown later, and texts set meanwhile replace it", async () => {
+    const outbox = new RecordingOutbox();
+    const status = new StatusMessage(outbox, replyOf(4), undefined, { privateMs: 1, groupMs: 1 }, silentLogger);
+    await status.show("first");
+    outbox.failNext("upsertStatus", new RateLimitedError("busy (test)", 30));
+    await status.show("done");
+    outbox.failNext("upsertStatus", new RateLimitedError("busy (test)", 200));
+    status.set("10%");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    status.set("20%");
+    status.set("30%");
+    await status.flush();
+    const entry = outbox.entries.find((e) => e.type === "status");
+    // Nothing lost to the refusals, nothing shown twice, and "10%"/"20%" never cost an edit.
+    expect(entry?.type === "status" && entry.history).toEqual(["first", "done", "30%"]);
+  });
+
+  it("droppable progress is given up when refused: the caller does not wait for a slot", async () => {
+    const outbox = new RecordingOutbox();
+    const status = new StatusMessage(outbox, replyOf(5), undefined, { privateMs: 1, groupMs: 1 }, silentLogger);
+    await status.show("rendering 10%");
+    outbox.failNext("upsertStatus", new RateLimitedError("busy (test)", 60_000));
+    status.set("rendering 40%", { droppable: true });
+    await status.flush();
+    await status.show("done");
+    const entry = outbox.entries.find((e) => e.type === "status");
+    expect(entry?.type === "status" && entry.history).toEqual(["rendering 10%", "done"]);
   });
 });

@@ -156,12 +156,13 @@ describe("a creator in a private chat", () => {
   });
 
   it("a 429 from Telegram is waited out (retry_after) and the answer still arrives once", async () => {
-    fake.failNext("sendMessage", { retryAfter: 1 });
+    fake.failNext("sendMessage", { retryAfter: 2 });
     fake.userSends({ chatId: 9007, text: "credits" });
     await fake.waitForMessage(9007, /Credits/);
     const calls = fake.calls("sendMessage").filter((c) => c.params.chat_id === 9007);
     expect(calls).toHaveLength(2);
-    expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    // retry_after is in the fake's scaled seconds; longer than the chat's own pacing (one interval).
+    expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(2000 * TELEGRAM_TIME_SCALE - 10);
     expect(fake.messages(9007).filter((m) => /Credits/.test(m.text))).toHaveLength(1);
   });
 });

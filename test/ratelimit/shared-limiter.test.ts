@@ -1,0 +1,76 @@
+import { Redis } from "ioredis";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { RateLimitedError } from "../../src/errors.js";
+import { silentLogger } from "../../src/log.js";
+import { SharedRateLimiter, type Scope } from "../../src/ratelimit/shared-limiter.js";
+import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+
+/** The limiter on the test run's redis-server, as two processes of one bot use it: two connections, one key space. */
+let a: Redis;
+let b: Redis;
+let prefix: string;
+beforeEach(() => {
+  a = new Redis(testRedisUrl());
+  b = new Redis(testRedisUrl());
+  prefix = uniquePrefix("limiter");
+});
+afterEach(() => {
+  a.disconnect();
+  b.disconnect();
+});
+
+const scope = (name: string, intervalMs: number, burst = 1): Scope => ({ key: `${prefix}:${name}`, rate: { intervalMs, burst } });
+
+describe("the shared rate limiter", () => {
+  it("spaces sends from two processes one interval apart", async () => {
+    const one = new SharedRateLimiter(a, silentLogger);
+    const two = new SharedRateLimiter(b, silentLogger);
+    const chat = scope("chat", 60);
+    const done: number[] = [];
+    await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? one : two).take([chat]).then(() => done.push(Date.now()))));
+    done.sort((x, y) => x - y);
+    // Six slots one interval apart span five intervals (less the round trips' jitter).
+    expect((done.at(-1) ?? 0) - (done[0] ?? 0)).toBeGreaterThanOrEqual(5 * 60 - 30);
+  });
+
+  it("takes a slot in every scope or in none: a send refused for its wait leaves no trace", async () => {
+    const limiter = new SharedRateLimiter(a, silentLogger);
+    const bot = scope("bot", 10);
+    const busyChat = scope("chat:busy", 5_000);
+    await limiter.take([bot, busyChat]);
+    const refused = await limiter.take([bot, busyChat], { maxWaitMs: 100 }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    expect((refused as RateLimitedError).retryAfterMs).toBeGreaterThan(4_000);
+    // The refused send took no slot of the bot's: another chat's send is not pushed back by it.
+    const started = Date.now();
+    await limiter.take([bot, scope("chat:other", 5_000)]);
+    expect(Date.now() - started).toBeLessThan(60);
+  });
+
+  it("a pause holds every process's sends in that scope until it ends", async () => {
+    const one = new SharedRateLimiter(a, silentLogger);
+    const two = new SharedRateLimiter(b, silentLogger);
+    const chat = scope("chat", 10);
+    await one.pause([chat], 300);
+    const started = Date.now();
+    await two.take([chat]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(280);
+  });
+
+  it("keeps its keys under the prefix and lets them expire once they no longer hold anyone back", async () => {
+    const limiter = new SharedRateLimiter(a, silentLogger);
+    await limiter.take([scope("chat", 1_000)]);
+    const ttl = await a.pttl(`${prefix}:chat`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(2_000);
+  });
+
+  it("lets sends through when Redis is unreachable (the platform's own 429s are the backstop)", async () => {
+    const gone = new Redis({ port: 1, host: "127.0.0.1", lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    try {
+      await expect(new SharedRateLimiter(gone, silentLogger).take([scope("chat", 1_000)])).resolves.toBeUndefined();
+    } finally {
+      gone.disconnect();
+    }
+  });
+});
