@@ -54,7 +54,7 @@ export async function configuredAdapters(config: Config, logger: Logger, redis: 
   if (config.TELEGRAM_BOT_TOKEN) adapters.push(createTelegramAdapter(config, { logger, skill, redis }));
   if (config.DISCORD_TOKEN) {
     const { createDiscordAdapter } = await import("../adapters/discord/index.js");
-    adapters.push(createDiscordAdapter(config, { logger, skill }));
+    adapters.push(createDiscordAdapter(config, { logger, skill, redis }));
   }
   return adapters;
 }

@@ -82,6 +82,8 @@ const schema = z.object({
   DISCORD_API_ROOT: z.url().default("https://discord.com/api"),
   DISCORD_INTERACTION_WINDOW_MS: ms(840_000),
   DISCORD_MESSAGE_CONTENT: flag,
+  /** Discord's global limit for the bot across all its processes (50; Discord raises it for large bots on request). */
+  DISCORD_REQUESTS_PER_SECOND: z.coerce.number().positive().default(50),
 
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   BULL_BOARD_PASSWORD: optionalString,

@@ -1,5 +1,6 @@
 import { REST, type RawFile } from "@discordjs/rest";
 import { Routes, type APIActionRowComponent, type APIComponentInActionRow, type APIMessage } from "discord.js";
+import { RateLimitedError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 import {
   DiscordCode,
@@ -10,6 +11,7 @@ import {
   toDeliveryError,
   webhookGone,
 } from "./discord-errors.js";
+import type { DiscordLane, DiscordPacing } from "./rate-limits.js";
 import { liveWebhook, type DiscordReplyData } from "./reply-data.js";
 import type { DiscordRef } from "./refs.js";
 
@@ -28,6 +30,8 @@ export interface DeliveryOptions {
   /** Uploads of a whole video take longer than @discordjs/rest's 15 s default. */
   uploadTimeoutMs: number;
   logger: Logger;
+  /** The global limit shared by the bot's processes (absent: each REST client keeps its own). */
+  pacing?: DiscordPacing;
 }
 
 /**
@@ -39,12 +43,15 @@ export class DiscordDelivery {
   private readonly rest: REST;
   private readonly uploadRest: REST;
   private readonly logger: Logger;
+  private readonly pacing: DiscordPacing | undefined;
   /** Interactions whose deferred reply this process has already taken (or found taken). */
   private readonly claims = new Map<string, { claim: Promise<boolean>; until: number }>();
 
   constructor(options: DeliveryOptions) {
-    this.rest = new REST({ api: options.apiRoot, timeout: options.requestTimeoutMs });
-    this.uploadRest = new REST({ api: options.apiRoot, timeout: options.uploadTimeoutMs });
+    const shared = options.pacing ? { rejectOnRateLimit: options.pacing.onRateLimit } : {};
+    this.rest = new REST({ api: options.apiRoot, timeout: options.requestTimeoutMs, ...shared });
+    this.uploadRest = new REST({ api: options.apiRoot, timeout: options.uploadTimeoutMs, ...shared });
+    this.pacing = options.pacing;
     if (options.token) {
       this.rest.setToken(options.token);
       this.uploadRest.setToken(options.token);
@@ -82,9 +89,11 @@ export class DiscordDelivery {
         await this.webhookWrite("PATCH", Routes.webhookMessage(hook.applicationId, hook.token, ref.messageId), body, []);
         return ref;
       }
+      await this.paced("status");
       await this.rest.patch(Routes.channelMessage(ref.channelId, ref.messageId), { body: withNoPings(body) });
       return ref;
     } catch (error) {
+      if (error instanceof RateLimitedError) throw error;
       if (hasCode(error, DiscordCode.unknownMessage) || webhookGone(error)) {
         this.logger.info({ error: describeError(error) }, "discord: status message gone, posting a new one");
         return undefined;
@@ -95,6 +104,7 @@ export class DiscordDelivery {
 
   async deleteChannelMessage(channelId: string, messageId: string): Promise<boolean> {
     try {
+      await this.paced("answer");
       await this.rest.delete(Routes.channelMessage(channelId, messageId));
       return true;
     } catch (error) {
@@ -105,6 +115,8 @@ export class DiscordDelivery {
 
   async typing(channelId: string): Promise<void> {
     try {
+      // A courtesy: only when a slot is near.
+      await this.paced("status");
       await this.rest.post(Routes.channelTyping(channelId));
     } catch (error) {
       this.logger.debug({ error: describeError(error) }, "discord: typing indicator refused");
@@ -124,6 +136,7 @@ export class DiscordDelivery {
       }
     }
     try {
+      await this.paced("answer");
       const dm = (await this.rest.post(Routes.userChannels(), { body: { recipient_id: data.userId } })) as { id: string };
       const message = await this.channelPost(dm.id, body, files);
       return { kind: "channel", channelId: dm.id, messageId: message.id };
@@ -148,7 +161,13 @@ export class DiscordDelivery {
 
   private async channelPost(channelId: string, body: MessageBody & { message_reference?: unknown }, files: RawFile[]): Promise<APIMessage> {
     const rest = files.length > 0 ? this.uploadRest : this.rest;
+    await this.paced("answer");
     return (await rest.post(Routes.channelMessages(channelId), { body: withFiles(withNoPings(body), files), files })) as APIMessage;
+  }
+
+  /** A slot under the bot's global limit, for a request with the bot's token (interaction webhooks need none). */
+  private async paced(lane: DiscordLane): Promise<void> {
+    await this.pacing?.take(lane);
   }
 
   private async webhookWrite(method: "PATCH" | "POST", route: `/${string}`, body: MessageBody, files: RawFile[]): Promise<APIMessage> {

@@ -1,4 +1,5 @@
 import { Events, MessageFlags, type Client, type Interaction, type Message } from "discord.js";
+import type { Redis } from "ioredis";
 import type { ChatAdapter, MessageHandler } from "../../src/chat/adapter.js";
 import type { ChatMessage } from "../../src/chat/message.js";
 import type { Config } from "../../src/config.js";
@@ -6,17 +7,20 @@ import { ChatError } from "../../src/errors.js";
 import { messages } from "../../src/i18n/index.js";
 import type { Logger } from "../../src/log.js";
 import type { SkillProfile } from "../../src/nemo/skills.js";
+import { SharedRateLimiter } from "../../src/ratelimit/shared-limiter.js";
 import { createDiscordClient } from "./client.js";
 import { EPHEMERAL_COMMANDS } from "./commands.js";
 import { describeError } from "./discord-errors.js";
 import { createAttachmentOpener } from "./files.js";
 import { createDiscordOutbox } from "./outbox.js";
+import { DEFAULT_DISCORD_LIMITS, DiscordPacing, type DiscordRateLimits } from "./rate-limits.js";
 import { tokenSeal } from "./seal.js";
 import { interactionToMessage, plainMessageToMessage } from "./to-chat-message.js";
 
 export { createDiscordOutbox } from "./outbox.js";
 export { slashCommands } from "./commands.js";
 export { registerCommands } from "./register.js";
+export { DEFAULT_DISCORD_LIMITS, type DiscordRateLimits } from "./rate-limits.js";
 
 export interface DiscordAdapterDeps {
   logger: Logger;
@@ -25,6 +29,9 @@ export interface DiscordAdapterDeps {
    * and Discord adds no limit of its own on what users send. Accepted so adapters are built alike.
    */
   skill?: Pick<SkillProfile, "acceptedFormats" | "maxFileBytes">;
+  /** Where the bot's global rate limit is kept, shared with its other processes (keys under QUEUE_PREFIX). */
+  redis: Redis;
+  rateLimits?: Partial<DiscordRateLimits>;
 }
 
 /**
@@ -34,12 +41,15 @@ export interface DiscordAdapterDeps {
  */
 export function createDiscordAdapter(config: Config, deps: DiscordAdapterDeps): ChatAdapter {
   const logger = deps.logger.child({ platform: "discord" });
+  const limits: DiscordRateLimits = { ...DEFAULT_DISCORD_LIMITS, globalPerSecond: config.DISCORD_REQUESTS_PER_SECOND, ...deps.rateLimits };
+  const botId = config.DISCORD_APPLICATION_ID ?? "bot";
   const outbox = createDiscordOutbox({
     apiRoot: config.DISCORD_API_ROOT,
     token: config.DISCORD_TOKEN,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     uploadTimeoutMs: config.UPLOAD_TIMEOUT_MS,
     logger,
+    pacing: new DiscordPacing(new SharedRateLimiter(deps.redis, logger), limits, botId, config.QUEUE_PREFIX, logger),
   });
   const openAttachment = createAttachmentOpener({ timeoutMs: config.REQUEST_TIMEOUT_MS });
   const seal = tokenSeal(config.DISCORD_TOKEN);

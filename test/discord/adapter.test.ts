@@ -1,3 +1,5 @@
+import { Redis } from "ioredis";
+import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,15 +28,18 @@ describe("Discord adapter", () => {
     clip = await makeTestClip(dir, { seconds: 1 });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let redis: Redis | undefined;
   afterEach(async () => {
     await adapter?.stop();
     await fake?.close();
+    redis?.disconnect();
     received.length = 0;
   });
 
   async function start(env: Record<string, string> = {}, answer?: (m: ChatMessage) => Promise<void>) {
     fake = await startFakeDiscord();
-    adapter = createDiscordAdapter(discordConfig(fake, env), { logger: silentLogger, skill: skillProfile("video-making-ai") });
+    redis = new Redis(testRedisUrl());
+    adapter = createDiscordAdapter(discordConfig(fake, { QUEUE_PREFIX: uniquePrefix("dc"), ...env }), { logger: silentLogger, skill: skillProfile("video-making-ai"), redis });
     await adapter.start(async (message) => {
       received.push(message);
       await answer?.(message);

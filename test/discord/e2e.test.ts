@@ -1,3 +1,4 @@
+import { Redis } from "ioredis";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,12 +31,14 @@ let fake: FakeDiscord | undefined;
 let emulator: Emulator | undefined;
 let app: App | undefined;
 let logs: () => string = () => "";
+let limiterConnection: Redis | undefined;
 
 afterEach(async () => {
   await app?.close();
   await emulator?.close();
   await fake?.close();
-  app = emulator = fake = undefined;
+  limiterConnection?.disconnect();
+  app = emulator = fake = limiterConnection = undefined;
 });
 
 async function startAll(options: { windowMs?: number; renderMs?: number } = {}) {
@@ -61,7 +64,8 @@ async function startAll(options: { windowMs?: number; renderMs?: number } = {}) 
   });
   const captured = capturingLogger();
   logs = captured.lines;
-  const discord = createDiscordAdapter(config, { logger: captured.logger, skill: skillProfile(config.SKILL_PROFILE) });
+  limiterConnection = new Redis(testRedisUrl());
+  const discord = createDiscordAdapter(config, { logger: captured.logger, skill: skillProfile(config.SKILL_PROFILE), redis: limiterConnection });
   app = await startApp({ config, logger: captured.logger, adapters: [discord], workerTuning: TINY_TUNING });
   return { fake, emulator };
 }

@@ -2,6 +2,7 @@ import { createReadStream, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseBody, readBody, type ParsedBody } from "./body.js";
 import { DISCORD_ERRORS, type DiscordErrorSpec } from "./errors.js";
+import { GlobalLimit } from "./global-limit.js";
 import { messagePayload } from "./payloads.js";
 import { snowflake } from "./snowflake.js";
 import type { FakeInteraction, FakeMessage, FakeStore } from "./store.js";
@@ -35,6 +36,8 @@ const fail = (spec: DiscordErrorSpec): never => {
 };
 
 export class FakeRest {
+  private readonly globalLimit = new GlobalLimit();
+
   constructor(
     private readonly store: FakeStore,
     private readonly options: RestOptions,
@@ -48,6 +51,21 @@ export class FakeRest {
     if (method === "GET" && path.startsWith("/cdn/")) return this.serveCdn(path, res);
 
     const raw = await readBody(req);
+    // Only requests with the bot's token count against the global limit (interaction webhooks do not).
+    const retryAfter = String(req.headers.authorization ?? "").startsWith("Bot ") ? this.globalLimit.admit() : undefined;
+    if (retryAfter !== undefined) {
+      this.store.requests.push({ method, path, at: Date.now(), status: 429, bodyText: "" });
+      this.store.changed();
+      res
+        .writeHead(429, {
+          "content-type": "application/json",
+          "retry-after": String(Math.ceil(retryAfter)),
+          "x-ratelimit-global": "true",
+          "x-ratelimit-scope": "global",
+        })
+        .end(JSON.stringify({ message: "You are being rate limited.", retry_after: retryAfter, global: true }));
+      return;
+    }
     let body: ParsedBody = { json: {}, text: "", files: [] };
     let reply: Reply;
     try {

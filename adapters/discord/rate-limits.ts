@@ -1,0 +1,54 @@
+import type { RateLimitData } from "@discordjs/rest";
+import type { Logger } from "../../src/log.js";
+import type { Scope, SharedRateLimiter } from "../../src/ratelimit/shared-limiter.js";
+
+/**
+ * Discord's limits the bot keeps itself. @discordjs/rest already keeps each route's bucket (and each
+ * interaction webhook's own) from the response headers, within one process; what it cannot see is
+ * the global limit, 50 requests a second for the bot across ALL its processes. That one lives in
+ * Redis here. Interaction endpoints (the interaction's webhook) are not bound by it, so they skip it.
+ */
+export interface DiscordRateLimits {
+  /** Requests a second for the whole bot (DISCORD_REQUESTS_PER_SECOND; Discord: 50, more for large bots on request). */
+  globalPerSecond: number;
+  /** The longest a status edit waits for a slot; a longer queue refuses it (the status keeps its latest text for later). */
+  statusMaxWaitMs: number;
+}
+
+export const DEFAULT_DISCORD_LIMITS: DiscordRateLimits = { globalPerSecond: 50, statusMaxWaitMs: 1_000 };
+
+/** Answers and videos wait for their slot; status edits and typing only take one that is near. */
+export type DiscordLane = "answer" | "status";
+
+export class DiscordPacing {
+  private readonly global: Scope;
+
+  constructor(
+    private readonly limiter: SharedRateLimiter,
+    private readonly limits: DiscordRateLimits,
+    /** The application id: one bot's processes share its limit. */
+    botId: string,
+    /** QUEUE_PREFIX (hash-tagged for Redis Cluster). */
+    prefix: string,
+    private readonly logger: Logger,
+  ) {
+    this.global = { key: `${prefix}:ratelimit:discord:${botId}`, rate: { intervalMs: 1000 / limits.globalPerSecond, burst: 1 } };
+  }
+
+  /** Before a request with the bot's token: its slot under the global limit (RateLimitedError for a status edit when busy). */
+  async take(lane: DiscordLane): Promise<void> {
+    await this.limiter.take([this.global], lane === "status" ? { maxWaitMs: this.limits.statusMaxWaitMs } : {});
+  }
+
+  /**
+   * For @discordjs/rest's `rejectOnRateLimit`, which it consults on every rate limit it meets: a
+   * global 429 pauses the bot's other processes too. Never rejects (REST then waits it out itself).
+   */
+  readonly onRateLimit = (info: RateLimitData): boolean => {
+    if (info.global && info.scope === "global" && info.retryAfter > 0) {
+      this.logger.warn({ retryAfterMs: info.retryAfter }, "discord: global rate limit hit, pausing every process");
+      void this.limiter.pause([this.global], info.retryAfter);
+    }
+    return false;
+  };
+}
