@@ -14,6 +14,11 @@
  *   commands (calibrated before), divided by the render-status requests the emulator counted.
  * - delay: the emulator's completion time (its start, watched every 20 ms, + renderMs) to the fake
  *   Telegram server receiving the video (sendVideo).
+ * - Telegram's limits: the fake enforces them at their real speed (30 messages a second for the bot,
+ *   1 a second per private chat; 429 with retry_after past them). Counted: the messages it refused
+ *   (share of all message calls), status edits made and their rate, and the time the limits alone
+ *   impose: every export needs at least three messages (its status message, the video, the final
+ *   status), so N exports cannot all be delivered sooner than 3N ÷ 30 seconds after they start.
  * The drafts are made before the worker starts, through the same accounts code the bot uses (one
  * "generate a 5 second video" turn per user), so the measured worker runs only the exports.
  */
@@ -46,6 +51,12 @@ const SAMPLE_MS = 200;
  */
 const CONCURRENCY = Number(process.env.BENCH_EXPORT_CONCURRENCY ?? 100);
 const FIRST_CHAT = 600_000;
+/** Telegram's documented limit for the whole bot, which the fake enforces. */
+const BOT_MESSAGES_PER_SECOND = 30;
+/** The fewest messages an export costs: its status message, the video, the final status edit. */
+const MESSAGES_PER_EXPORT = 3;
+const LIMITS_BOUND_MS = ((RENDERS * MESSAGES_PER_EXPORT) / BOT_MESSAGES_PER_SECOND) * 1000;
+const MESSAGE_METHODS = ["sendMessage", "editMessageText", "sendVideo", "sendDocument"];
 
 interface Sample {
   at: number;
@@ -160,7 +171,7 @@ export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]
         const videos = await fake.call<Record<string, number[]>>("sentVideos");
         return Object.keys(videos).length >= RENDERS;
       },
-      300_000,
+      Math.max(300_000, 3 * (LIMITS_BOUND_MS + RENDER_MS)),
       1000,
     );
     const doneAt = Date.now();
@@ -235,6 +246,16 @@ export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]
     const workerCpuMsPerPoll = ((inFlight.at(-1)?.cpuMs.worker ?? 0) - (inFlight[0]?.cpuMs.worker ?? 0)) / Math.max(1, polls);
     const pure = slotWindow(samples.filter((s) => s.at >= allStarted && s.at <= firstComplete));
     const counts = await fake.call<Record<string, number>>("counts");
+    const refusals = await fake.call<Record<string, number>>("floodRefusals");
+    const messageTimes = await fake.call<number[]>("callTimes", MESSAGE_METHODS);
+    const editTimes = await fake.call<number[]>("callTimes", ["editMessageText"]);
+    const messageCalls = MESSAGE_METHODS.reduce((sum, method) => sum + (counts[method] ?? 0), 0);
+    const refused = Object.values(refusals).reduce((a, b) => a + b, 0);
+    const runSeconds = (doneAt - t0) / 1000;
+    // The busiest second of message calls the fake received (it refuses what is over its limits).
+    const perSecond = new Map<number, number>();
+    for (const at of messageTimes) perSecond.set(Math.floor(at / 1000), (perSecond.get(Math.floor(at / 1000)) ?? 0) + 1);
+    const busiestSecond = Math.max(0, ...perSecond.values());
     await bot.kill();
     await queue.close();
     if (!flight) throw new Error("no samples while renders were in flight");
@@ -260,11 +281,17 @@ export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]
         metric({ name: "p50 render completed → video posted", value: percentile(delays, 50), unit: "ms", baseline: POLL_MS, baselineLabel: "poll interval" }),
         metric({ name: "p99 render completed → video posted", value: percentile(delays, 99), unit: "ms", baseline: POLL_MS, baselineLabel: "poll interval", target: "≤ one poll interval", passIf: (v) => v <= POLL_MS }),
         metric({ name: "max render completed → video posted", value: Math.max(...delays), unit: "ms", baseline: POLL_MS, baselineLabel: "poll interval" }),
+        metric({ name: "message calls refused by Telegram's limits (429)", value: round((refused / Math.max(1, messageCalls)) * 100, 2), unit: "% of calls", target: "≤ 1%", passIf: (v) => v <= 1 }),
+        metric({ name: "status edits (editMessageText) sent", value: counts.editMessageText ?? 0, unit: "edits" }),
+        metric({ name: "status edits per second over the run", value: round((counts.editMessageText ?? 0) / runSeconds, 1), unit: "edits/s", baseline: BOT_MESSAGES_PER_SECOND, baselineLabel: "Telegram's limit for all messages" }),
+        metric({ name: "busiest second of message calls", value: busiestSecond, unit: "calls", baseline: BOT_MESSAGES_PER_SECOND, baselineLabel: "Telegram's limit" }),
+        metric({ name: "last video posted after the messages were sent", value: round(runSeconds, 1), unit: "s", baseline: round((LIMITS_BOUND_MS + RENDER_MS) / 1000, 1), baselineLabel: "render time + the limits' bound (3 messages an export at 30/s)", target: "≤ 2× the bound", passIf: (_v, r) => (r ?? Infinity) <= 2 }),
         metric({ name: "worker CPU while renders were in flight", value: round(workerCpu), unit: "% of a core" }),
         metric({ name: "worker CPU time per poll", value: round(workerCpuMsPerPoll, 2), unit: "ms" }),
         metric({ name: "worker peak RSS", value: round(workerWindow.peakRssMb), unit: "MB" }),
       ],
       notes: [
+        `Telegram's limits, enforced by the fake at their real speed: ${refused} of ${messageCalls} message calls refused (${JSON.stringify(refusals)}); ${counts.editMessageText ?? 0} status edits in ${round(runSeconds, 1)} s (${round((counts.editMessageText ?? 0) / runSeconds, 1)}/s; ${editTimes.length > 0 ? `the last at +${round(((editTimes.at(-1) ?? t0) - t0) / 1000, 1)} s` : "none"}). The limits alone bound this run: ${RENDERS} exports × ${MESSAGES_PER_EXPORT} messages ÷ ${BOT_MESSAGES_PER_SECOND}/s = ${round(LIMITS_BOUND_MS / 1000)} s of sending at the least, and a progress update every 30 s for each of ${RENDERS} chats would need ${round(RENDERS / 30, 1)} edits a second on top, more than the whole bot may send: under these limits progress edits are the first thing dropped.`,
         `${delays.length} of ${RENDERS} deliveries timed (${completed.length} completed render jobs; untimed: ${JSON.stringify(untimed)}); videos posted twice: ${duplicates}. Bot API calls: ${JSON.stringify(counts)}.`,
         `CPU while renders were in flight, % of a core: worker ${round(workerCpu)}, emulator ${round(cpuShare("emulator"))}, fake Telegram ${round(cpuShare("fake"))}, redis-server ${round(cpuShare("redis"))} (each poll is a render-status request to the emulator and a progress edit to Telegram). With ${CONCURRENCY} slots and ${round(flight.slotMsPerPoll)} ms per poll the worker cannot exceed ${round((CONCURRENCY * 1000) / flight.slotMsPerPoll)} polls/s; with the default 8 slots, ${round((8 * 1000) / flight.slotMsPerPoll)} polls/s.`,
         ...(steps

@@ -172,7 +172,9 @@ export async function runRenderStep(
           continue;
         }
         if (render.status === "completed") {
-          await status.show(m.exportDelivering);
+          // "Delivering…" is progress too: when the chat platform is busy the video itself goes sooner without it.
+          status.set(m.exportDelivering, { droppable: true });
+          await status.flush();
           const how = await deliverRender(ctx, envelope, session, render, signal);
           return finish(m.exportDone, how === "link" ? "link" : "video");
         }

@@ -80,7 +80,7 @@ export class StatusMessage {
         const text = this.wanted;
         try {
           const before = this.current?.messageId;
-          this.current = await this.outbox.upsertStatus(this.to, this.current, text);
+          this.current = await this.outbox.upsertStatus(this.to, this.current, text, this.wantedDroppable ? { droppable: true } : {});
           if (this.current.messageId !== before) await this.onRef?.(this.current);
         } catch (error) {
           if (error instanceof RateLimitedError) {
@@ -88,9 +88,9 @@ export class StatusMessage {
               this.wanted = this.shown;
               break;
             }
-            // Busy: try again later with whatever text is the latest by then. The jitter spreads
-            // the many statuses refused at once over the next slots.
-            await sleep(Math.max(error.retryAfterMs, 20) * (1 + Math.random() / 2));
+            // Busy: try again later with whatever text is the latest by then, no sooner than this
+            // message's own pacing. The jitter spreads the many statuses refused at once.
+            await sleep(Math.max(error.retryAfterMs, this.gap(), 20) * (1 + Math.random() / 2));
             continue;
           }
           // A status line is a courtesy: losing one edit must not fail the work it reports on.

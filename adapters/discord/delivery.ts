@@ -80,7 +80,7 @@ export class DiscordDelivery {
   }
 
   /** Edits a message in place; undefined when it is gone (or its webhook is) so the caller posts anew. */
-  async edit(data: DiscordReplyData, ref: DiscordRef, body: MessageBody): Promise<DiscordRef | undefined> {
+  async edit(data: DiscordReplyData, ref: DiscordRef, body: MessageBody, lane: DiscordLane = "status"): Promise<DiscordRef | undefined> {
     try {
       if (ref.kind === "webhook") {
         const hook = liveWebhook(data);
@@ -89,7 +89,7 @@ export class DiscordDelivery {
         await this.webhookWrite("PATCH", Routes.webhookMessage(hook.applicationId, hook.token, ref.messageId), body, []);
         return ref;
       }
-      await this.paced("status");
+      await this.paced(lane);
       await this.rest.patch(Routes.channelMessage(ref.channelId, ref.messageId), { body: withNoPings(body) });
       return ref;
     } catch (error) {

@@ -35,12 +35,12 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
   return {
     sendText,
 
-    async upsertStatus(to, ref, text) {
+    async upsertStatus(to, ref, text, opts) {
       const data = readHandleData(to, seal);
       const body = { content: fitOne(text) };
       const previous = ref ? decodeRef(ref) : undefined;
       if (previous) {
-        const edited = await delivery.edit(data, previous, body);
+        const edited = await delivery.edit(data, previous, body, opts?.droppable ? "progress" : "status");
         if (edited) return encodeRef(edited);
       }
       return encodeRef(await delivery.post(data, body));

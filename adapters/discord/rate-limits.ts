@@ -13,12 +13,14 @@ export interface DiscordRateLimits {
   globalPerSecond: number;
   /** The longest a status edit waits for a slot; a longer queue refuses it (the status keeps its latest text for later). */
   statusMaxWaitMs: number;
+  /** The same for a progress figure that the next update repeats (it holds a job's slot while it waits). */
+  progressMaxWaitMs: number;
 }
 
-export const DEFAULT_DISCORD_LIMITS: DiscordRateLimits = { globalPerSecond: 50, statusMaxWaitMs: 1_000 };
+export const DEFAULT_DISCORD_LIMITS: DiscordRateLimits = { globalPerSecond: 50, statusMaxWaitMs: 1_000, progressMaxWaitMs: 100 };
 
-/** Answers and videos wait for their slot; status edits and typing only take one that is near. */
-export type DiscordLane = "answer" | "status";
+/** Answers and videos wait for their slot; status edits and typing only take one that is near, progress one that is free. */
+export type DiscordLane = "answer" | "status" | "progress";
 
 export class DiscordPacing {
   private readonly global: Scope;
@@ -37,7 +39,8 @@ export class DiscordPacing {
 
   /** Before a request with the bot's token: its slot under the global limit (RateLimitedError for a status edit when busy). */
   async take(lane: DiscordLane): Promise<void> {
-    await this.limiter.take([this.global], lane === "status" ? { maxWaitMs: this.limits.statusMaxWaitMs } : {});
+    const maxWaitMs = lane === "status" ? this.limits.statusMaxWaitMs : lane === "progress" ? this.limits.progressMaxWaitMs : undefined;
+    await this.limiter.take([this.global], maxWaitMs === undefined ? {} : { maxWaitMs });
   }
 
   /**

@@ -28,6 +28,8 @@ export interface TelegramApis {
   interactive: Api;
   /** Status edits: sent only when a slot is near, else refused with RateLimitedError (never queued behind answers). */
   status: Api;
+  /** Progress edits: sent only when a slot is free at once, else refused. */
+  progress: Api;
   /**
    * Uploads: NO automatic retry. A retry would re-send the whole file (and a stream already read
    * cannot be read again), so the outbox decides itself, once, and only for small files.
@@ -44,9 +46,11 @@ export function createApis(token: string, apiRoot: string, policy: RetryPolicy, 
   interactive.config.use(throttle("answer"));
   const status = new Api(token, { apiRoot });
   status.config.use(throttle("status"));
+  const progress = new Api(token, { apiRoot });
+  progress.config.use(throttle("progress"));
   const upload = new Api(token, { apiRoot, timeoutSeconds: policy.uploadTimeoutSeconds });
   upload.config.use(throttle("upload"));
-  return { interactive, status, upload };
+  return { interactive, status, progress, upload };
 }
 
 /** The `retry_after` of a 429, in seconds, or undefined for any other failure. */

@@ -46,13 +46,13 @@ export function createTelegramOutbox(options: TelegramOutboxOptions): Outbox {
   const outbox: Outbox = {
     sendText: (to, text, opts) => sendChunks(to, text, opts?.buttons),
 
-    async upsertStatus(to, ref, text) {
+    async upsertStatus(to, ref, text, opts) {
       const body = text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT - 1)}…` : text;
       // A new status message answers the user's command; edits of it come last when the bot is busy
       // (the status lane refuses them with RateLimitedError, and the caller keeps the latest text).
       if (!ref) return sendChunks(to, body, undefined);
       try {
-        await apis.status.editMessageText(chatIdOf(to), Number(ref.messageId), body, { link_preview_options: { is_disabled: true } });
+        await (opts?.droppable ? apis.progress : apis.status).editMessageText(chatIdOf(to), Number(ref.messageId), body, { link_preview_options: { is_disabled: true } });
         return ref;
       } catch (error) {
         // The same words again is not a failure: the chat already shows them.

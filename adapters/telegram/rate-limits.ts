@@ -16,6 +16,8 @@ export interface TelegramRateLimits {
   groupPerMinute: number;
   /** The longest a status edit waits for a slot; a longer queue refuses it (the status keeps its latest text for later). */
   statusMaxWaitMs: number;
+  /** The same for a progress figure that the next update repeats (it holds a job's slot while it waits). */
+  progressMaxWaitMs: number;
   /**
    * Tests only: every period (and every `retry_after`) times this factor, for a fake Telegram whose
    * limits are scaled the same way. Production: 1.
@@ -28,6 +30,7 @@ export const DEFAULT_TELEGRAM_LIMITS: TelegramRateLimits = {
   privateChatPerSecond: 1,
   groupPerMinute: 20,
   statusMaxWaitMs: 1_000,
+  progressMaxWaitMs: 100,
   timeScale: 1,
 };
 
@@ -37,6 +40,8 @@ export type SendLane =
   | "answer"
   /** Status edits: only when a slot is near; refused (RateLimitedError) rather than queued. */
   | "status"
+  /** Progress edits: only when a slot is free at once (a tenth of a second), else refused. */
+  | "progress"
   /** Videos: wait for their slot, but never re-sent automatically (the outbox decides). */
   | "upload";
 
@@ -83,7 +88,7 @@ export function telegramScopes(options: Pick<ThrottleOptions, "limits" | "botId"
  */
 export function throttle(options: ThrottleOptions, lane: SendLane): Transformer {
   const { limiter, limits, logger } = options;
-  const maxWaitMs = lane === "status" ? limits.statusMaxWaitMs * limits.timeScale : undefined;
+  const maxWaitMs = lane === "status" ? limits.statusMaxWaitMs * limits.timeScale : lane === "progress" ? limits.progressMaxWaitMs * limits.timeScale : undefined;
   return async (prev, method, payload, signal) => {
     if (!countsAsMessage(method)) return prev(method, payload, signal);
     const { bot, chat } = telegramScopes(options, (payload as { chat_id?: unknown }).chat_id);
@@ -98,7 +103,7 @@ export function throttle(options: ThrottleOptions, lane: SendLane): Transformer 
       const paused = floods >= BOT_WIDE_FLOOD_429S || !chat ? scopes : [chat];
       await limiter.pause(paused, pauseMs);
       logger.warn({ method, retryAfter, scope: paused.length > 1 || !chat ? "bot" : "chat", lane }, "telegram answered 429: pausing");
-      if (lane === "status") throw new RateLimitedError(`Telegram rate-limited ${method}; retry after ${retryAfter} s`, pauseMs);
+      if (lane === "status" || lane === "progress") throw new RateLimitedError(`Telegram rate-limited ${method}; retry after ${retryAfter} s`, pauseMs);
       if (lane === "upload" || attempt >= options.maxRetries || retryAfter > options.maxRetryWaitSeconds) return result;
     }
   };

@@ -1,6 +1,7 @@
 /**
- * The fake Telegram Bot API (test/fakes/telegram) in a process of its own, so its work does not
- * count against the bot or worker under test. The driver makes users send messages and reads back,
+ * The fake Telegram Bot API (test/fakes/telegram), which keeps Telegram's limits at their real speed
+ * (429 with retry_after past them), in a process of its own so its work does not count against the
+ * bot or worker under test. The driver makes users send messages and reads back,
  * from the fake's request log, when each update was handed to the bot and when the bot answered.
  * Flag: --local acts like `telegram-bot-api --local` (absolute file paths, no 20 MB limit).
  */
@@ -45,6 +46,14 @@ serveRpc(
     sentMessages: () => callTimesByChat(["sendMessage"]),
     /** The times of the bot's video posts per chat. */
     sentVideos: () => callTimesByChat(["sendVideo", "sendDocument"]),
+    /** Messages refused by Telegram's flood control (429), by method. */
+    floodRefusals: () => {
+      const counts: Record<string, number> = {};
+      for (const request of fake.floodRefusals) counts[request.method] = (counts[request.method] ?? 0) + 1;
+      return counts;
+    },
+    /** The time of every call of the given methods, oldest first. */
+    callTimes: (args) => fake.requests.filter((r) => (args as string[]).includes(r.method)).map((r) => r.at),
     /** How many calls of each Bot API method the fake answered. */
     counts: () => {
       const counts: Record<string, number> = {};

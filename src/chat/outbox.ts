@@ -29,8 +29,13 @@ export interface VideoFile {
 export interface Outbox {
   /** Long text is split at the platform's limit. Returns the last message sent. */
   sendText(to: ReplyHandle, text: string, options?: { buttons?: Button[] }): Promise<SentRef>;
-  /** The one status message of an item: posts it when `ref` is undefined, else edits it in place. */
-  upsertStatus(to: ReplyHandle, ref: SentRef | undefined, text: string): Promise<SentRef>;
+  /**
+   * The one status message of an item: posts it when `ref` is undefined, else edits it in place.
+   * Edits come last when the platform's limits are busy: rather than queue behind answers and
+   * videos, an edit is refused with RateLimitedError (`retryAfterMs`), and the caller keeps its text
+   * for later. `droppable` (a progress figure the next update repeats): only if a slot is free now.
+   */
+  upsertStatus(to: ReplyHandle, ref: SentRef | undefined, text: string, options?: { droppable?: boolean }): Promise<SentRef>;
   /** The largest video this chat accepts as a file; bigger results go as a link. */
   maxVideoBytes(to: ReplyHandle): number;
   sendVideo(to: ReplyHandle, video: VideoFile, options?: { buttons?: Button[] }): Promise<SentRef>;

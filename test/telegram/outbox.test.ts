@@ -151,6 +151,15 @@ describe("the status message", () => {
     expect(answerAt - (editAt ?? 0)).toBeGreaterThanOrEqual(1950);
   });
 
+  it("a progress figure goes only when a slot is free at once; a status edit waits for the chat's next second", async () => {
+    const ref = await adapter.outbox.upsertStatus(chat(26), undefined, "🎬 Rendering 10%");
+    // The chat's next slot is a second away: too far for a figure the next poll repeats...
+    await expect(adapter.outbox.upsertStatus(chat(26), ref, "🎬 Rendering 40%", { droppable: true })).rejects.toBeInstanceOf(RateLimitedError);
+    // ...but near enough for a status edit, which waits for it.
+    await adapter.outbox.upsertStatus(chat(26), ref, "📤 Delivering…");
+    expect(fake.messages(26)[0]?.history).toEqual(["🎬 Rendering 10%", "📤 Delivering…"]);
+  });
+
   it("a status edit is refused, not queued, while its chat is paused for long", async () => {
     const ref = await adapter.outbox.upsertStatus(chat(25), undefined, "⏳ 10%");
     fake.failNext("editMessageText", { retryAfter: 30 });
