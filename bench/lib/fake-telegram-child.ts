@@ -11,11 +11,13 @@ import { usageHandlers } from "./usage.js";
 
 const fake = await startFakeTelegram({ local: process.argv.includes("--local") });
 
-/** chat id → time of each call of `method` for that chat, oldest first. */
+/** chat id → time of each call of `method` for that chat that the fake accepted, oldest first. */
 function callTimesByChat(methods: string[]): Record<string, number[]> {
   const byChat: Record<string, number[]> = {};
+  // A message refused by flood control (429) never reached the chat.
+  const refused = new Set(fake.floodRefusals);
   for (const request of fake.requests) {
-    if (!methods.includes(request.method)) continue;
+    if (!methods.includes(request.method) || refused.has(request)) continue;
     const chat = String(request.params.chat_id);
     (byChat[chat] ??= []).push(request.at);
   }
