@@ -6,6 +6,7 @@ import { startEmulator, type Emulator } from "../../src/emulator/index.js";
 import { startFakeTelegram, type FakeMessage, type FakeTelegram } from "../fakes/telegram/server.js";
 import { looksLikeMp4, makeTestClip } from "../helpers/media.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+import { expectWithinLimits } from "../telegram/within-limits.js";
 import { cleanEnv, FAST_ENV, killIfRunning, startMain, type RunningProcess } from "./support.js";
 
 /**
@@ -90,5 +91,8 @@ describe("bot and worker roles in separate processes", () => {
     expect(await worker.exited(10_000), logs()).toBe(0);
     // A bot token in a process's output would end up in the operator's log collector.
     expect(logs()).not.toContain(fake.token);
-  });
+    // Both processes kept to Telegram's limits together (they run with production pacing: one
+    // message a second in this chat, hence the longer timeout).
+    expectWithinLimits(fake);
+  }, 60_000);
 });

@@ -20,8 +20,8 @@ export const FAST_E2E_ENV = {
 } as const;
 
 /**
- * Telegram's limits in tests run ten times faster (one message per 100 ms in a private chat): the
+ * Telegram's limits in tests run four times faster (one message per 250 ms in a private chat): the
  * fake Telegram (`startFakeTelegram({ timeScale })`) and the bot's limiter (FAST_TUNING) alike, so
  * the bot still has to pace itself to pass.
  */
-export const TELEGRAM_TIME_SCALE = 0.1;
+export const TELEGRAM_TIME_SCALE = 0.25;
