@@ -1,14 +1,14 @@
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rm, stat } from "node:fs/promises";
-import { resolve as resolvePath, join } from "node:path";
-import { pipeline } from "node:stream/promises";
+import { mkdir, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { createReadStream } from "node:fs";
 import type { SessionContext } from "../src/accounts/types.js";
 import type { Outbox } from "../src/chat/outbox.js";
 import { ChatError } from "../src/errors.js";
 import { messages } from "../src/i18n/index.js";
-import type { RenderStatus } from "../src/nemo/types.js";
+import { DownloadError, type ResumeInfo } from "../src/nemo/download.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import type { JobContext } from "./context.js";
+import { deliveryFile, removeDeliveryFiles } from "./export-files.js";
 
 /**
  * Posts a finished render to the chat, at least once and in practice exactly once: a `posting`
@@ -16,64 +16,180 @@ import type { JobContext } from "./context.js";
  * posts again on resume (the rare duplicate the contract accepts); one killed after the second
  * never posts again.
  *
- * A video goes as a file when it fits the chat's limit (`outbox.maxVideoBytes`), else as a link.
- * The bytes are downloaded to EXPORT_DIR first so the post knows the size and a retried send can
- * open them again.
+ * A finished render is never lost:
+ * - the download (network error, 5xx, timeout, a short body) is retried as delayed steps with
+ *   back-off for DELIVERY_RETRY_FOR_MS (30 min by default), resuming a broken-off transfer;
+ * - a platform's 429 on the video is waited out as a delayed step, the file kept on disk;
+ * - a video that still cannot be posted (or is too large for the chat) goes as the render's link,
+ *   when the backend gave one that is its own (never another URL); without one, the user is told.
+ * The file is removed once delivered; the sweep (export-files.ts) removes what a crash left.
  */
+
+export interface FinishedRender {
+  id: string;
+  outputUrl?: string;
+  size?: number;
+  duration?: number;
+}
+
+/** What a delivery keeps between its delayed steps (in the render job's data). */
+export interface DeliveryState {
+  /** When the first attempt failed: retries stop DELIVERY_RETRY_FOR_MS later. */
+  since?: number;
+  /** Failed attempts so far, for the back-off. */
+  failures?: number;
+  /** Posts that failed for another reason than a rate limit. */
+  postFailures?: number;
+  /** How to continue a broken-off download. */
+  resume?: ResumeInfo;
+  /** The file is complete on disk with this size (kept through a platform's 429). */
+  downloaded?: number;
+}
+
+export type DeliveredAs = "video" | "link" | "no-link";
+
+export type DeliveryOutcome = { kind: "delivered"; how: DeliveredAs | "already" } | { kind: "retry"; delayMs: number; state: DeliveryState };
+
+/** Above the chat's limit, the download stops after this much more (it will go as a link anyway). */
+const DOWNLOAD_MARGIN_BYTES = 1024 * 1024;
+/** No render is fetched past this, whatever the chat takes (the terminal takes anything). */
+const ABSOLUTE_MAX_BYTES = 4 * 1024 * 1024 * 1024;
+const MAX_BACKOFF_MS = 5 * 60_000;
+/** Posts of the video that failed for an unknown reason before the link goes instead. */
+const MAX_POST_FAILURES = 3;
+
+/** The n-th retry's wait: `firstMs`, doubling, at most 5 minutes. */
+export function backoffDelay(firstMs: number, failures: number): number {
+  return Math.min(MAX_BACKOFF_MS, firstMs * 2 ** Math.max(0, Math.min(30, failures - 1)));
+}
+
+/** How long a chat platform asked us to wait (Telegram's `retry_after` on an upload), if it did. */
+export function retryAfterMsOf(error: unknown): number | undefined {
+  if (!(error instanceof ChatError) || error.code !== "rate_limited") return undefined;
+  const wait = (error as ChatError & { retryAfterMs?: unknown }).retryAfterMs;
+  return typeof wait === "number" && Number.isFinite(wait) && wait >= 0 ? wait : undefined;
+}
+
 export async function deliverRender(
   ctx: JobContext,
   envelope: WorkEnvelope,
   session: SessionContext,
-  render: RenderStatus,
+  render: FinishedRender,
+  state: DeliveryState,
   signal: AbortSignal,
-): Promise<"video" | "link" | "already"> {
-  if ((await ctx.markers.get("delivered", envelope.id)) !== null) return "already";
+): Promise<DeliveryOutcome> {
+  if ((await ctx.markers.get("delivered", envelope.id)) !== null) return { kind: "delivered", how: "already" };
   const outbox = ctx.outbox(envelope.replyTo.platform);
+  const m = messages(envelope.locale);
   const max = outbox.maxVideoBytes(envelope.replyTo);
-  if (!(await ctx.markers.setOnce("posting", envelope.id))) {
+  const file = deliveryFile(ctx.config.EXPORT_DIR, render.id);
+  const link = (reason: LinkReason, size?: number) => sendLinkInstead(ctx, outbox, envelope, render, reason, size ?? max);
+  const now = Date.now();
+
+  /** Another try after a passing failure, or the link once the retry window has closed. */
+  const again = async (next: DeliveryState, waitMs: number | undefined, error: unknown): Promise<DeliveryOutcome> => {
+    const since = next.since ?? now;
+    const failures = (next.failures ?? 0) + 1;
+    if (now - since >= ctx.config.DELIVERY_RETRY_FOR_MS) {
+      ctx.logger.warn({ err: error, item: envelope.id, failures }, "render delivery kept failing: sending the link");
+      return link("undeliverable");
+    }
+    const delayMs = waitMs ?? backoffDelay(ctx.config.DELIVERY_RETRY_MS, failures);
+    ctx.logger.info({ err: error, item: envelope.id, failures, delayMs }, "render delivery failed; trying again later");
+    return { kind: "retry", delayMs, state: { ...next, since, failures } };
+  };
+
+  if (state.failures === undefined && !(await ctx.markers.setOnce("posting", envelope.id))) {
     ctx.logger.warn({ item: envelope.id }, "a previous attempt may have posted this video already; posting again");
   }
+  if (render.size !== undefined && render.size > max) return link("too-large", render.size);
 
-  if (render.size !== undefined && render.size > max) {
-    await postLink(ctx, outbox, envelope, render, render.size);
-    await ctx.markers.set("delivered", envelope.id);
-    return "link";
-  }
-
-  const dir = resolvePath(ctx.config.EXPORT_DIR);
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, `${render.id.replace(/[^A-Za-z0-9_.-]/g, "_")}.mp4`);
-  try {
-    const download = await ctx.nemo.downloadRender(session.auth, render.id, render.outputUrl, { signal });
-    await pipeline(download.body, createWriteStream(path), { signal });
-    const size = (await stat(path)).size;
-    if (size > max) {
-      await postLink(ctx, outbox, envelope, render, size);
-      await ctx.markers.set("delivered", envelope.id);
-      return "link";
-    }
-    const m = messages(envelope.locale);
+  let size = state.downloaded !== undefined && (await sizeOf(file)) === state.downloaded ? state.downloaded : undefined;
+  if (size === undefined) {
+    let resume = state.resume;
     try {
-      await outbox.sendVideo(envelope.replyTo, {
-        open: () => createReadStream(path),
-        fileName: "nemovideo.mp4",
-        size,
-        caption: m.exportCaption,
-        ...(render.duration === undefined ? {} : { duration: render.duration }),
+      await mkdir(dirname(file), { recursive: true });
+      const result = await ctx.nemo.downloadRender(session.auth, {
+        renderId: render.id,
+        ...(render.outputUrl === undefined ? {} : { outputUrl: render.outputUrl }),
+        path: file,
+        maxBytes: Math.min(max, ABSOLUTE_MAX_BYTES) + DOWNLOAD_MARGIN_BYTES,
+        ...(resume === undefined ? {} : { resume }),
+        onResume: (info) => {
+          resume = info;
+        },
+        signal,
       });
+      if (result.kind === "too-large") return link("too-large", result.size);
+      size = result.size;
+      state = { ...state, downloaded: size };
+      delete state.resume;
     } catch (error) {
-      // The platform's real limit can sit below `maxVideoBytes` (Telegram's 413 near 50 MB): the same
-      // upload would be refused on every retry, so the link goes now.
-      if (!refusedAsTooLarge(error)) throw error;
-      await postLink(ctx, outbox, envelope, render, size);
-      await ctx.markers.set("delivered", envelope.id);
-      return "link";
+      if (signal.aborted) throw error;
+      if (!(error instanceof DownloadError) || !error.transient) {
+        ctx.logger.warn({ err: error, item: envelope.id }, "render could not be downloaded: sending the link");
+        return link("undeliverable");
+      }
+      return again({ ...state, ...(resume === undefined ? {} : { resume }) }, undefined, error);
     }
-    await ctx.markers.set("delivered", envelope.id);
-    return "video";
-  } finally {
-    await rm(path, { force: true });
   }
+  if (size > max) return link("too-large", size);
+
+  try {
+    await outbox.sendVideo(envelope.replyTo, {
+      open: () => createReadStream(file),
+      fileName: "nemovideo.mp4",
+      size,
+      caption: m.exportCaption,
+      ...(render.duration === undefined ? {} : { duration: render.duration }),
+    });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    // The platform's real limit can sit below `maxVideoBytes` (Telegram's 413 near 50 MB): the same
+    // upload would be refused on every retry, so the link goes now.
+    if (refusedAsTooLarge(error)) return link("too-large", size);
+    const retryAfter = retryAfterMsOf(error);
+    // Rate-limited: the platform said when; the file stays on disk so it is not fetched again.
+    if (retryAfter !== undefined) return again(state, retryAfter, error);
+    const postFailures = (state.postFailures ?? 0) + 1;
+    if (postFailures >= MAX_POST_FAILURES) {
+      ctx.logger.warn({ err: error, item: envelope.id, postFailures }, "the chat kept refusing the video: sending the link");
+      return link("undeliverable");
+    }
+    return again({ ...state, postFailures }, undefined, error);
+  }
+  await ctx.markers.set("delivered", envelope.id, "video");
+  await removeDeliveryFiles(ctx.config.EXPORT_DIR, render.id);
+  return { kind: "delivered", how: "video" };
+}
+
+type LinkReason = "too-large" | "undeliverable";
+
+/**
+ * The render's link instead of the file: only a URL that is the backend's or its CDN's (never one
+ * a render answer made up, never an internal address). Without one, the user is told in words.
+ */
+async function sendLinkInstead(
+  ctx: JobContext,
+  outbox: Outbox,
+  envelope: WorkEnvelope,
+  render: FinishedRender,
+  reason: LinkReason,
+  size: number,
+): Promise<DeliveryOutcome> {
+  const m = messages(envelope.locale);
+  const url = ctx.nemo.publicRenderLink(render.outputUrl);
+  const megabytes = Math.round((size / (1024 * 1024)) * 10) / 10;
+  if (url === undefined) {
+    await outbox.sendText(envelope.replyTo, reason === "too-large" ? m.exportNoLink : m.exportUndeliverable);
+  } else {
+    await outbox.sendLink(envelope.replyTo, reason === "too-large" ? m.exportLink({ megabytes }) : m.exportLinkInstead, url);
+  }
+  const how: DeliveredAs = url === undefined ? "no-link" : "link";
+  await ctx.markers.set("delivered", envelope.id, how);
+  await removeDeliveryFiles(ctx.config.EXPORT_DIR, render.id);
+  ctx.logger.info({ item: envelope.id, size, reason, how }, "render delivered as a link");
+  return { kind: "delivered", how };
 }
 
 /** The outboxes' "this file is over the chat's limit" errors (Telegram's and Discord's codes). */
@@ -81,13 +197,10 @@ function refusedAsTooLarge(error: unknown): boolean {
   return error instanceof ChatError && (error.code === "video_too_large" || error.code === "discord_file_too_large");
 }
 
-async function postLink(ctx: JobContext, outbox: Outbox, envelope: WorkEnvelope, render: RenderStatus, size: number): Promise<void> {
-  const m = messages(envelope.locale);
-  if (render.outputUrl === undefined) {
-    await outbox.sendText(envelope.replyTo, m.exportNoLink);
-    return;
+async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
   }
-  const megabytes = Math.round((size / (1024 * 1024)) * 10) / 10;
-  await outbox.sendLink(envelope.replyTo, m.exportLink({ megabytes }), render.outputUrl);
-  ctx.logger.info({ item: envelope.id, size }, "video too large for the chat: sent as a link");
 }

@@ -1,12 +1,13 @@
 import type { SessionContext } from "../src/accounts/types.js";
 import type { SentRef } from "../src/chat/outbox.js";
 import { NemoError, isNemoError } from "../src/errors.js";
-import { messages } from "../src/i18n/index.js";
+import { messages, type Messages } from "../src/i18n/index.js";
 import { isExportReady } from "../src/nemo/draft.js";
 import type { Draft, RenderStatus } from "../src/nemo/types.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import { emit, type ItemRun, type JobContext, type StepOutcome } from "./context.js";
-import { deliverRender } from "./delivery.js";
+import { backoffDelay, deliverRender, retryAfterMsOf, type DeliveryState, type FinishedRender } from "./delivery.js";
+import { removeDeliveryFiles } from "./export-files.js";
 import { failureText, noteReplacedSession } from "./replies.js";
 import { StatusMessage } from "./status-message.js";
 
@@ -56,8 +57,11 @@ export async function runExportCapture(ctx: JobContext, run: ItemRun): Promise<S
   return { done: true };
 }
 
+export type RenderDelivery = "video" | "link" | "no-link" | "error" | "cancelled";
+
 export interface RenderStep {
-  phase: "start" | "poll";
+  /** start → poll → deliver → finish (the status message's last word). */
+  phase: "start" | "poll" | "deliver" | "finish";
   /** 1, then 2 for the one retry after `failed`. */
   attempt: number;
   renderId?: string;
@@ -65,6 +69,14 @@ export interface RenderStep {
   startedAt: number;
   /** Poll errors in a row (the network, a 5xx): a few are waited out. */
   pollErrors?: number;
+  /** The completed render, once seen (deliver phase). */
+  output?: FinishedRender;
+  /** A delivery's retries (deliver phase). */
+  delivery?: DeliveryState;
+  /** The status message's final text and the outcome it reports (finish phase). */
+  final?: { text: string; outcome: RenderDelivery };
+  /** Final status edits the platform refused so far. */
+  finalTries?: number;
 }
 
 export interface RenderJobData {
@@ -78,6 +90,8 @@ export interface RenderJobData {
 export type RenderOutcome = { done: true } | { done: false; delayMs: number; step: RenderStep };
 
 const MAX_POLL_ERRORS = 10;
+/** Final status edits tried before giving up on the courtesy (the result itself is delivered). */
+const MAX_FINAL_TRIES = 6;
 
 /** `▓▓▓▓░░░░░░ 40%` */
 export function progressBar(percent: number, width = 10): string {
@@ -91,6 +105,22 @@ function isUnknownRender(error: unknown): boolean {
 }
 
 const TRANSIENT = new Set(["network", "timeout", "server", "rate_limited", "bad_response"]);
+
+/** The status message's last word for each way an export can end. */
+export function finalStatusText(m: Messages, outcome: RenderDelivery): string {
+  switch (outcome) {
+    case "video":
+      return m.exportDone;
+    case "link":
+      return m.exportDoneLink;
+    case "no-link":
+      return m.exportDoneNoLink;
+    case "cancelled":
+      return m.exportCancelled;
+    case "error":
+      return m.exportFailed;
+  }
+}
 
 export async function runRenderStep(
   ctx: JobContext,
@@ -109,20 +139,33 @@ export async function runRenderStep(
   const status = new StatusMessage(outbox, envelope.replyTo, step.statusRef, ctx.pacing, ctx.logger, (ref) =>
     persist({ ...step, statusRef: ref }),
   );
-  const finish = async (text: string, delivery: "video" | "link" | "error" | "cancelled"): Promise<RenderOutcome> => {
-    if (delivery === "video" || delivery === "link") {
-      // The video is out: the last edit waits for its pacing gap without holding a worker slot
-      // (StatusMessage logs, never throws, a failed edit).
-      status.set(text);
-      void status.flush();
-    } else {
-      await status.show(text);
+
+  /** The last status edit, as its own step: retried when refused, and never waiting in a slot for pacing. */
+  const settle = async (): Promise<RenderOutcome> => {
+    const final = step.final ?? { text: m.exportDone, outcome: "video" as const };
+    try {
+      await status.final(final.text);
+    } catch (error) {
+      const tries = (step.finalTries ?? 0) + 1;
+      if (tries < MAX_FINAL_TRIES && !signal.aborted) {
+        ctx.logger.info({ err: error, item: envelope.id, tries }, "final status edit refused; trying again later");
+        return { done: false, delayMs: retryAfterMsOf(error) ?? backoffDelay(ctx.config.DELIVERY_RETRY_MS, tries), step: { ...step, finalTries: tries } };
+      }
+      ctx.logger.warn({ err: error, item: envelope.id }, "final status edit failed for good");
     }
-    emit(ctx.events, "onExportDone", Date.now() - step.startedAt, delivery);
+    emit(ctx.events, "onExportDone", Date.now() - step.startedAt, final.outcome === "no-link" ? "link" : final.outcome);
     return { done: true };
   };
+  const finish = async (outcome: RenderDelivery): Promise<RenderOutcome> => {
+    await persist({ ...step, phase: "finish", final: { text: finalStatusText(m, outcome), outcome } });
+    const wait = status.msUntilNextEdit();
+    if (wait > 0) return { done: false, delayMs: wait, step };
+    return settle();
+  };
 
-  if ((await ctx.markers.get("delivered", envelope.id)) !== null) return finish(m.exportDone, "video");
+  if (step.phase === "finish") return settle();
+  const delivered = await ctx.markers.get("delivered", envelope.id);
+  if (delivered !== null) return finish(delivered === "link" || delivered === "no-link" ? delivered : "video");
 
   let who: SessionContext | undefined;
   try {
@@ -130,16 +173,23 @@ export async function runRenderStep(
       who = session;
       const auth = session.auth;
       if ((await ctx.markers.get("cancel", envelope.id)) !== null) {
-        if (step.renderId !== undefined) {
+        if (step.renderId !== undefined && step.phase !== "deliver") {
           await ctx.nemo.cancelRender(auth, step.renderId).catch((error: unknown) => {
             ctx.logger.info({ err: error, item: envelope.id }, "render cancel refused (it may have finished)");
           });
         }
-        return finish(m.exportCancelled, "cancelled");
+        if (step.renderId !== undefined) await removeDeliveryFiles(ctx.config.EXPORT_DIR, step.renderId);
+        return finish("cancelled");
       }
 
       for (;;) {
         let render: RenderStatus | undefined;
+        if (step.phase === "deliver") {
+          // A retried delivery asks again: a signed output URL may have expired meanwhile.
+          const fresh = await ctx.nemo.renderStatus(auth, step.renderId as string).catch(() => undefined);
+          const output = fresh?.status === "completed" ? finishedRender(fresh) : step.output;
+          return deliver(output ?? { id: step.renderId as string }, session);
+        }
         if (step.phase === "start") {
           if (step.renderId !== undefined) {
             // Resumed after a crash around the POST: the render may already exist under its stored id.
@@ -175,8 +225,8 @@ export async function runRenderStep(
           // "Delivering…" is progress too: when the chat platform is busy the video itself goes sooner without it.
           status.set(m.exportDelivering, { droppable: true });
           await status.flush();
-          const how = await deliverRender(ctx, envelope, session, render, signal);
-          return finish(m.exportDone, how === "link" ? "link" : "video");
+          await persist({ ...step, phase: "deliver", output: finishedRender(render) });
+          return deliver(finishedRender(render), session);
         }
         // Progress is droppable: when the chat platform is busy the next poll shows a newer figure,
         // and this step must not hold its render slot waiting for a send slot.
@@ -191,6 +241,25 @@ export async function runRenderStep(
     if (!isNemoError(error)) throw error;
     ctx.logger.info({ err: error, item: envelope.id }, "export failed");
     await outbox.sendText(envelope.replyTo, failureText(error, envelope.locale, ctx.config, who, ctx.events));
-    return finish(m.turnStopped, "error");
+    return finish("error");
   }
+
+  async function deliver(output: FinishedRender, session: SessionContext): Promise<RenderOutcome> {
+    const outcome = await deliverRender(ctx, envelope, session, output, step.delivery ?? {}, signal);
+    if (outcome.kind === "retry") return { done: false, delayMs: outcome.delayMs, step: { ...step, delivery: outcome.state } };
+    if (outcome.how === "already") {
+      const marker = await ctx.markers.get("delivered", envelope.id);
+      return finish(marker === "link" || marker === "no-link" ? marker : "video");
+    }
+    return finish(outcome.how);
+  }
+}
+
+function finishedRender(render: RenderStatus): FinishedRender {
+  return {
+    id: render.id,
+    ...(render.outputUrl === undefined ? {} : { outputUrl: render.outputUrl }),
+    ...(render.size === undefined ? {} : { size: render.size }),
+    ...(render.duration === undefined ? {} : { duration: render.duration }),
+  };
 }

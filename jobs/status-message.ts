@@ -66,6 +66,26 @@ export class StatusMessage {
     while (this.running) await this.running;
   }
 
+  /** How long pacing wants before the next edit (0: now). A job parks for it rather than sleep. */
+  msUntilNextEdit(): number {
+    return Math.max(0, this.lastEditAt + this.gap() - Date.now());
+  }
+
+  /**
+   * The item's last word (done, link sent, failed, cancelled): shown now, and unlike `show` it
+   * throws when the platform refused the edit, so the caller can try again later instead of
+   * leaving the message mid-sentence ("📦 Sending your video…") for good.
+   */
+  async final(text: string): Promise<void> {
+    await this.flush();
+    this.wanted = text;
+    const before = this.current?.messageId;
+    this.current = await this.outbox.upsertStatus(this.to, this.current, text);
+    this.shown = text;
+    this.lastEditAt = Date.now();
+    if (this.current.messageId !== before) await this.onRef?.(this.current);
+  }
+
   private gap(): number {
     return this.to.chatKind === "group" ? this.pacing.groupMs : this.pacing.privateMs;
   }

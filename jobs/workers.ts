@@ -2,14 +2,16 @@ import { DelayedError, Worker, type Job } from "bullmq";
 import type { Readable } from "node:stream";
 import type { Accounts } from "../src/accounts/types.js";
 import type { AttachmentSource, Platform } from "../src/chat/message.js";
-import type { Outbox } from "../src/chat/outbox.js";
+import type { Outbox, SentRef } from "../src/chat/outbox.js";
 import type { Config } from "../src/config.js";
 import { messages } from "../src/i18n/index.js";
 import type { Logger } from "../src/log.js";
 import type { NemoApi } from "../src/nemo/types.js";
+import { admit, createQuotas, type Quotas } from "../src/quota/index.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import { closeConnection, workerConnection } from "./connection.js";
 import type { ItemRun, ItemStep, JobContext, JobEvents, StepOutcome } from "./context.js";
+import { startDeliverySweep } from "./export-files.js";
 import { runExportCapture, runRenderStep, type RenderJobData } from "./export.js";
 import { draftFingerprint } from "./fingerprint.js";
 import { drainerJobId, queueNames, renderJobId, sessionDraftRendersKey, sessionKeyOf, sessionRendersKey } from "./keys.js";
@@ -44,6 +46,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** Metrics hooks. */
   events?: JobEvents;
+  /** The per-user hourly limits (default: as configured, on this Redis under QUEUE_PREFIX, like the router's). */
+  quotas?: Quotas;
   tuning?: WorkerTuning;
 }
 
@@ -80,6 +84,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const redis = workerConnection(deps.connection);
   redis.on("error", (error) => logger.warn({ err: error }, "workers: Redis connection error"));
   const queues = new WorkQueues(redis, prefix);
+  const quotas = deps.quotas ?? createQuotas(config, { redis, prefix });
+  const exportSweep = startDeliverySweep({ exportDir: config.EXPORT_DIR, logger, maxAgeMs: Math.max(24 * 3600_000, 2 * config.DELIVERY_RETRY_FOR_MS) });
   const running = new Set<AbortController>();
   let closing = false;
 
@@ -95,6 +101,17 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     events: deps.events ?? {},
     async followUpExport(from) {
       if ((await queues.markers.get("followup", from.id)) !== null) return;
+      // An export the user asked for with the edit ("…and export") was paid when it was queued;
+      // one the backend's "click Export" starts passes the same gate as `/export`.
+      const paid = from.item.kind === "turn" && from.item.exportAfter === true;
+      if (!paid) {
+        const admission = await admit(quotas, from.session.userKey, ["export"], from.locale);
+        if (!admission.ok) {
+          await deps.outbox(from.replyTo.platform).sendText(from.replyTo, admission.text);
+          await queues.markers.set("followup", from.id, "refused");
+          return;
+        }
+      }
       const exportEnvelope: WorkEnvelope = { ...from, id: `${from.id}-export`, item: { kind: "export" }, receivedAt: Date.now() };
       await queues.enqueue(exportEnvelope, "front");
       await queues.markers.set("followup", from.id);
@@ -145,16 +162,21 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     }
   };
 
+  /** An item given up on: the user is told, and its status message ends on "stopped", not mid-sentence. */
+  const tellGaveUp = async (envelope: WorkEnvelope, statusRef: SentRef | undefined): Promise<void> => {
+    const outbox = deps.outbox(envelope.replyTo.platform);
+    const m = messages(envelope.locale);
+    await outbox.sendText(envelope.replyTo, m.unknownError).catch(() => undefined);
+    if (statusRef) await outbox.upsertStatus(envelope.replyTo, statusRef, m.turnStopped).catch(() => undefined);
+  };
+
   const unexpected = async (error: unknown, envelope: WorkEnvelope, step: ItemStep): Promise<StepOutcome> => {
     const tries = (step.tries ?? 0) + 1;
     logger.error({ err: error, item: envelope.id, tries }, "item failed unexpectedly");
     if (tries < ITEM_TRIES) {
       return { done: false, delayMs: (tuning.itemRetryMs ?? 2_000) * 2 ** (tries - 1), step: { ...step, tries } };
     }
-    await deps
-      .outbox(envelope.replyTo.platform)
-      .sendText(envelope.replyTo, messages(envelope.locale).unknownError)
-      .catch(() => undefined);
+    await tellGaveUp(envelope, step.statusRef);
     return { done: true };
   };
 
@@ -237,10 +259,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
     const { envelope } = job.data;
     void redis.srem(sessionRendersKey(prefix, job.data.sessionKey), envelope.id).catch(() => undefined);
-    void deps
-      .outbox(envelope.replyTo.platform)
-      .sendText(envelope.replyTo, messages(envelope.locale).unknownError)
-      .catch(() => undefined);
+    void tellGaveUp(envelope, job.data.step.statusRef);
   });
 
   /** Mailboxes whose drainer job is gone or failed (a producer died mid-submit, Redis hiccups): re-add it. */
@@ -269,6 +288,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
       if (closing) return;
       closing = true;
       clearInterval(repairTimer);
+      exportSweep.stop();
       // Stop taking work; give running items a grace period, then hand them back (a turn goes to recovery).
       const grace = setTimeout(() => {
         for (const controller of running) controller.abort(new Error("worker shutting down"));

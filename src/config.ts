@@ -45,6 +45,15 @@ const schema = z.object({
   RETRY_AFTER_429_MS: ms(30_000),
   TURN_TIMEOUT_MS: ms(15 * 60_000),
   SILENT_TIMEOUT_MS: ms(10 * 60_000),
+  /**
+   * Hosts a render's output URL may be on besides NEMO_API_BASE's: names served over HTTPS
+   * (`*.` for any subdomain) or exact origins (`http://host:port`). Anything else is fetched from
+   * the authenticated download endpoint instead, and never posted as a link.
+   */
+  NEMO_CDN_HOSTS: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? ["nemovideo.ai", "*.nemovideo.ai"] : v.split(",").map((s) => s.trim()).filter(Boolean))),
 
   REDIS_URL: optionalString,
   /** BullMQ's key prefix; wrap it in braces ({nemo}) for Redis Cluster. */
@@ -61,6 +70,10 @@ const schema = z.object({
   RECOVERY_POLL_MS: ms(60_000),
   RECOVERY_MAX_UNCHANGED: z.coerce.number().int().positive().default(5),
   EXPORT_DIR: z.string().default("exports"),
+  /** A finished render's download or post that failed is retried, first after this long, doubling (at most 5 min)… */
+  DELIVERY_RETRY_MS: ms(5_000),
+  /** …for this long after the first failure; then the user gets the link. */
+  DELIVERY_RETRY_FOR_MS: ms(30 * 60_000),
 
   ALLOWED_USERS: idList,
   ALLOWED_CHATS: idList,

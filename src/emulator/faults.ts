@@ -32,6 +32,10 @@ export const DEFAULT_FAULT_ROUTES: Record<FaultKind, RouteName[]> = {
   "slow-render": ["render-start"],
   "render-fails": ["render-start"],
   "anonymous-limit": ["anonymous-token"],
+  "download-reset": ["download"],
+  "download-truncated": ["download"],
+  "output-url": ["render-status"],
+  "says-export": ["run-sse"],
 };
 
 export const FAULT_KINDS = Object.keys(DEFAULT_FAULT_ROUTES) as FaultKind[];
@@ -100,5 +104,6 @@ export function parseFault(value: unknown): Fault {
   }
   if (v.sessionId !== undefined) fault.sessionId = String(v.sessionId);
   if (v.status !== undefined) fault.status = Number(v.status);
+  if (v.url !== undefined) fault.url = String(v.url);
   return fault;
 }

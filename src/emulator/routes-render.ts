@@ -7,7 +7,7 @@ import { BodyError, EMULATOR_HEADER, envelope, header, isObject, readJson, sendJ
 import { draftHasSegments, planRender } from "./render-plan.js";
 import { statusBody, type RenderRecord } from "./renders.js";
 import { TINY_MP4 } from "./tiny-mp4.js";
-import type { EmulatedUpload } from "./types.js";
+import type { EmulatedUpload, FaultKind } from "./types.js";
 
 /** Export: start, status in two shapes, cancel, and the MP4 by the API or the CDN link. */
 
@@ -74,11 +74,12 @@ async function ownedRender(req: IncomingMessage, res: ServerResponse, ctx: Emula
 
 export const renderStatus: Handler = async (req, res, params, ctx) => {
   const id = decodeURIComponent(params[0]!);
-  const fault = takeFault(ctx, "render-status", ctx.renders.get(id)?.sessionId);
+  const fault = takeFault(ctx, "render-status", ctx.renders.get(id)?.sessionId, ["output-url"]);
   if (fault && (await answerFault(req, res, fault, "render-status"))) return;
   const record = await ownedRender(req, res, ctx, id);
   if (!record) return;
-  return sendJson(req, res, 200, statusBody(record, ctx.renders.view(record), outputUrl(ctx, id)));
+  const url = fault?.kind === "output-url" && fault.url !== undefined ? fault.url : outputUrl(ctx, id);
+  return sendJson(req, res, 200, statusBody(record, ctx.renders.view(record), url));
 };
 
 export const renderCancel: Handler = async (req, res, params, ctx) => {
@@ -115,7 +116,10 @@ async function sendRenderFile(req: IncomingMessage, res: ServerResponse, ctx: Em
   if (view.status !== "completed" || !record.video) {
     return sendJson(req, res, 409, envelope(409, `render is ${view.status}, not completed`));
   }
-  return sendFile(req, res, record.video.path, record.video.size, "video/mp4", `${record.id}.mp4`);
+  // Taken only when there are bytes to cut: a fault aimed at a render still processing waits for them.
+  const cut = ctx.faults.take("download", record.sessionId, ["download-reset", "download-truncated"]);
+  const etag = `"${record.id}-${record.video.size}"`;
+  return sendFile(req, res, record.video.path, record.video.size, "video/mp4", `${record.id}.mp4`, { etag, ...(cut ? { cut: cut.kind } : {}) });
 }
 
 /** Uploaded files, served back at their cdn_url. */
@@ -142,19 +146,60 @@ function contentTypeOf(name: string): string {
   return types[ext] ?? "application/octet-stream";
 }
 
-function sendFile(req: IncomingMessage, res: ServerResponse, path: string, size: number, type: string, name: string): Promise<void> {
-  res.writeHead(200, {
-    "content-type": type,
-    "content-length": size,
-    "content-disposition": `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, "_")}"`,
+interface SendOptions {
+  etag?: string;
+  /** Fault: stop halfway through the bytes, by a reset or by closing the connection. */
+  cut?: FaultKind;
+}
+
+/** `Range: bytes=a-b` (one range; `If-Range` honoured), as a CDN serves it; undefined: the whole file. */
+function rangeOf(req: IncomingMessage, size: number, etag: string | undefined): { start: number; end: number } | "unsatisfiable" | undefined {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header(req, "range")?.trim() ?? "");
+  if (!match || (match[1] === "" && match[2] === "")) return undefined;
+  const ifRange = header(req, "if-range");
+  if (ifRange !== undefined && ifRange !== etag) return undefined;
+  let start: number;
+  let end: number;
+  if (match[1] === "") {
+    start = Math.max(0, size - Number(match[2]));
+    end = size - 1;
+  } else {
+    start = Number(match[1]);
+    end = match[2] === "" ? size - 1 : Math.min(size - 1, Number(match[2]));
+  }
+  if (start >= size || start > end) return "unsatisfiable";
+  return { start, end };
+}
+
+function sendFile(req: IncomingMessage, res: ServerResponse, path: string, size: number, type: string, name: string, options: SendOptions = {}): Promise<void> {
+  const range = rangeOf(req, size, options.etag);
+  const common = {
+    "accept-ranges": "bytes",
+    ...(options.etag ? { etag: options.etag } : {}),
     [EMULATOR_HEADER[0]]: EMULATOR_HEADER[1],
-  });
-  if (req.method === "HEAD") {
+  };
+  if (range === "unsatisfiable") {
+    res.writeHead(416, { ...common, "content-range": `bytes */${size}`, "content-length": 0 });
     res.end();
     return Promise.resolve();
   }
+  const start = range?.start ?? 0;
+  const end = range?.end ?? size - 1;
+  res.writeHead(range ? 206 : 200, {
+    ...common,
+    "content-type": type,
+    "content-length": end - start + 1,
+    ...(range ? { "content-range": `bytes ${start}-${end}/${size}` } : {}),
+    "content-disposition": `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, "_")}"`,
+  });
+  if (req.method === "HEAD" || size === 0) {
+    res.end();
+    return Promise.resolve();
+  }
+  // A cut answer stops halfway: the client has some bytes and a Content-Length it will not reach.
+  const cutAt = options.cut ? start + Math.max(1, Math.floor((end - start + 1) / 2)) - 1 : end;
   return new Promise((resolve) => {
-    const stream = createReadStream(path);
+    const stream = createReadStream(path, { start, end: cutAt });
     stream.once("error", () => {
       res.destroy();
       resolve();
@@ -163,6 +208,22 @@ function sendFile(req: IncomingMessage, res: ServerResponse, path: string, size:
       stream.destroy();
       resolve();
     });
-    stream.pipe(res);
+    if (!options.cut) {
+      stream.pipe(res);
+      return;
+    }
+    stream.pipe(res, { end: false });
+    stream.once("end", () => {
+      const socket = res.socket;
+      if (!socket) return res.destroy();
+      // Let the half written reach the client, then break off: RST, or an orderly close (FIN).
+      const breakOff = () =>
+        setImmediate(() => {
+          if (options.cut === "download-reset") socket.resetAndDestroy();
+          else socket.end();
+        });
+      if (socket.writableLength === 0) breakOff();
+      else socket.once("drain", breakOff);
+    });
   });
 }

@@ -35,7 +35,7 @@ export const runSse: Handler = async (req, res, _params, ctx) => {
   // Every call counts, whatever it is answered: the at-most-once tests read these.
   ctx.counters.recordMessage(sessionId, text);
 
-  const fault = takeFault(ctx, "run-sse", sessionId, ["session-lost", "no-credits", ...STREAM_FAULTS]);
+  const fault = takeFault(ctx, "run-sse", sessionId, ["session-lost", "no-credits", "says-export", ...STREAM_FAULTS]);
   const caller = ctx.store.authenticate(bearerToken(req));
   if (fault && (await answerFault(req, res, fault, "run-sse", caller?.bindId))) return;
   const owner = await requireUser(req, res, ctx);
@@ -45,7 +45,9 @@ export const runSse: Handler = async (req, res, _params, ctx) => {
   session.messages.push(text);
   if (owner.available <= 0) return sendJson(req, res, 200, envelope(2001, "insufficient credits", { bind_id: owner.bindId }));
 
-  const plan = planTurn(session, text, { cdnBase: ctx.baseUrl, canRender: ctx.ffmpeg, canDrawText: ctx.fontPath !== undefined });
+  const planned = planTurn(session, text, { cdnBase: ctx.baseUrl, canRender: ctx.ffmpeg, canDrawText: ctx.fontPath !== undefined });
+  // Some answers tell the user to export right away rather than "when you're happy".
+  const plan = fault?.kind === "says-export" ? { ...planned, apply: (s: typeof session) => `${planned.apply(s)} Now click the Export button to render it.` } : planned;
   ctx.openStreams.count += 1;
   try {
     await runTurn(req, res, session, owner, plan, fault?.kind as Parameters<typeof runTurn>[5], {

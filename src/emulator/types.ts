@@ -54,7 +54,15 @@ export type FaultKind =
   | "stream-error"
   | "slow-render"
   | "render-fails"
-  | "anonymous-limit";
+  | "anonymous-limit"
+  /** The render download sends half its bytes, then resets the connection (RST). */
+  | "download-reset"
+  /** The render download sends half its bytes under the full Content-Length, then closes (FIN). */
+  | "download-truncated"
+  /** A render status names `url` as its output URL (a misbehaving or hostile backend answer). */
+  | "output-url"
+  /** The agent's answer ends by telling the user to click Export now (the bot then exports). */
+  | "says-export";
 
 export type RouteName =
   | "anonymous-token"
@@ -78,6 +86,8 @@ export interface Fault {
   sessionId?: string;
   /** For "server-error": the HTTP status (500, 502 or 503; default 500). */
   status?: number;
+  /** For "output-url": the URL the render status names. */
+  url?: string;
 }
 
 export interface FaultQueue {

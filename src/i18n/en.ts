@@ -132,6 +132,11 @@ export const en = {
   exportLink: (p: { megabytes: number }) => `Your video is ready (${p.megabytes} MB, too large to send here). Download it:`,
   exportNoLink: "Your video is ready but too large to send here, and no download link came with it. Please export again later.",
   exportCancelled: "Export cancelled.",
+  exportLinkInstead: "Your video is ready, but I couldn't send the file here. Download it:",
+  exportUndeliverable: "Your video is ready, but I couldn't fetch or send it here and no download link came with it. Send /export to try again.",
+  exportDoneLink: "✅ Your video is ready: the download link is above.",
+  exportDoneNoLink: "⚠️ Your video is ready but could not be sent here.",
+  exportFailed: "⚠️ The export stopped.",
 
   // --- timeline (src/nemo/draft.ts) ---
   timelineHeader: (p: { count: number }) => `Timeline (${p.count} ${p.count === 1 ? "track" : "tracks"}):`,

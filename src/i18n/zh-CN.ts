@@ -118,6 +118,11 @@ export const zhCN: Messages = {
   exportLink: (p) => `视频已完成（${p.megabytes} MB，超出此处的发送上限）。下载链接：`,
   exportNoLink: "视频已完成，但超出此处的发送上限，且没有可用的下载链接。请稍后重新导出。",
   exportCancelled: "导出已取消。",
+  exportLinkInstead: "视频已完成，但无法在这里发送文件。下载链接：",
+  exportUndeliverable: "视频已完成，但无法获取或在这里发送，且没有可用的下载链接。请发送 /export 重试。",
+  exportDoneLink: "✅ 视频已完成：下载链接在上方。",
+  exportDoneNoLink: "⚠️ 视频已完成，但无法在这里发送。",
+  exportFailed: "⚠️ 导出已停止。",
 
   // --- timeline (src/nemo/draft.ts) ---
   timelineHeader: (p) => `时间线（${p.count} 条轨道）：`,

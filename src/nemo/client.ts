@@ -3,8 +3,11 @@ import type { Dispatcher } from "undici";
 import { NemoError } from "../errors.js";
 import { silentLogger, type Logger } from "../log.js";
 import { readAnonymousToken, readCreatedSession, readCredits, readSessionState, readUploadResult } from "./answers.js";
+import { downloadRender, type DownloadRequest, type DownloadResult } from "./download.js";
+import { createDownloadAgent } from "./guarded-agent.js";
 import { NemoHttp } from "./http.js";
 import { multipartBody } from "./multipart.js";
+import { OutputUrlPolicy } from "./output-policy.js";
 import { normalizeRenderStatus } from "./render-status.js";
 import { streamTurn } from "./turn-stream.js";
 import type {
@@ -35,6 +38,8 @@ export interface NemoClientOptions {
   logger?: Logger;
   /** undici dispatcher (an Agent with its own limits); default undici's global one. */
   dispatcher?: Dispatcher;
+  /** Hosts a render's output URL may be on besides the backend's (NEMO_CDN_HOSTS). */
+  cdnHosts?: readonly string[];
 }
 
 const DEFAULT_OUTPUT = { format: "mp4", quality: "high" } as const;
@@ -44,11 +49,16 @@ export class NemoClient implements NemoApi {
   private readonly http: NemoHttp;
   private readonly options: NemoClientOptions;
   private readonly logger: Logger;
+  private readonly outputPolicy: OutputUrlPolicy;
+  /** Downloads of output URLs get their own pool with the guarded lookup (no private addresses). */
+  private readonly downloadAgent: Dispatcher;
 
   constructor(options: NemoClientOptions) {
     this.options = options;
     this.logger = options.logger ?? silentLogger;
     this.http = new NemoHttp({ ...options, logger: this.logger });
+    this.outputPolicy = new OutputUrlPolicy({ apiBase: options.baseUrl, cdnHosts: options.cdnHosts ?? [] });
+    this.downloadAgent = createDownloadAgent(this.outputPolicy);
   }
 
   async anonymousToken(clientId: string): Promise<AnonymousToken> {
@@ -155,52 +165,18 @@ export class NemoClient implements NemoApi {
     await this.http.call({ method: "POST", path: `/api/render/proxy/lambda/${encodeURIComponent(renderId)}/cancel`, auth });
   }
 
-  /**
-   * The MP4 as a stream. From `outputUrl` when given (the token goes only to the backend's own host);
-   * when that URL cannot be fetched, from the authenticated download endpoint instead.
-   */
-  async downloadRender(
-    auth: NemoAuth,
-    renderId: string,
-    outputUrl?: string,
-    options: { signal?: AbortSignal } = {},
-  ): Promise<{ body: Readable; size?: number }> {
-    const proxyPath = `/api/render/proxy/${encodeURIComponent(renderId)}/download`;
-    const direct = outputUrl ? this.resolveOutputUrl(outputUrl) : undefined;
-    if (direct) {
-      try {
-        return await this.fetchStream(direct.href, this.http.sameOrigin(direct) ? auth : undefined, options.signal);
-      } catch (error) {
-        if (options.signal?.aborted) throw error;
-        this.logger.warn({ renderId, code: error instanceof NemoError ? error.code : "error" }, "nemo: output URL failed, using the download endpoint");
-      }
-    }
-    return this.fetchStream(proxyPath, auth, options.signal);
-  }
-
-  private resolveOutputUrl(outputUrl: string): URL | undefined {
-    try {
-      const url = new URL(outputUrl, this.http.url("/"));
-      return url.protocol === "http:" || url.protocol === "https:" ? url : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private async fetchStream(path: string, auth: NemoAuth | undefined, signal: AbortSignal | undefined): Promise<{ body: Readable; size?: number }> {
-    // No total limit (a large file takes as long as it takes); undici's idle limits catch a stalled transfer.
-    const answer = await this.http.open({
-      method: "GET",
-      path,
+  /** The finished render as a checked MP4 file (see download.ts for the rules it keeps). */
+  async downloadRender(auth: NemoAuth, request: DownloadRequest): Promise<DownloadResult> {
+    return downloadRender(
+      { http: this.http, policy: this.outputPolicy, dispatcher: this.downloadAgent, idleTimeoutMs: this.options.requestTimeoutMs, logger: this.logger },
       auth,
-      signal,
-      headersTimeoutMs: this.options.requestTimeoutMs,
-      bodyTimeoutMs: this.options.requestTimeoutMs,
-    });
-    const body = answer.body;
-    body.once("close", answer.done);
-    const length = Number(answer.headers["content-length"]);
-    return Number.isFinite(length) && length >= 0 ? { body, size: length } : { body };
+      request,
+    );
+  }
+
+  /** The output URL as a link for the user, when it is the backend's or its CDN's; else undefined. */
+  publicRenderLink(outputUrl: string | undefined): string | undefined {
+    return this.outputPolicy.publicLink(outputUrl);
   }
 }
 

@@ -8,6 +8,8 @@ export { parseAdkFrame, adkEventToTurnEvents } from "./adk-event.js";
 export { normalizeRenderStatus } from "./render-status.js";
 export { unwrapEnvelope, findBindId } from "./envelope.js";
 export { UploadSourceError } from "./multipart.js";
+export { DownloadError, type DownloadRequest, type DownloadResult, type ResumeInfo } from "./download.js";
+export { OutputUrlPolicy, isPublicAddress } from "./output-policy.js";
 export type * from "./types.js";
 
 /** The client configured from the environment, attributed to the chosen skill. */
@@ -25,6 +27,7 @@ export function createNemoClient(
     retryAfter429Ms: config.RETRY_AFTER_429_MS,
     turnTimeoutMs: config.TURN_TIMEOUT_MS,
     silentTimeoutMs: config.SILENT_TIMEOUT_MS,
+    cdnHosts: config.NEMO_CDN_HOSTS,
     ...extras,
   });
 }

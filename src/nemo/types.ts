@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import type { DownloadRequest, DownloadResult } from "./download.js";
 
 /** Data types of the NemoVideo contract (../shared/nemovideo-api.md), as the client returns them. */
 
@@ -126,6 +127,8 @@ export interface NemoApi {
   startRender(auth: NemoAuth, request: RenderRequest): Promise<RenderStatus>;
   renderStatus(auth: NemoAuth, renderId: string): Promise<RenderStatus>;
   cancelRender(auth: NemoAuth, renderId: string): Promise<void>;
-  /** The MP4: from the output URL when given, else the authenticated download endpoint. */
-  downloadRender(auth: NemoAuth, renderId: string, outputUrl?: string, options?: { signal?: AbortSignal }): Promise<{ body: Readable; size?: number }>;
+  /** The MP4 to a file: from the output URL when the policy allows it, else the authenticated download endpoint. */
+  downloadRender(auth: NemoAuth, request: DownloadRequest): Promise<DownloadResult>;
+  /** The output URL as a link for the user, when it is the backend's or its CDN's; else undefined. */
+  publicRenderLink(outputUrl: string | undefined): string | undefined;
 }

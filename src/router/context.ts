@@ -3,7 +3,7 @@ import type { SessionRef } from "../accounts/types.js";
 import { errorText } from "../chat/error-text.js";
 import type { ChatMessage, Locale } from "../chat/message.js";
 import { messages } from "../i18n/index.js";
-import { quotaText } from "../quota/message.js";
+import { admit } from "../quota/admit.js";
 import type { Logger } from "../log.js";
 import type { RouteContext, RouterDeps } from "./types.js";
 
@@ -37,9 +37,9 @@ export function createContext(deps: RouterDeps, message: ChatMessage, locale: Lo
       });
     },
     async submit(items, costs) {
-      const verdict = await deps.quotas.take(message.userKey, costs);
-      if (!verdict.ok) {
-        await ctx.reply(quotaText(verdict, locale, now()));
+      const admission = await admit(deps.quotas, message.userKey, costs, locale, now());
+      if (!admission.ok) {
+        await ctx.reply(admission.text);
         return false;
       }
       let firstPosition: number | undefined;

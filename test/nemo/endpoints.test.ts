@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator } from "../../src/emulator/index.js";
@@ -103,13 +106,17 @@ describe("every endpoint against the emulator", () => {
         }
         expect(status).toMatchObject({ id, status: "completed", progress: 100 });
         expect(status.outputUrl).toMatch(/\.mp4$/);
-        const viaUrl = await c.downloadRender(auth, id, status.outputUrl);
-        const viaApi = await c.downloadRender(auth, id);
-        const bytesA = await collectBytes(viaUrl.body);
-        const bytesB = await collectBytes(viaApi.body);
+        const dir = mkdtempSync(join(tmpdir(), "endpoints-download-"));
+        const viaUrl = await c.downloadRender(auth, { renderId: id, outputUrl: status.outputUrl, path: join(dir, "a.mp4"), maxBytes: 1e9 });
+        const viaApi = await c.downloadRender(auth, { renderId: id, path: join(dir, "b.mp4"), maxBytes: 1e9 });
+        expect(viaUrl).toMatchObject({ kind: "done", source: "url" });
+        expect(viaApi).toMatchObject({ kind: "done", source: "api" });
+        const bytesA = readFileSync(join(dir, "a.mp4"));
+        const bytesB = readFileSync(join(dir, "b.mp4"));
         expect(bytesA.subarray(4, 8).toString("latin1")).toBe("ftyp");
         expect(bytesB.equals(bytesA)).toBe(true);
-        expect(viaApi.size).toBe(bytesB.length);
+        expect(viaApi.kind === "done" && viaApi.size).toBe(bytesB.length);
+        rmSync(dir, { recursive: true, force: true });
       } finally {
         await shaped.close();
       }
@@ -137,9 +144,3 @@ describe("every endpoint against the emulator", () => {
     expect(ok.status).toBe("pending");
   });
 });
-
-async function collectBytes(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { createReadStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -61,12 +61,11 @@ describe("round trip", () => {
     }
     expect(status.status).toBe("completed");
 
-    const { body, size } = await client.downloadRender(auth, id, status.outputUrl);
-    const chunks: Buffer[] = [];
-    for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
-    const mp4 = Buffer.concat(chunks);
+    const path = join(mkdtempSync(join(tmpdir(), "round-trip-")), "render.mp4");
+    const result = await client.downloadRender(auth, { renderId: id, outputUrl: status.outputUrl, path, maxBytes: 1e9 });
+    const mp4 = readFileSync(path);
     expect(mp4.subarray(4, 8).toString("latin1")).toBe("ftyp");
-    expect(size).toBe(mp4.length);
+    expect(result).toEqual({ kind: "done", size: mp4.length, source: "url" });
     expect(mp4.length).toBeGreaterThan(1000);
   });
 });
