@@ -17,6 +17,7 @@ export const FAST_E2E_ENV = {
   RECOVERY_FIRST_WAIT_MS: "50",
   RECOVERY_POLL_MS: "50",
   RETRY_AFTER_429_MS: "50",
+  DELIVERY_RETRY_MS: "20",
 } as const;
 
 /**

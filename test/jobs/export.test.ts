@@ -1,6 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { progressBar } from "../../jobs/export.js";
 import { draftFingerprint } from "../../jobs/fingerprint.js";
@@ -124,11 +125,29 @@ describe("export: render, poll as delayed steps, deliver once", () => {
 
   it("a failed post of the video is retried, and the video arrives once", async () => {
     const u = next();
-    await withClip(h, u, clip);
+    const sessionId = await withClip(h, u, clip);
     h.outbox.failNext("sendVideo");
-    await h.queue.submit(envelopeOf(u, { kind: "export" }));
+    const envelope = envelopeOf(u, { kind: "export" });
+    await h.queue.submit(envelope);
     await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
     await until(() => statusesOf(String(u)).some((s) => s.text === en.exportDone), 5_000, "export done");
+    expect(videosOf(String(u))).toHaveLength(1);
+
+    // Once delivered, a copy of the render job resuming from before the post (a worker that lost
+    // its lock mid-delivery while another took the job over) must not post the video again.
+    const doneBefore = h.done.exports;
+    const renderId = `render_${envelope.id}_1`;
+    const renders = new Queue("render", { connection: h.redis, prefix: h.prefix });
+    try {
+      await renders.add(
+        "render",
+        { envelope, sessionKey: sessionKeyOf(sessionOf(u)), sessionId, draft: {}, step: { phase: "deliver", attempt: 1, renderId, startedAt: Date.now(), output: { id: renderId } } },
+        { jobId: `stale-copy-${envelope.id}` },
+      );
+      await until(() => h.done.exports > doneBefore, 10_000, "the stale copy finished");
+    } finally {
+      await renders.close();
+    }
     expect(videosOf(String(u))).toHaveLength(1);
   });
 
@@ -140,7 +159,7 @@ describe("export: render, poll as delayed steps, deliver once", () => {
     await h.queue.submit(envelopeOf(u, { kind: "export" }));
     const link = await h.outbox.waitFor(/too large to send here/, { chatId: String(u), type: "link", timeoutMs: 15_000 });
     expect(link.type === "link" && link.url).toMatch(/^http:\/\/127\.0\.0\.1/);
-    await until(() => statusesOf(String(u)).some((s) => s.text === en.exportDone), 5_000, "export done");
+    await until(() => statusesOf(String(u)).some((s) => s.text === en.exportDoneLink), 5_000, "export done");
     expect(videosOf(String(u))).toHaveLength(0);
     expect(h.outbox.texts(String(u))).not.toContain(en.unknownError);
   });

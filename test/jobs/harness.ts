@@ -35,6 +35,7 @@ export function tinyConfig(overrides: Record<string, string>): Config {
     RECOVERY_POLL_MS: "50",
     RECOVERY_MAX_UNCHANGED: "3",
     RETRY_AFTER_429_MS: "50",
+    DELIVERY_RETRY_MS: "20",
     SILENT_TIMEOUT_MS: "60000",
     REQUEST_TIMEOUT_MS: "10000",
     WORKER_CONCURRENCY: "4",
