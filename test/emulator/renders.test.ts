@@ -219,4 +219,63 @@ describe("emulator: renders", () => {
     expect(done.status).toBe("completed");
     expect(looksLikeMp4(Buffer.from(await (await request(done.url!)).body.arrayBuffer()))).toBe(true);
   });
+  it("the render download serves byte ranges like a CDN (206, Content-Range, If-Range, 416)", async () => {
+    const emu = await emulator({ ffmpeg: false });
+    const s = await editedSession(emu, "cut to 2 seconds");
+    await start(emu, s.token, { id: "render_range", sessionId: s.sessionId, draft: s.draft });
+    const done = await finished(emu, s.token, "render_range");
+    const whole = await request(done.url!);
+    const bytes = Buffer.from(await whole.body.arrayBuffer());
+    const etag = String(whole.headers.etag);
+    expect(whole.headers["accept-ranges"]).toBe("bytes");
+
+    const tail = await request(done.url!, { headers: { range: "bytes=100-", "if-range": etag } });
+    expect(tail.statusCode).toBe(206);
+    expect(tail.headers["content-range"]).toBe(`bytes 100-${bytes.length - 1}/${bytes.length}`);
+    expect(Buffer.from(await tail.body.arrayBuffer()).equals(bytes.subarray(100))).toBe(true);
+    // A validator that no longer matches gets the whole file.
+    const changed = await request(done.url!, { headers: { range: "bytes=100-", "if-range": '"other"' } });
+    expect(changed.statusCode).toBe(200);
+    expect(Buffer.from(await changed.body.arrayBuffer()).length).toBe(bytes.length);
+    const past = await request(done.url!, { headers: { range: `bytes=${bytes.length}-` } });
+    expect(past.statusCode).toBe(416);
+    await past.body.dump();
+    // The authenticated download route serves ranges too.
+    const viaApi = await request(`${emu.url}/api/render/proxy/render_range/download`, { headers: { authorization: `Bearer ${s.token}`, range: "bytes=0-7" } });
+    expect(viaApi.statusCode).toBe(206);
+    expect(Buffer.from(await viaApi.body.arrayBuffer()).equals(bytes.subarray(0, 8))).toBe(true);
+  });
+
+  it("download faults: a reset or a truncated body cuts the file halfway; a 503 answers the gateway's page", async () => {
+    const emu = await emulator({ ffmpeg: false });
+    const s = await editedSession(emu, "cut to 2 seconds");
+    await start(emu, s.token, { id: "render_cut", sessionId: s.sessionId, draft: s.draft });
+    const done = await finished(emu, s.token, "render_cut");
+    const size = Buffer.from(await (await request(done.url!)).body.arrayBuffer()).length;
+    for (const kind of ["download-reset", "download-truncated"] as const) {
+      emu.faults.add({ kind, sessionId: s.sessionId });
+      const cut = await request(done.url!);
+      expect(cut.headers["content-length"]).toBe(String(size));
+      let received = 0;
+      const failure = await (async () => {
+        for await (const chunk of cut.body as AsyncIterable<Buffer>) received += chunk.length;
+      })().then(() => undefined, (error: unknown) => error);
+      expect(failure, kind).toBeInstanceOf(Error);
+      expect(received).toBeLessThan(size);
+    }
+    emu.faults.add({ kind: "server-error", status: 503, route: "download", sessionId: s.sessionId });
+    const busy = await request(done.url!);
+    expect(busy.statusCode).toBe(503);
+    await busy.body.dump();
+  });
+
+  it("output-url: a render status can name any URL as its output", async () => {
+    const emu = await emulator({ renderShape: "B" });
+    const s = await editedSession(emu, "cut to 2 seconds");
+    await start(emu, s.token, { id: "render_url", sessionId: s.sessionId, draft: s.draft });
+    await finished(emu, s.token, "render_url");
+    emu.faults.add({ kind: "output-url", url: "http://127.0.0.1:9/metrics", sessionId: s.sessionId });
+    const answer = await call(emu.url, "GET", "/api/render/proxy/lambda/render_url", { token: s.token });
+    expect(readStatus(answer.json).url).toBe("http://127.0.0.1:9/metrics");
+  });
 });
