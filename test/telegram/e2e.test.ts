@@ -155,6 +155,29 @@ describe("a creator in a private chat", () => {
     expect(emulator.counters.requests("upload")).toBe(0);
   });
 
+  it("a 429 on the video itself: retry_after is waited out as a delayed step, the render is not downloaded again, and the video arrives once", async () => {
+    const chat = 9008;
+    fake.userSends({ chatId: chat, video: { path: clip } });
+    await fake.waitFor(() => withExportButton(chat), "the upload's answer", 20_000);
+    const downloads = emulator.counters.requests("download");
+    // Longer than the outbox waits out by itself: it hands the wait to the job.
+    fake.failNext("sendVideo", { retryAfter: 3 });
+    fake.userSends({ chatId: chat, text: "/export" });
+    const video = await fake.waitFor(() => fake.videosSent(chat)[0], "the exported video", 20_000);
+    expect(looksLikeMp4(video.bytes)).toBe(true);
+    const calls = fake.calls("sendVideo").filter((c) => String(c.params.chat_id) === String(chat));
+    expect(calls).toHaveLength(2);
+    expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(2_950);
+    expect(emulator.counters.requests("download") - downloads).toBe(1);
+    expect(fake.videosSent(chat)).toHaveLength(1);
+    const status = await fake.waitFor(
+      () => fake.messages(chat).find((m) => /Preparing your export/.test(m.history[0] ?? "") && /Your video is ready/.test(m.text)),
+      "the export's status to end on 'ready'",
+      10_000,
+    );
+    expect(status.history.some((t) => /Sending your video/.test(t))).toBe(true);
+  });
+
   it("a 429 from Telegram is waited out (retry_after) and the answer still arrives once", async () => {
     fake.failNext("sendMessage", { retryAfter: 2 });
     fake.userSends({ chatId: 9007, text: "credits" });
