@@ -7,7 +7,9 @@ import { errorFromAnswer } from "./error-map.js";
 import { PrivateAddressError } from "./guarded-agent.js";
 import { discardBody, readText, type NemoHttp } from "./http.js";
 import type { OutputUrlPolicy } from "./output-policy.js";
-import type { NemoAuth } from "./types.js";
+import type { DownloadRequest, DownloadResult, DownloadSource, NemoAuth } from "./types.js";
+
+export type { DownloadRequest, DownloadResult, DownloadSource, ResumeInfo } from "./types.js";
 
 /**
  * A finished render, fetched to a file: resumable, bounded and checked.
@@ -24,32 +26,6 @@ import type { NemoAuth } from "./types.js";
  *   never fills the disk for a chat that takes 50 MB.
  * - The bytes must start like an MP4 (`ftyp` at offset 4), or they are thrown away.
  */
-
-export type DownloadSource = "url" | "api";
-
-/** What a later attempt needs to continue a broken-off transfer (kept in the job's step). */
-export interface ResumeInfo {
-  source: DownloadSource;
-  /** A strong ETag or Last-Modified, for `If-Range`. */
-  validator?: string;
-  /** The whole file's size, when the server said. */
-  total?: number;
-}
-
-export interface DownloadRequest {
-  renderId: string;
-  outputUrl?: string;
-  /** The finished file; bytes arrive in `${path}.part` first. */
-  path: string;
-  /** The most bytes written; beyond them the download stops with "too-large". */
-  maxBytes: number;
-  resume?: ResumeInfo;
-  /** Told what to keep for a resume as soon as the server has said it. */
-  onResume?: (info: ResumeInfo) => void;
-  signal?: AbortSignal;
-}
-
-export type DownloadResult = { kind: "done"; size: number; source: DownloadSource } | { kind: "too-large"; size?: number };
 
 export type DownloadErrorCode = "download_refused" | "download_not_video" | "download_truncated" | "download_failed";
 

@@ -1,5 +1,4 @@
 import type { Readable } from "node:stream";
-import type { DownloadRequest, DownloadResult } from "./download.js";
 
 /** Data types of the NemoVideo contract (../shared/nemovideo-api.md), as the client returns them. */
 
@@ -132,3 +131,30 @@ export interface NemoApi {
   /** The output URL as a link for the user, when it is the backend's or its CDN's; else undefined. */
   publicRenderLink(outputUrl: string | undefined): string | undefined;
 }
+
+/** A finished render's download to a file (download.ts). */
+export type DownloadSource = "url" | "api";
+
+/** What a later attempt needs to continue a broken-off transfer (kept in the job's step). */
+export interface ResumeInfo {
+  source: DownloadSource;
+  /** A strong ETag or Last-Modified, for `If-Range`. */
+  validator?: string;
+  /** The whole file's size, when the server said. */
+  total?: number;
+}
+
+export interface DownloadRequest {
+  renderId: string;
+  outputUrl?: string;
+  /** The finished file; bytes arrive in `${path}.part` first. */
+  path: string;
+  /** The most bytes written; beyond them the download stops with "too-large". */
+  maxBytes: number;
+  resume?: ResumeInfo;
+  /** Told what to keep for a resume as soon as the server has said it. */
+  onResume?: (info: ResumeInfo) => void;
+  signal?: AbortSignal;
+}
+
+export type DownloadResult = { kind: "done"; size: number; source: DownloadSource } | { kind: "too-large"; size?: number };
