@@ -77,7 +77,8 @@ export class WorkQueues {
     let running = 0;
     for (const envelopeId of renders) {
       if ((await this.markers.get("delivered", envelopeId)) !== null) continue;
-      await this.markers.set("cancel", envelopeId);
+      // Cancelled already (its job may still be writing "Export cancelled"): not running any more.
+      if (!(await this.markers.setOnce("cancel", envelopeId))) continue;
       running += 1;
       const job = await this.render.getJob(renderJobId(envelopeId));
       if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
