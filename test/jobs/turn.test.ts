@@ -43,7 +43,8 @@ describe("a turn, as the user sees it", () => {
     await until(() => statusOf(u.chatId)[0]?.text === en.turnDone, 5_000, "status done");
     const history = statusOf(u.chatId)[0]?.history ?? [];
     expect(history[0]).toBe(en.thinking);
-    expect(history).toContain(en.toolEditing);
+    // A slow machine may add the "still working" line beneath the tool's progress line.
+    expect(history.some((text) => text.split("\n")[0] === en.toolEditing)).toBe(true);
     // The turn's one status message was edited in place: thinking → progress → done.
     expect(history.length).toBeGreaterThan(2);
   });
