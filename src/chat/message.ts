@@ -33,6 +33,8 @@ export type AttachmentSource =
 
 export interface ChatAttachment extends Attachment {
   source: AttachmentSource;
+  /** A small picture of it the platform already has (Telegram's thumbnail), kept for the timeline picture. */
+  thumbnail?: AttachmentSource;
 }
 
 /** Opens the bytes of an attachment source; each adapter registers one (see src/chat/files.ts). */
@@ -60,6 +62,8 @@ export interface ChatMessage<Raw = unknown> {
   locale: Locale;
   /** A button the user pressed, when this message is a press. */
   button?: ButtonIntent;
+  /** For a press: the bot's picture message that carried the button, which the answer may replace in place. */
+  pressedPicture?: { messageId: string };
   /** How to answer this very message (an adapter-specific handle that survives a job's JSON). */
   replyTo: ReplyHandle;
   /** The platform's own update, kept aside as an escape hatch; never put into job data. */

@@ -116,6 +116,7 @@ export const en = {
     "The connection dropped and I could not confirm that your last request was applied. Check with /status before sending it again.",
   buttonExport: "🎬 Export",
   buttonTimeline: "📋 Timeline",
+  buttonRefreshTimeline: "🔄 Refresh",
   buttonCredits: "💳 Credits",
   uploading: (p: { name: string; index: number; total: number }) =>
     p.total > 1 ? `📤 Uploading ${p.name} (${p.index}/${p.total})…` : `📤 Uploading ${p.name}…`,
@@ -160,6 +161,12 @@ export const en = {
   timelineFrom: (p: { from: string; clock: boolean }) => `from ${p.from}${p.clock ? "" : "s"}`,
   timelineLength: (p: { length: string; clock: boolean }) => `${p.length}${p.clock ? "" : "s"}`,
   timelineFooter: (p: { parts: string[] }) => `Length: ${p.parts.join(" · ")}`,
+  // --- the timeline as a picture (src/present/timeline-picture) ---
+  pictureHeading: "Timeline",
+  pictureLaneMusic: "Music",
+  pictureLaneTitles: "Titles",
+  pictureVolume: (p: { percent: number }) => `${p.percent}% vol`,
+  pictureSeconds: (p: { value: string }) => `${p.value}s`,
   changeRatio: (p: { ratio: string }) => `changed the aspect ratio to ${p.ratio}`,
   changeResolution: (p: { width: number; height: number }) => `changed the resolution to ${p.width}×${p.height}`,
   changeTrimmedVideo: (p: { span: string }) => `trimmed the video to ${p.span}`,
