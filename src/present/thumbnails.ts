@@ -1,5 +1,4 @@
 import type { Redis } from "ioredis";
-import { createCanvas, loadImage } from "@napi-rs/canvas";
 
 /**
  * A small picture per uploaded clip, for the timeline picture. Telegram hands one over with every
@@ -24,6 +23,8 @@ const MAX_KEY_LENGTH = 2000;
 
 /** A JPEG of at most THUMB_SIDE px on its long side; throws when `source` is no image. */
 export async function shrinkThumbnail(source: Buffer): Promise<Buffer> {
+  // Loaded on first use: the native canvas costs memory a process that draws nothing should not pay.
+  const { createCanvas, loadImage } = await import("@napi-rs/canvas");
   const image = await loadImage(source);
   if (!(image.width > 0 && image.height > 0)) throw new Error("thumbnail has no size");
   const scale = Math.min(1, THUMB_SIDE / Math.max(image.width, image.height));

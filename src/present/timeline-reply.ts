@@ -2,7 +2,7 @@ import type { Locale, ReplyHandle } from "../chat/message.js";
 import type { Button, Outbox, SentRef } from "../chat/outbox.js";
 import type { Logger } from "../log.js";
 import { readDraft, summarizeTimeline } from "../nemo/draft.js";
-import { pictureWords, renderTimelinePicture } from "./timeline-picture/index.js";
+import type { TimelinePicture } from "./timeline-picture/index.js";
 import type { Thumbnails } from "./thumbnails.js";
 
 export interface TimelineReply {
@@ -48,8 +48,10 @@ export async function sendTimeline(reply: TimelineReply): Promise<SentRef> {
       logger.warn({ err: error }, "timeline thumbnails unreadable; drawing placeholders");
     }
   }
-  let picture: Awaited<ReturnType<typeof renderTimelinePicture>>;
+  let picture: TimelinePicture | undefined;
   try {
+    // Loaded on first use: the native canvas and its font cost memory only once a picture is drawn.
+    const { pictureWords, renderTimelinePicture } = await import("./timeline-picture/index.js");
     picture = await renderTimelinePicture(timeline, { words: pictureWords(locale), thumbnails });
   } catch (error) {
     logger.warn({ err: error }, "timeline picture failed; answering with the text");

@@ -72,6 +72,7 @@ async function startAll(options: { windowMs?: number; renderMs?: number } = {}) 
 
 const USER = "500000000000000005";
 const withFile = (m: FakeMessage) => (m.files.length > 0 ? m : undefined);
+const withVideo = (m: FakeMessage) => (m.files.some((f) => looksLikeMp4(f.bytes)) ? m : undefined);
 
 describe("a creator in a Discord server", () => {
   it("/edit with a clip: acknowledged at once, one status edited in place, the edit's reply; /export attaches the MP4", async () => {
@@ -111,7 +112,11 @@ describe("a creator in a Discord server", () => {
     expect(exported.callback?.type).toBe(5);
     // The editor's "click Export when you're happy" pointed at the button; only /export rendered.
     expect(emulator!.counters.rendersStarted()).toHaveLength(1);
-    expect(fake.repliesTo(edit.id).filter(withFile)).toEqual([]);
+    expect(fake.repliesTo(edit.id).filter(withVideo)).toEqual([]);
+    // "I'll show you the timeline": a PNG attachment, the track summary as its text.
+    const picture = fake.repliesTo(edit.id).find(withFile);
+    expect(picture?.content).toMatch(/Timeline \(2 tracks\)/);
+    expect(picture?.files[0]?.bytes.subarray(1, 4).toString("latin1")).toBe("PNG");
     expect(video.files[0]?.name).toMatch(/\.mp4$/);
     expect(looksLikeMp4(video.files[0]!.bytes)).toBe(true);
     expect(logs()).not.toContain(BOT_TOKEN);
