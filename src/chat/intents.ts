@@ -7,7 +7,7 @@ import type { ButtonIntent, ChatKind } from "./message.js";
  * 1080p mp4" exports, "add the credits at the end" is an edit.
  */
 
-export const COMMANDS = ["start", "help", "new", "credits", "status", "export", "cancel", "token", "lang"] as const;
+export const COMMANDS = ["start", "help", "new", "credits", "status", "timeline", "export", "cancel", "token", "lang"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export type Intent =

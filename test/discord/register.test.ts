@@ -29,6 +29,6 @@ describe("Discord command registration", () => {
     fake = await startFakeDiscord();
     const result = await registerCommands(discordConfig(fake));
     expect(result.scope).toBe("global");
-    expect(fake.store.registeredCommands.get("global")).toHaveLength(10);
+    expect(fake.store.registeredCommands.get("global")).toHaveLength(11);
   });
 });
