@@ -70,8 +70,8 @@ export interface ChatMessage<Raw = unknown> {
   raw: Raw;
 }
 
-/** The intents that quick-action buttons carry. */
-export type ButtonIntent = "export" | "timeline" | "credits";
+/** The intents that quick-action buttons carry; "timeline-refresh" redraws the timeline picture it sits under. */
+export type ButtonIntent = "export" | "timeline" | "credits" | "timeline-refresh";
 
 /**
  * Where to post: serializable so a worker in another process can answer. Adapters put what they

@@ -400,8 +400,8 @@ describe("users and sessions end to end", () => {
     expect(aliceSees).toMatch(/Timeline \(1 track\)/);
     expect(bobSees).toMatch(/timeline is empty/);
     // Alice's timeline is a picture with an export button; Bob's empty one is words, with no export button.
-    expect(bot.outbox.entries[0]).toMatchObject({ type: "photo", buttons: [{ intent: "export" }, { intent: "timeline" }] });
-    expect(bot.outbox.entries[1]).toMatchObject({ type: "text", buttons: [{ intent: "timeline" }] });
+    expect(bot.outbox.entries[0]).toMatchObject({ type: "photo", buttons: [{ intent: "export" }, { intent: "timeline-refresh" }] });
+    expect(bot.outbox.entries[1]).toMatchObject({ type: "text", buttons: [{ intent: "timeline-refresh" }] });
     const bobRef = { ...aliceRef, userKey: `telegram:${bob}` };
     expect((await bot.accounts.session(bobRef)).sessionId).not.toBe((await bot.accounts.session(aliceRef)).sessionId);
   });

@@ -141,19 +141,24 @@ describe("a creator in a private chat", () => {
     const message = fake.find(chat, sent.messageId);
     // The text summary is the caption; Export and Refresh under it.
     expect(message?.text).toMatch(/Timeline \(1 track\):\n1\. Video: beach\.mp4/);
-    expect(JSON.stringify(message?.replyMarkup)).toContain("nemo:timeline");
+    expect(JSON.stringify(message?.replyMarkup)).toContain("nemo:timeline-refresh");
     // The thumbnail Telegram sent with the video (solid red) is drawn on the clip's block.
     const png = PNG.sync.read(sent.bytes);
     let red = 0;
     for (let i = 0; i < png.data.length; i += 4) if ((png.data[i] ?? 0) > 200 && (png.data[i + 1] ?? 0) < 60 && (png.data[i + 2] ?? 0) < 60) red++;
     expect(red).toBeGreaterThan(1000);
 
-    fake.pressButton(chat, sent.messageId, "nemo:timeline");
+    fake.pressButton(chat, sent.messageId, "nemo:timeline-refresh");
     const refreshed = await fake.waitFor(() => fake.photosSent(chat)[1], "the refreshed picture", 20_000);
     // Swapped into the same message (editMessageMedia), not posted again.
     expect(refreshed).toMatchObject({ method: "editMessageMedia", messageId: sent.messageId });
     expect(fake.messages(chat).filter((m) => m.kind === "photo")).toHaveLength(1);
     expect(fake.find(chat, sent.messageId)?.history).toHaveLength(2);
+    // The plain Timeline button (as under an edit's "what changed") posts a new picture, keeping that message.
+    fake.pressButton(chat, sent.messageId, "nemo:timeline");
+    const another = await fake.waitFor(() => fake.photosSent(chat)[2], "a new picture", 20_000);
+    expect(another.method).toBe("sendPhoto");
+    expect(another.messageId).not.toBe(sent.messageId);
   });
 
   it("status shows the timeline; 导出 exports the video", async () => {

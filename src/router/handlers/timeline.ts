@@ -8,7 +8,7 @@ import type { Handler } from "../types.js";
  * it; an export button when there is something to export, and a refresh button that, pressed under
  * the picture, redraws it in place where the platform allows.
  */
-export const timeline: Handler = async (ctx) => {
+export const timeline: Handler = async (ctx, intent) => {
   const { accounts, nemo, thumbnails } = ctx.deps;
   const { state, sessionId } = await accounts.withSession(ctx.ref, async (session) => {
     if (session.replacedLostSession) await ctx.reply(ctx.t.sessionReplaced);
@@ -16,8 +16,9 @@ export const timeline: Handler = async (ctx) => {
   });
   const buttons: Button[] = [];
   if (isExportReady(state.draft)) buttons.push({ intent: "export", label: ctx.t.buttonExport });
-  buttons.push({ intent: "timeline", label: ctx.t.buttonRefreshTimeline });
-  const replace = ctx.message.button === "timeline" ? ctx.message.pressedPicture : undefined;
+  buttons.push({ intent: "timeline-refresh", label: ctx.t.buttonRefreshTimeline });
+  // Only Refresh swaps its own picture: the Timeline button under an edit's "what changed" keeps that message.
+  const replace = intent.kind === "timeline" && intent.refresh === true ? ctx.message.pressedPicture : undefined;
   await sendTimeline({
     outbox: ctx.outbox,
     to: ctx.message.replyTo,
