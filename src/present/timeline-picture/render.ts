@@ -1,11 +1,11 @@
 import { createCanvas, type Image, type SKRSContext2D } from "@napi-rs/canvas";
-import { fontFamiliesFor } from "./fonts.js";
+import { fontFamily } from "./fonts.js";
 import { HEADER_HEIGHT, PLOT_WIDTH, PLOT_X, type BlockLayout, type PictureLayout } from "./layout.js";
 import type { PictureSegment, PictureTimeline, PictureTrackKind, PictureWords } from "./model.js";
 
 /**
  * Draws a layout onto a canvas and encodes it as PNG. Shapes first, then every text grouped by font
- * (switching the font is the costly step), each text ellipsized to the room it has.
+ * (so the font is set a few times, not once per text), each text ellipsized to the room it has.
  */
 
 const COLORS = {
@@ -223,10 +223,10 @@ function fitText(ctx: SKRSContext2D, text: string, maxWidth: number): string | u
 }
 
 function drawTexts(ctx: SKRSContext2D, ops: TextOp[]): void {
-  const families = fontFamiliesFor(ops.map((op) => op.text).concat(ELLIPSIS, "“”"));
+  const family = fontFamily();
   const groups = new Map<string, TextOp[]>();
   for (const op of ops) {
-    const font = `${op.bold ? "600 " : ""}${op.size}px ${families}`;
+    const font = `${op.bold ? "bold " : ""}${op.size}px ${family}`;
     const group = groups.get(font) ?? [];
     group.push(op);
     groups.set(font, group);
