@@ -1,7 +1,7 @@
 /**
  * `npm run bench` runs every figure and writes bench/report.md and bench/report.json;
  * `npm run bench -- ingress exports` runs some (their results replace those figures in the report,
- * the others are kept from the last run). Figures: ingress, open-streams, upload, exports, idle.
+ * the others are kept from the last run). Figures: ingress, open-streams, upload, exports, idle, timeline-picture.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -10,6 +10,7 @@ import { runIdle } from "./idle.js";
 import { runIngress } from "./ingress.js";
 import { runOpenStreams } from "./open-streams.js";
 import { load1, machine, writeReport, type FigureResult, type Machine, type Metric } from "./report.js";
+import { runTimelinePicture } from "./timeline-picture.js";
 import { runUpload } from "./upload.js";
 
 interface FigureRun {
@@ -24,6 +25,7 @@ const FIGURES: { id: string; title: string; run: () => Promise<FigureRun> }[] = 
   { id: "upload", title: "3. Upload: a 500 MB file from Telegram into NemoVideo", run: runUpload },
   { id: "exports", title: "4. Exports: 2,000 concurrent renders polled by one worker", run: runExports },
   { id: "idle", title: "5. Idle footprint of the all-in-one process", run: runIdle },
+  { id: "timeline-picture", title: "6. Timeline picture: draw and encode one PNG", run: runTimelinePicture },
 ];
 
 async function main(): Promise<number> {

@@ -4,6 +4,7 @@ import type { Button, Outbox, SentRef } from "../src/chat/outbox.js";
 import type { Config } from "../src/config.js";
 import type { Logger } from "../src/log.js";
 import type { NemoApi } from "../src/nemo/types.js";
+import type { Thumbnails } from "../src/present/thumbnails.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import { messages } from "../src/i18n/index.js";
 import type { Markers } from "./markers.js";
@@ -28,6 +29,8 @@ export interface JobContext {
   outbox: (platform: Platform) => Outbox;
   openAttachment: AttachmentOpener;
   logger: Logger;
+  /** Clip thumbnails: kept at upload, drawn in the timeline picture. */
+  thumbnails?: Thumbnails;
   markers: Markers;
   pacing: StatusPacing;
   events: JobEvents;

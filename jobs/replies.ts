@@ -5,6 +5,8 @@ import type { Config } from "../src/config.js";
 import { isNemoError } from "../src/errors.js";
 import { skillProfile } from "../src/nemo/skills.js";
 import { messages } from "../src/i18n/index.js";
+import type { Button, SentRef } from "../src/chat/outbox.js";
+import { sendTimeline } from "../src/present/timeline-reply.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import { emit, type JobContext, type JobEvents } from "./context.js";
 
@@ -12,6 +14,25 @@ import { emit, type JobContext, type JobEvents } from "./context.js";
 export async function noteReplacedSession(ctx: JobContext, envelope: WorkEnvelope, session: SessionContext): Promise<void> {
   if (!session.replacedLostSession) return;
   await ctx.outbox(envelope.replyTo.platform).sendText(envelope.replyTo, messages(envelope.locale).sessionReplaced);
+}
+
+/** The session's timeline as a picture, `caption` (default: the track summary) under it. */
+export async function postTimeline(
+  ctx: JobContext,
+  envelope: WorkEnvelope,
+  sessionId: string,
+  draft: unknown,
+  options: { caption?: string; buttons?: Button[] } = {},
+): Promise<SentRef> {
+  return sendTimeline({
+    outbox: ctx.outbox(envelope.replyTo.platform),
+    to: envelope.replyTo,
+    locale: envelope.locale,
+    draft,
+    ...options,
+    ...(ctx.thumbnails ? { thumbnails: { store: ctx.thumbnails, sessionId } } : {}),
+    logger: ctx.logger,
+  });
 }
 
 /**

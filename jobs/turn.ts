@@ -2,12 +2,12 @@ import type { SessionContext } from "../src/accounts/types.js";
 import { translateBackendText } from "../src/chat/gui-translation.js";
 import { NemoError, isNemoError, type NemoErrorCode } from "../src/errors.js";
 import { messages, type Messages } from "../src/i18n/index.js";
-import { describeDraftChanges, summarizeTimeline } from "../src/nemo/draft.js";
+import { describeDraftChanges } from "../src/nemo/draft.js";
 import type { SessionState, TurnEvent } from "../src/nemo/types.js";
 import { emit, quickButtons, type ItemRun, type ItemStep, type JobContext, type StepOutcome } from "./context.js";
 import { fingerprintOf, type SentRecord } from "./fingerprint.js";
 import { beginRecovery, continueRecovery } from "./recovery.js";
-import { failureText, noteReplacedSession } from "./replies.js";
+import { failureText, noteReplacedSession, postTimeline } from "./replies.js";
 import { StatusMessage } from "./status-message.js";
 
 /**
@@ -198,7 +198,9 @@ async function deliverTurn(ctx: JobContext, run: ItemRun, result: TurnResult, st
     // About 30% of edits end with no words: say what changed by comparing the state.
     const after = await ctx.nemo.state(auth, sessionId);
     const changes = describeDraftChanges(result.before?.draft, after.draft, envelope.locale);
-    await outbox.sendText(envelope.replyTo, changes.length > 0 ? m.turnChanged({ changes }) : m.turnNoChange, { buttons });
+    // What changed, under a picture of the timeline as it now stands.
+    if (changes.length > 0) await postTimeline(ctx, envelope, sessionId, after.draft, { caption: m.turnChanged({ changes }), buttons });
+    else await outbox.sendText(envelope.replyTo, m.turnNoChange, { buttons });
   } else {
     const translated = translateBackendText(result.texts.join("\n\n"), envelope.locale);
     if (translated.text.trim() !== "") await outbox.sendText(envelope.replyTo, translated.text, { buttons });
@@ -206,7 +208,7 @@ async function deliverTurn(ctx: JobContext, run: ItemRun, result: TurnResult, st
     // "open the panel" / "preview in the timeline": we show the track summary instead.
     if (translated.actions.some((a) => a === "show-state" || a === "show-timeline")) {
       const state = await ctx.nemo.state(auth, sessionId);
-      await outbox.sendText(envelope.replyTo, summarizeTimeline(state.draft, envelope.locale));
+      await postTimeline(ctx, envelope, sessionId, state.draft);
     }
   }
   await status.show(m.turnDone);

@@ -5,6 +5,7 @@ import type { UploadResult } from "../src/nemo/types.js";
 import { emit, quickButtons, type ItemRun, type ItemStep, type JobContext, type StepOutcome } from "./context.js";
 import { failureText, noteReplacedSession } from "./replies.js";
 import { StatusMessage } from "./status-message.js";
+import { keepThumbnail } from "./thumbnail.js";
 
 /**
  * Platform files into the session. Bytes are streamed from the adapter's opener straight into the
@@ -49,7 +50,9 @@ export async function runUpload(ctx: JobContext, run: ItemRun): Promise<StepOutc
         const result = await ctx.accounts.withSession(envelope.session, async (session) => {
           who = session;
           await noteReplacedSession(ctx, envelope, session);
-          return uploadOne(ctx, session, attachment, run.signal);
+          const uploaded = await uploadOne(ctx, session, attachment, run.signal);
+          await keepThumbnail(ctx, session.sessionId, attachment, uploaded, run.signal);
+          return uploaded;
         });
         await ctx.markers.set("upload", markerId, JSON.stringify(result));
         added.push(attachment.name);

@@ -19,6 +19,7 @@ import { RENDER_JOB_OPTIONS, WorkQueues, type DrainerData } from "./queues.js";
 import { DEFAULT_PACING, type StatusPacing } from "./status-message.js";
 import { runTurn } from "./turn.js";
 import { runUpload } from "./upload.js";
+import type { Thumbnails } from "../src/present/thumbnails.js";
 
 /** Knobs with production defaults that tests shrink. */
 export interface WorkerTuning {
@@ -44,6 +45,7 @@ export interface WorkerDeps {
   outbox: (platform: Platform) => Outbox;
   openAttachment: (source: AttachmentSource, signal?: AbortSignal) => Promise<Readable>;
   logger: Logger;
+  thumbnails?: Thumbnails;
   /** Metrics hooks. */
   events?: JobEvents;
   /** The per-user hourly limits (default: as configured, on this Redis under QUEUE_PREFIX, like the router's). */
@@ -96,6 +98,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     outbox: deps.outbox,
     openAttachment: deps.openAttachment,
     logger,
+    ...(deps.thumbnails ? { thumbnails: deps.thumbnails } : {}),
     markers: queues.markers,
     pacing: tuning.pacing ?? DEFAULT_PACING,
     events: deps.events ?? {},

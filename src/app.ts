@@ -19,6 +19,7 @@ import { createMetrics, type BotMetrics } from "./ops/metrics.js";
 import { startHttpServer, type HealthReport, type RouteHandler, type RunningHttpServer } from "./ops/http-server.js";
 import { createQuotas } from "./quota/index.js";
 import { connectRedis } from "./redis/connect.js";
+import { RedisThumbnails } from "./present/thumbnails.js";
 import { createRouter } from "./router/index.js";
 
 export interface AppOptions {
@@ -74,6 +75,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   const redis: Redis = connectRedis(redisUrl, "client");
   redis.on("error", (error) => logger.warn({ err: error }, "Redis connection error"));
   const { accounts, preferences } = createAccounts(config, { redis, nemo, logger });
+  const thumbnails = new RedisThumbnails(redis, config.QUEUE_PREFIX);
   const adapters = options.adapters ?? (await configuredAdapters(config, logger, redis));
   const runsBot = config.ROLE !== "worker";
   const runsWorkers = config.ROLE !== "bot";
@@ -100,6 +102,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       accounts,
       outbox,
       openAttachment,
+      thumbnails,
       logger: logger.child({ component: "jobs" }),
       ...(options.workerTuning ? { tuning: options.workerTuning } : {}),
       events: {
@@ -125,6 +128,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       skill,
       quotas: createQuotas(config, { redis, prefix: config.QUEUE_PREFIX }),
       preferences,
+      thumbnails,
       logger: logger.child({ component: "router" }),
       botUsername: (platform) => {
         const adapter = adapters.find((a) => a.platform === platform);

@@ -2,7 +2,7 @@ import { ActionRowBuilder, ButtonBuilder, ButtonStyle, type APIActionRowComponen
 import type { ButtonIntent } from "../../src/chat/message.js";
 import type { Button } from "../../src/chat/outbox.js";
 
-const INTENTS: readonly ButtonIntent[] = ["export", "timeline", "credits"];
+const INTENTS: readonly ButtonIntent[] = ["export", "timeline", "credits", "timeline-refresh"];
 
 /** Quick-action buttons as one action row; the custom id is the intent, so a press comes back as it. */
 export function buttonRows(buttons: Button[] | undefined): APIActionRowComponent<APIComponentInActionRow>[] | undefined {

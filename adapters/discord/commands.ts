@@ -8,7 +8,7 @@ import { SlashCommandBuilder, type RESTPostAPIChatInputApplicationCommandsJSONBo
 const simple = (name: string, en: string, zh: string) =>
   new SlashCommandBuilder().setName(name).setDescription(en).setDescriptionLocalizations({ "zh-CN": zh });
 
-export const COMMAND_NAMES = ["edit", "upload", "export", "status", "credits", "new", "token", "cancel", "help", "lang"] as const;
+export const COMMAND_NAMES = ["edit", "upload", "export", "timeline", "status", "credits", "new", "token", "cancel", "help", "lang"] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 /** Commands whose reply only the user sees: a token must never show in a shared channel. */
@@ -49,6 +49,7 @@ export function slashCommands(): RESTPostAPIChatInputApplicationCommandsJSONBody
     edit,
     upload,
     simple("export", "Render your project and get the MP4", "渲染项目并获取 MP4"),
+    simple("timeline", "See your project's timeline as a picture", "以图片查看项目时间线"),
     simple("status", "Show your project's timeline", "查看项目时间线"),
     simple("credits", "Show your remaining credits", "查看剩余积分"),
     simple("new", "Start a new project", "开始新项目"),

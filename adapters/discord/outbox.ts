@@ -68,6 +68,22 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
       return sendText(to, `${text}\n${url}`, opts);
     },
 
+    async sendPhoto(to, photo, opts) {
+      // The reply to a press is a deferred interaction answer: a refresh posts a new picture rather than editing the old one.
+      const data = readHandleData(to, seal);
+      const limit = data.attachmentLimit ?? DEFAULT_ATTACHMENT_LIMIT;
+      if (photo.bytes.length > limit) {
+        throw new DiscordDeliveryError("discord_file_too_large", `The picture (${photo.bytes.length} bytes) is over this chat's limit of ${limit} bytes`);
+      }
+      const [content = "", ...rest] = splitText(photo.caption ?? "");
+      const components = rest.length === 0 ? buttonRows(opts?.buttons) : undefined;
+      const file = { name: photo.fileName, data: photo.bytes, contentType: "image/png" };
+      const sent = encodeRef(await delivery.post(data, { content, ...(components ? { components } : {}) }, [file]));
+      // A caption past Discord's 2000 characters follows as text, with the buttons under its end.
+      if (rest.length > 0) await sendText(to, rest.join("\n"), opts?.buttons ? { buttons: opts.buttons } : undefined);
+      return sent;
+    },
+
     async deleteMessage(to, messageId) {
       const data = readHandleData(to, seal);
       // A slash command is no message: its options (a /token value) never sit in the channel.

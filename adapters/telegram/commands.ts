@@ -4,7 +4,7 @@ import { messages } from "../../src/i18n/index.js";
 import type { Locale } from "../../src/chat/message.js";
 
 /** The commands Telegram shows in its menu, in the order shown. */
-const MENU = ["start", "help", "export", "status", "credits", "new", "cancel", "lang", "token"] as const;
+const MENU = ["start", "help", "export", "timeline", "status", "credits", "new", "cancel", "lang", "token"] as const;
 
 export function commandMenu(locale: Locale): BotCommand[] {
   const descriptions = messages(locale).telegramCommands;

@@ -3,7 +3,7 @@ import type { ButtonIntent } from "../../src/chat/message.js";
 import type { Button } from "../../src/chat/outbox.js";
 
 const PREFIX = "nemo:";
-const INTENTS: readonly ButtonIntent[] = ["export", "timeline", "credits"];
+const INTENTS: readonly ButtonIntent[] = ["export", "timeline", "credits", "timeline-refresh"];
 
 /** One row of inline buttons; each press comes back as a callback query carrying `nemo:<intent>`. */
 export function inlineKeyboard(buttons: Button[] | undefined): InlineKeyboardMarkup | undefined {

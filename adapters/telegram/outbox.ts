@@ -1,7 +1,7 @@
 import { InputFile, type Api } from "grammy";
 import type { ReplyParameters } from "grammy/types";
 import type { ReplyHandle } from "../../src/chat/message.js";
-import type { Button, Outbox, SentRef, VideoFile } from "../../src/chat/outbox.js";
+import type { Button, Outbox, PhotoFile, SentRef, VideoFile } from "../../src/chat/outbox.js";
 import type { Logger } from "../../src/log.js";
 import { describes, retryAfterOf, type RetryPolicy, type TelegramApis } from "./api.js";
 import { TelegramRateLimitedError, TelegramVideoTooLargeError } from "./errors.js";
@@ -77,6 +77,23 @@ export function createTelegramOutbox(options: TelegramOutboxOptions): Outbox {
 
     sendLink: (to, text, url, opts) => sendChunks(to, `${text}\n${url}`, opts?.buttons),
 
+    async sendPhoto(to, photo, opts) {
+      const [caption = "", ...restOfCaption] = photo.caption ? splitText(photo.caption, CAPTION_LIMIT) : [];
+      const replaced = opts?.replace ? await replacePhoto(to, opts.replace, photo, caption, opts.buttons) : undefined;
+      // A picture is small: the interactive client (which waits out a short flood limit and sends again) is fine.
+      let sent = replaced;
+      if (sent === undefined) {
+        const message = await api.sendPhoto(chatIdOf(to), new InputFile(photo.bytes, photo.fileName), {
+          ...placement(to, true),
+          ...(caption ? { caption } : {}),
+          reply_markup: inlineKeyboard(opts?.buttons),
+        });
+        sent = { messageId: String(message.message_id) };
+      }
+      if (restOfCaption.length > 0) await sendChunks(to, restOfCaption.join("\n"), undefined);
+      return sent;
+    },
+
     async deleteMessage(to, messageId) {
       try {
         return await api.deleteMessage(chatIdOf(to), Number(messageId));
@@ -95,6 +112,24 @@ export function createTelegramOutbox(options: TelegramOutboxOptions): Outbox {
       }
     },
   };
+
+  /** Swaps the picture of an earlier photo message (a refresh); undefined when that message cannot be edited. */
+  async function replacePhoto(to: ReplyHandle, ref: SentRef, photo: PhotoFile, caption: string, buttons: Button[] | undefined): Promise<SentRef | undefined> {
+    try {
+      await api.editMessageMedia(
+        chatIdOf(to),
+        Number(ref.messageId),
+        { type: "photo", media: new InputFile(photo.bytes, photo.fileName), ...(caption ? { caption } : {}) },
+        { reply_markup: inlineKeyboard(buttons) },
+      );
+      return ref;
+    } catch (error) {
+      if (describes(error, "message is not modified")) return ref;
+      // Deleted, too old, or no media to replace: the picture goes out as a new message.
+      logger.info({ chatId: to.chatId, err: error }, "telegram could not replace a picture in place; sending a new one");
+      return undefined;
+    }
+  }
 
   /** Keeps "uploading video…" on screen while the upload runs. */
   async function withUploadActivity<T>(to: ReplyHandle, work: () => Promise<T>): Promise<T> {

@@ -63,6 +63,8 @@ export function callbackToChatMessage(update: Update, query: CallbackQuery): Tel
     attachments: [],
     locale: localeFromTag(query.from.language_code),
     button: intent,
+    // A press under a picture (the timeline) can swap that picture in place.
+    ...("photo" in message && message.photo !== undefined ? { pressedPicture: { messageId: String(message.message_id) } } : {}),
     replyTo,
     raw: update,
   };
@@ -124,8 +126,12 @@ export function stripBotName(text: string, username: string): string {
 export function attachmentsOf(message: Message): ChatAttachment[] {
   const out: ChatAttachment[] = [];
   const source = (fileId: string) => ({ type: "platform-file" as const, platform: "telegram" as const, fileId });
+  // Telegram's own small picture of a video or photo: a few KB, so keeping one costs nothing like the file.
+  const thumb = (size: { file_id: string; file_size?: number } | undefined) =>
+    size && (size.file_size === undefined || size.file_size <= MAX_THUMBNAIL_BYTES) ? { thumbnail: source(size.file_id) } : {};
   if (message.photo && message.photo.length > 0) {
     const largest = message.photo.reduce((a, b) => (b.width * b.height >= a.width * a.height ? b : a));
+    const smallest = message.photo.reduce((a, b) => (b.width * b.height < a.width * a.height ? b : a));
     out.push({
       id: largest.file_unique_id,
       name: `photo-${message.message_id}.jpg`,
@@ -135,6 +141,7 @@ export function attachmentsOf(message: Message): ChatAttachment[] {
       width: largest.width,
       height: largest.height,
       source: source(largest.file_id),
+      ...thumb(smallest),
     });
   }
   // An animation message also carries a `document` copy of the same file: take the animation only.
@@ -150,6 +157,7 @@ export function attachmentsOf(message: Message): ChatAttachment[] {
       width: a.width,
       height: a.height,
       source: source(a.file_id),
+      ...thumb(a.thumbnail),
     });
   } else if (message.document) {
     const d = message.document;
@@ -160,6 +168,7 @@ export function attachmentsOf(message: Message): ChatAttachment[] {
       mimeType: d.mime_type,
       kind: kindOfMime(d.mime_type, d.file_name),
       source: source(d.file_id),
+      ...thumb(d.thumbnail),
     });
   }
   if (message.video) {
@@ -174,6 +183,7 @@ export function attachmentsOf(message: Message): ChatAttachment[] {
       width: v.width,
       height: v.height,
       source: source(v.file_id),
+      ...thumb(v.thumbnail),
     });
   }
   if (message.video_note) {
@@ -188,6 +198,7 @@ export function attachmentsOf(message: Message): ChatAttachment[] {
       width: v.length,
       height: v.length,
       source: source(v.file_id),
+      ...thumb(v.thumbnail),
     });
   }
   if (message.audio) {
@@ -228,6 +239,9 @@ function kindOfMime(mime: string | undefined, name: string | undefined): ChatAtt
   if (ext && ["mp3", "wav", "m4a", "aac"].includes(ext)) return "audio";
   return "document";
 }
+
+/** A thumbnail bigger than this is no thumbnail worth fetching. */
+const MAX_THUMBNAIL_BYTES = 512 * 1024;
 
 const MIME_EXTENSIONS: Record<string, string> = {
   "video/mp4": "mp4",

@@ -1,7 +1,7 @@
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
-import type { Button, Outbox, SentRef, VideoFile } from "../../src/chat/outbox.js";
+import type { Button, Outbox, PhotoFile, PhotoOptions, SentRef, VideoFile } from "../../src/chat/outbox.js";
 import type { ReplyHandle } from "../../src/chat/message.js";
 
 /**
@@ -64,6 +64,16 @@ export class TerminalOutbox implements Outbox {
 
   async sendLink(_to: ReplyHandle, text: string, url: string, options?: { buttons?: Button[] }): Promise<SentRef> {
     this.print(`bot> ${text}\n     ${url}${buttonHint(options?.buttons)}`);
+    return this.newRef();
+  }
+
+  /** A terminal shows no pictures: the PNG is saved beside the exports and its path printed under the caption. */
+  async sendPhoto(_to: ReplyHandle, photo: PhotoFile, options?: PhotoOptions): Promise<SentRef> {
+    mkdirSync(this.exportDir, { recursive: true });
+    const path = uniquePath(this.exportDir, basename(photo.fileName) || "picture.png");
+    writeFileSync(path, photo.bytes);
+    const caption = photo.caption ? `${photo.caption}\n` : "";
+    this.print(`bot> ${caption}🖼  saved ${path} (${photo.width}×${photo.height}, ${formatBytes(photo.bytes.length)})${buttonHint(options?.buttons)}`);
     return this.newRef();
   }
 

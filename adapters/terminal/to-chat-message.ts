@@ -13,7 +13,7 @@ const KIND_BY_EXTENSION: Record<string, Attachment["kind"]> = {
   ".mp3": "audio", ".wav": "audio", ".m4a": "audio", ".aac": "audio",
 };
 
-const BUTTON_WORDS: Record<string, ButtonIntent> = { export: "export", timeline: "timeline", credits: "credits" };
+const BUTTON_WORDS: Record<string, ButtonIntent> = { export: "export", timeline: "timeline", credits: "credits", "timeline-refresh": "timeline-refresh" };
 
 export interface TerminalUser {
   userId: string;

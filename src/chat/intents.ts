@@ -7,7 +7,7 @@ import type { ButtonIntent, ChatKind } from "./message.js";
  * 1080p mp4" exports, "add the credits at the end" is an edit.
  */
 
-export const COMMANDS = ["start", "help", "new", "credits", "status", "export", "cancel", "token", "lang"] as const;
+export const COMMANDS = ["start", "help", "new", "credits", "status", "timeline", "export", "cancel", "token", "lang"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export type Intent =
@@ -15,7 +15,8 @@ export type Intent =
   /** A slash command we do not know (answered with help, never sent to the editor). */
   | { kind: "unknown-command"; name: string }
   | { kind: "credits" }
-  | { kind: "timeline" }
+  /** `refresh`: the press of Refresh under a timeline picture, which may redraw that picture in place. */
+  | { kind: "timeline"; refresh?: boolean }
   | { kind: "export" }
   | { kind: "upload"; caption?: string }
   /** "upload" / "上传" with no file: tell them how. */
@@ -36,6 +37,7 @@ const BUTTON_INTENTS: Record<ButtonIntent, Intent> = {
   export: { kind: "export" },
   timeline: { kind: "timeline" },
   credits: { kind: "credits" },
+  "timeline-refresh": { kind: "timeline", refresh: true },
 };
 
 export function classify(message: ClassifiableMessage, botUsername?: string): Intent {

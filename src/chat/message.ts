@@ -33,6 +33,8 @@ export type AttachmentSource =
 
 export interface ChatAttachment extends Attachment {
   source: AttachmentSource;
+  /** A small picture of it the platform already has (Telegram's thumbnail), kept for the timeline picture. */
+  thumbnail?: AttachmentSource;
 }
 
 /** Opens the bytes of an attachment source; each adapter registers one (see src/chat/files.ts). */
@@ -60,14 +62,16 @@ export interface ChatMessage<Raw = unknown> {
   locale: Locale;
   /** A button the user pressed, when this message is a press. */
   button?: ButtonIntent;
+  /** For a press: the bot's picture message that carried the button, which the answer may replace in place. */
+  pressedPicture?: { messageId: string };
   /** How to answer this very message (an adapter-specific handle that survives a job's JSON). */
   replyTo: ReplyHandle;
   /** The platform's own update, kept aside as an escape hatch; never put into job data. */
   raw: Raw;
 }
 
-/** The intents that quick-action buttons carry. */
-export type ButtonIntent = "export" | "timeline" | "credits";
+/** The intents that quick-action buttons carry; "timeline-refresh" redraws the timeline picture it sits under. */
+export type ButtonIntent = "export" | "timeline" | "credits" | "timeline-refresh";
 
 /**
  * Where to post: serializable so a worker in another process can answer. Adapters put what they

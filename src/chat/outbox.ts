@@ -22,6 +22,22 @@ export interface VideoFile {
   caption?: string;
 }
 
+/** A picture the bot made (the timeline), small enough to hold in memory. */
+export interface PhotoFile {
+  bytes: Buffer;
+  fileName: string;
+  width: number;
+  height: number;
+  /** Shown with the picture; what does not fit the platform's caption follows as text. */
+  caption?: string;
+}
+
+export interface PhotoOptions {
+  buttons?: Button[];
+  /** A picture the bot posted earlier to replace in place (a refresh), where the platform allows; else a new one is sent. */
+  replace?: SentRef;
+}
+
 /**
  * What the rest of the bot may do in a chat. Adapters implement it over their platform's REST API
  * only, so a worker process can post without a gateway or polling connection.
@@ -40,6 +56,8 @@ export interface Outbox {
   maxVideoBytes(to: ReplyHandle): number;
   sendVideo(to: ReplyHandle, video: VideoFile, options?: { buttons?: Button[] }): Promise<SentRef>;
   sendLink(to: ReplyHandle, text: string, url: string, options?: { buttons?: Button[] }): Promise<SentRef>;
+  /** A picture with its caption; returns the message that shows the picture. */
+  sendPhoto(to: ReplyHandle, photo: PhotoFile, options?: PhotoOptions): Promise<SentRef>;
   /** Deletes a user's message where the platform allows (one that held a token); false when it could not. */
   deleteMessage?(to: ReplyHandle, messageId: string): Promise<boolean>;
   /** "uploading video…" and the like, where the platform has it. */

@@ -16,6 +16,8 @@ export interface TimelineSegment {
   endMs?: number;
   /** 0..1 */
   volume?: number;
+  /** Where the clip comes from (its URL or path as the draft says): the key of its thumbnail. */
+  source?: string;
 }
 
 export interface TimelineTrack {
@@ -43,6 +45,8 @@ export interface Timeline {
 const MAX_TRACKS = 100;
 const MAX_SEGMENTS = 1000;
 const MAX_NAME = 80;
+/** A longer source is no URL worth matching a thumbnail against. */
+const MAX_SOURCE = 2000;
 const MAX_DRAFT_STRING = 5_000_000;
 /** About three years in ms: anything larger is not a time on a timeline. */
 const MAX_MS = 1e11;
@@ -125,12 +129,14 @@ function readSegment(raw: Obj): TimelineSegment {
       if (name !== undefined) break;
     }
   }
+  const source = first(raw, SOURCE_KEYS);
   const startMs = timeMs(first(raw, START_KEYS)) ?? 0;
   const duration = timeMs(first(raw, DURATION_KEYS));
   const end = timeMs(first(raw, END_KEYS));
   const endMs = duration !== undefined ? startMs + duration : end !== undefined && end >= startMs ? end : undefined;
   const segment: TimelineSegment = { startMs };
   if (name !== undefined) segment.name = name;
+  if (typeof source === "string" && source.length > 0 && source.length <= MAX_SOURCE) segment.source = source;
   if (endMs !== undefined) segment.endMs = endMs;
   const volume = readVolume(first(raw, VOLUME_KEYS));
   if (volume !== undefined) segment.volume = volume;

@@ -19,6 +19,7 @@ const COMMAND_ROUTES: { [C in Command]: Handler<{ kind: "command"; command: C; a
   new: newSession,
   credits,
   status: timeline,
+  timeline,
   export: exportVideo,
   cancel,
   token,

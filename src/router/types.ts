@@ -7,6 +7,7 @@ import type { Messages } from "../i18n/index.js";
 import type { Logger } from "../log.js";
 import type { NemoApi } from "../nemo/types.js";
 import type { SkillProfile } from "../nemo/skills.js";
+import type { Thumbnails } from "../present/thumbnails.js";
 import type { QuotaKind, Quotas } from "../quota/limits.js";
 import type { WorkItem, WorkQueue } from "../work/types.js";
 
@@ -20,6 +21,8 @@ export interface RouterDeps {
   quotas: Quotas;
   preferences: Preferences;
   logger: Logger;
+  /** Clip thumbnails for the timeline picture; placeholders without. */
+  thumbnails?: Thumbnails;
   /** The bot's @name per platform, to read `/export@name` and mentions in groups. */
   botUsername?: (platform: Platform) => string | undefined;
   /** Told the kind of every message routed (metrics: messages by intent). */

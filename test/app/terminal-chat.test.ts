@@ -27,7 +27,7 @@ describe("the terminal chat (npm start with no tokens)", () => {
   it("takes a piped upload, an edit and an export, saves a real MP4 and exits by itself", async () => {
     const exportDir = join(dir, "exports");
     main = startMain(cleanEnv({ ...FAST_ENV, REDIS_URL: testRedisUrl(), QUEUE_PREFIX: uniquePrefix("term"), EXPORT_DIR: exportDir }), { stdin: "pipe" });
-    main.child.stdin?.end(`/upload ${clip}\ncut it to 1 second\nexport\n`);
+    main.child.stdin?.end(`/upload ${clip}\ncut it to 1 second\ntimeline\nexport\n`);
 
     const code = await main.exited(60_000);
     const output = main.output();
@@ -45,6 +45,13 @@ describe("the terminal chat (npm start with no tokens)", () => {
     for (const name of files) {
       expect(output).toContain(join(exportDir, name));
       expect(looksLikeMp4(readFileSync(join(exportDir, name)))).toBe(true);
+    }
+    // "timeline": the picture is saved beside the exports, its path printed under the track summary.
+    const pictures = readdirSync(exportDir).filter((name) => name.endsWith("timeline.png"));
+    expect(pictures.length, output).toBeGreaterThan(0);
+    for (const name of pictures) {
+      expect(output).toMatch(new RegExp(`Timeline \\(1 track\\):[\\s\\S]*🖼 +saved ${join(exportDir, name).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+      expect(readFileSync(join(exportDir, name)).subarray(1, 4).toString("latin1")).toBe("PNG");
     }
   });
 

@@ -107,6 +107,7 @@ describe("Discord adapter", () => {
     const expected: Array<[string, Record<string, string>, string]> = [
       ["export", {}, "/export"],
       ["status", {}, "/status"],
+      ["timeline", {}, "/timeline"],
       ["credits", {}, "/credits"],
       ["new", {}, "/new"],
       ["cancel", {}, "/cancel"],

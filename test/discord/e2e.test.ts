@@ -72,6 +72,7 @@ async function startAll(options: { windowMs?: number; renderMs?: number } = {}) 
 
 const USER = "500000000000000005";
 const withFile = (m: FakeMessage) => (m.files.length > 0 ? m : undefined);
+const withVideo = (m: FakeMessage) => (m.files.some((f) => looksLikeMp4(f.bytes)) ? m : undefined);
 
 describe("a creator in a Discord server", () => {
   it("/edit with a clip: acknowledged at once, one status edited in place, the edit's reply; /export attaches the MP4", async () => {
@@ -111,7 +112,8 @@ describe("a creator in a Discord server", () => {
     expect(exported.callback?.type).toBe(5);
     // The editor's "click Export when you're happy" pointed at the button; only /export rendered.
     expect(emulator!.counters.rendersStarted()).toHaveLength(1);
-    expect(fake.repliesTo(edit.id).filter(withFile)).toEqual([]);
+    // No video went to the edit (a timeline picture may have).
+    expect(fake.repliesTo(edit.id).filter(withVideo)).toEqual([]);
     expect(video.files[0]?.name).toMatch(/\.mp4$/);
     expect(looksLikeMp4(video.files[0]!.bytes)).toBe(true);
     expect(logs()).not.toContain(BOT_TOKEN);
@@ -135,6 +137,19 @@ describe("a creator in a Discord server", () => {
     expect(looksLikeMp4(video.files[0]!.bytes)).toBe(true);
     // Nothing was lost to the dead token: every webhook call after the window would be a 401 here.
     expect(fake.store.requests.filter((r) => r.status === 401)).toEqual([]);
+  });
+
+  it("/timeline answers with the picture attached and the track summary as its text", async () => {
+    const { fake } = await startAll();
+    const upload = fake.runCommand({ name: "upload", attachment: { path: clip, contentType: "video/mp4", filename: "beach.mp4" }, guildId: fake.guildId, userId: USER });
+    await fake.waitFor(() => fake.repliesTo(upload.id).find((m) => m.components.length > 0), 20_000, "the upload's answer");
+    const asked = fake.runCommand({ name: "timeline", guildId: fake.guildId, userId: USER });
+    const picture = await fake.waitFor(() => fake.repliesTo(asked.id).find(withFile), 20_000, "the timeline picture");
+    expect(picture.content).toMatch(/Timeline \(1 track\):\n1\. Video: beach\.mp4/);
+    expect(picture.files).toHaveLength(1);
+    expect(picture.files[0]?.name).toBe("timeline.png");
+    expect(picture.files[0]?.bytes.subarray(1, 4).toString("latin1")).toBe("PNG");
+    expect(JSON.stringify(picture.components)).toContain('"custom_id":"timeline-refresh"');
   });
 
   it("a result over the interaction's attachment limit comes as a link", async () => {

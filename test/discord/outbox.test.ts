@@ -165,6 +165,36 @@ describe("Discord outbox over REST", () => {
     expect(link.files).toEqual([]);
   });
 
+  it("attaches a picture with its caption and buttons; a caption past 2000 characters continues as text", async () => {
+    const interaction = await deferredCommand("timeline");
+    const to = handleFor(fake, interaction);
+    const png = Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), Buffer.alloc(2000, 1)]);
+    await outbox.sendPhoto(to, { bytes: png, fileName: "timeline.png", width: 1000, height: 279, caption: "Timeline (1 track):" }, { buttons: [{ intent: "timeline", label: "Refresh" }] });
+    const posted = await fake.waitForReply(interaction.id, /Timeline \(1 track\)/);
+    expect(posted.files).toHaveLength(1);
+    expect(posted.files[0]).toMatchObject({ name: "timeline.png" });
+    expect(Buffer.compare(posted.files[0]!.bytes, png)).toBe(0);
+    expect(JSON.stringify(posted.components)).toContain('"custom_id":"timeline"');
+
+    const long = "Lots of tracks. ".repeat(200).trim();
+    await outbox.sendPhoto(to, { bytes: png, fileName: "timeline.png", width: 1000, height: 279, caption: long }, { buttons: [{ intent: "export", label: "Export" }] });
+    const replies = fake.repliesTo(interaction.id);
+    const at = replies.findIndex((m) => m.files.length > 0 && m.content.startsWith("Lots"));
+    const [withPicture, rest] = [replies[at]!, replies[at + 1]!];
+    expect(rest.files).toEqual([]);
+    expect(withPicture.content.length).toBeLessThanOrEqual(2000);
+    // The buttons sit under the end of the caption.
+    expect(withPicture.components).toEqual([]);
+    expect(JSON.stringify(rest.components)).toContain('"custom_id":"export"');
+    expect(`${withPicture.content}\n${rest.content}`.replace(/\s+/g, " ")).toBe(long);
+  });
+
+  it("refuses a picture over the attachment limit", async () => {
+    const interaction = await deferredCommand("timeline");
+    const to = handleFor(fake, interaction, { attachmentLimit: 100 });
+    await expect(outbox.sendPhoto(to, { bytes: Buffer.alloc(101), fileName: "timeline.png", width: 1, height: 1 })).rejects.toMatchObject({ code: "discord_file_too_large" });
+  });
+
   it("defaults the attachment limit to 10 MiB when the payload has none", () => {
     const to = { platform: "discord" as const, chatId: "1", threadId: "discord:1:", chatKind: "private" as const, data: { channelId: "1" } };
     expect(outbox.maxVideoBytes(to)).toBe(10 * 1024 * 1024);

@@ -16,7 +16,7 @@ describe("Discord command registration", () => {
       description_localizations?: Record<string, string>;
       options?: Array<{ name: string; type: number; required?: boolean }>;
     }>;
-    expect(saved.map((c) => c.name)).toEqual(["edit", "upload", "export", "status", "credits", "new", "token", "cancel", "help", "lang"]);
+    expect(saved.map((c) => c.name)).toEqual(["edit", "upload", "export", "timeline", "status", "credits", "new", "token", "cancel", "help", "lang"]);
     expect(saved.every((c) => c.description_localizations?.["zh-CN"])).toBe(true);
     const edit = saved.find((c) => c.name === "edit");
     expect(edit?.options?.map((o) => [o.name, o.type, o.required ?? false])).toEqual([
@@ -29,6 +29,6 @@ describe("Discord command registration", () => {
     fake = await startFakeDiscord();
     const result = await registerCommands(discordConfig(fake));
     expect(result.scope).toBe("global");
-    expect(fake.store.registeredCommands.get("global")).toHaveLength(10);
+    expect(fake.store.registeredCommands.get("global")).toHaveLength(11);
   });
 });

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
 import type { ReplyHandle } from "../../src/chat/message.js";
-import type { Button, Outbox, SentRef, VideoFile } from "../../src/chat/outbox.js";
+import type { Button, Outbox, PhotoFile, PhotoOptions, SentRef, VideoFile } from "../../src/chat/outbox.js";
 
 /**
  * An Outbox that records everything the bot does in a chat, for tests that read like a chat:
@@ -18,10 +18,12 @@ export type OutboxEntry =
   | { type: "status"; id: string; to: ReplyHandle; text: string; history: string[] }
   | { type: "video"; id: string; to: ReplyHandle; fileName: string; size: number; bytes: Buffer; caption?: string; buttons?: Button[] }
   | { type: "link"; id: string; to: ReplyHandle; text: string; url: string; buttons?: Button[] }
+  /** A picture; `history` holds every caption it had (a refresh in place adds one). */
+  | { type: "photo"; id: string; to: ReplyHandle; fileName: string; bytes: Buffer; width: number; height: number; caption?: string; buttons?: Button[]; history: string[] }
   | { type: "delete"; id: string; to: ReplyHandle; messageId: string }
   | { type: "activity"; id: string; to: ReplyHandle; activity: string };
 
-type Method = "sendText" | "upsertStatus" | "sendVideo" | "sendLink" | "deleteMessage";
+type Method = "sendText" | "upsertStatus" | "sendVideo" | "sendLink" | "sendPhoto" | "deleteMessage";
 
 export interface RecordingOutboxOptions {
   /** What `maxVideoBytes` answers (default 50 MB, Telegram's upload limit). */
@@ -92,6 +94,26 @@ export class RecordingOutbox implements Outbox {
     return this.add({ type: "link", id: this.nextId(), to, text, url, ...(options?.buttons ? { buttons: options.buttons } : {}) });
   }
 
+  async sendPhoto(to: ReplyHandle, photo: PhotoFile, options?: PhotoOptions): Promise<SentRef> {
+    this.maybeFail("sendPhoto");
+    const fields = {
+      fileName: photo.fileName,
+      bytes: photo.bytes,
+      width: photo.width,
+      height: photo.height,
+      ...(photo.caption !== undefined ? { caption: photo.caption } : {}),
+      ...(options?.buttons ? { buttons: options.buttons } : {}),
+    };
+    const existing = options?.replace && this.entries.find((e) => e.type === "photo" && e.id === options.replace?.messageId);
+    if (existing && existing.type === "photo") {
+      Object.assign(existing, fields);
+      existing.history.push(photo.caption ?? "");
+      this.events.emit("change", existing);
+      return { messageId: existing.id };
+    }
+    return this.add({ type: "photo", id: this.nextId(), to, ...fields, history: [photo.caption ?? ""] });
+  }
+
   async deleteMessage(to: ReplyHandle, messageId: string): Promise<boolean> {
     this.maybeFail("deleteMessage");
     if (!this.canDelete) return false;
@@ -122,6 +144,8 @@ export class RecordingOutbox implements Outbox {
             return `bot: [video ${e.fileName}, ${e.size} bytes]${e.caption ? ` ${e.caption}` : ""}`;
           case "link":
             return `bot: ${e.text} <${e.url}>`;
+          case "photo":
+            return `bot: [picture ${e.fileName}, ${e.width}×${e.height}]${e.caption ? ` ${e.caption}` : ""}${e.buttons ? ` [${e.buttons.map((b) => b.label).join("] [")}]` : ""}`;
           case "delete":
             return `bot deleted message ${e.messageId}`;
           default:
@@ -195,6 +219,7 @@ function textOf(entry: OutboxEntry): string | undefined {
     case "status":
       return entry.text;
     case "video":
+    case "photo":
       return entry.caption ?? "";
     case "link":
       return `${entry.text} ${entry.url}`;

@@ -53,8 +53,11 @@ describe("a turn, as the user sees it", () => {
     const u = await freshUser();
     h.emulator.faults.add({ kind: "silent-turn", sessionId: u.sessionId });
     await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: 'add the title "Quiet Title"' }));
-    const answer = await h.outbox.waitFor(/What changed/, { chatId: u.chatId, type: "text" });
-    expect(answer.type === "text" && answer.text).toContain(en.changeTitleAdded({ text: "Quiet Title" }));
+    // What changed comes under a picture of the timeline as it now stands.
+    const answer = await h.outbox.waitFor(/What changed/, { chatId: u.chatId, type: "photo" });
+    expect(answer.type === "photo" && answer.caption).toContain(en.changeTitleAdded({ text: "Quiet Title" }));
+    expect(answer.type === "photo" && answer.bytes.subarray(1, 4).toString("latin1")).toBe("PNG");
+    expect(answer.type === "photo" && answer.buttons?.map((b) => b.intent)).toEqual(["export", "timeline", "credits"]);
     expect(h.emulator.counters.runSse(u.sessionId, 'add the title "Quiet Title"')).toBe(1);
   });
 

@@ -22,7 +22,7 @@ describe("readDraft", () => {
     const timeline = readDraft(seedDraft());
     expect(timeline).toEqual({
       tracks: [
-        { kind: "video", segmentCount: 1, segments: [{ name: "city timelapse", startMs: 0, endMs: 10_000 }] },
+        { kind: "video", segmentCount: 1, segments: [{ name: "city timelapse", startMs: 0, endMs: 10_000, source: "https://cdn.example/city.mp4" }] },
         { kind: "audio", segmentCount: 1, segments: [{ name: "Lo-fi", startMs: 0, endMs: 10_000, volume: 0.35 }] },
         { kind: "text", segmentCount: 1, segments: [{ name: "Urban Dreams", startMs: 0, endMs: 3000 }] },
       ],
@@ -39,8 +39,8 @@ describe("readDraft", () => {
     ["start and end", { title: "b", st: "500", e: 1500 }, { name: "b", startMs: 500, endMs: 1500 }],
     ["startTime and len", { label: "c", startTime: 0, len: 4000, vol: 1 }, { name: "c", startMs: 0, endMs: 4000, volume: 1 }],
     ["text only", { text: "Hello" }, { name: "Hello", startMs: 0 }],
-    ["name from the source URL", { src: "https://cdn.example/u/My%20Trip.mp4?sig=abc", s: 0, dur: 10 }, { name: "My Trip.mp4", startMs: 0, endMs: 10 }],
-    ["name from a path", { url: "C:\\clips\\beach.mov" }, { name: "beach.mov", startMs: 0 }],
+    ["name from the source URL", { src: "https://cdn.example/u/My%20Trip.mp4?sig=abc", s: 0, dur: 10 }, { name: "My Trip.mp4", startMs: 0, endMs: 10, source: "https://cdn.example/u/My%20Trip.mp4?sig=abc" }],
+    ["name from a path", { url: "C:\\clips\\beach.mov" }, { name: "beach.mov", startMs: 0, source: "C:\\clips\\beach.mov" }],
     ["negative and junk numbers", { n: "x", s: -5, d: "NaN", v: 400 }, { name: "x", startMs: 0 }],
     ["an end before the start", { n: "y", s: 5000, end: 1000 }, { name: "y", startMs: 5000 }],
   ])("reads segment keys leniently: %s", (_label, segment, expected) => {

@@ -399,8 +399,9 @@ describe("users and sessions end to end", () => {
     const [aliceSees, bobSees] = bot.outbox.texts();
     expect(aliceSees).toMatch(/Timeline \(1 track\)/);
     expect(bobSees).toMatch(/timeline is empty/);
-    // An export button under a timeline that has something to export.
-    expect(bot.outbox.entries[0]).toMatchObject({ buttons: [{ intent: "export" }] });
+    // Alice's timeline is a picture with an export button; Bob's empty one is words, with no export button.
+    expect(bot.outbox.entries[0]).toMatchObject({ type: "photo", buttons: [{ intent: "export" }, { intent: "timeline-refresh" }] });
+    expect(bot.outbox.entries[1]).toMatchObject({ type: "text", buttons: [{ intent: "timeline-refresh" }] });
     const bobRef = { ...aliceRef, userKey: `telegram:${bob}` };
     expect((await bot.accounts.session(bobRef)).sessionId).not.toBe((await bot.accounts.session(aliceRef)).sessionId);
   });

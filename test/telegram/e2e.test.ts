@@ -13,6 +13,8 @@ import { startFakeTelegram, type FakeMessage, type FakeTelegram } from "../fakes
 import type { Redis } from "ioredis";
 import { captureLogger, expectWithinLimits, FAST_TUNING, limiterRedis } from "./harness.js";
 import { FAST_E2E_ENV, TELEGRAM_TIME_SCALE, TINY_TUNING } from "../helpers/tuning.js";
+import { PNG } from "pngjs";
+import { thumbnailJpeg } from "../present/drafts.js";
 
 /**
  * The whole bot as a Telegram user meets it: the real grammY bot long-polling the fake Bot API,
@@ -127,6 +129,36 @@ describe("a creator in a private chat", () => {
     await fake.waitForMessage(9002, /Credits: \d+ available/);
     fake.userSends({ chatId: 9003, text: "余额", languageCode: "zh-hans" });
     await fake.waitForMessage(9003, /积分/);
+  });
+
+  it("/timeline is a picture with the clip's Telegram thumbnail on it; Refresh redraws it in place", async () => {
+    const chat = 9021;
+    fake.userSends({ chatId: chat, video: { path: clip, fileName: "beach.mp4", thumbnail: thumbnailJpeg("#ff0000", "#ff0000") } });
+    await fake.waitFor(() => withExportButton(chat), "the upload's answer", 20_000);
+    fake.userSends({ chatId: chat, text: "/timeline" });
+    const sent = await fake.waitFor(() => fake.photosSent(chat)[0], "the timeline picture", 20_000);
+    expect(sent.method).toBe("sendPhoto");
+    const message = fake.find(chat, sent.messageId);
+    // The text summary is the caption; Export and Refresh under it.
+    expect(message?.text).toMatch(/Timeline \(1 track\):\n1\. Video: beach\.mp4/);
+    expect(JSON.stringify(message?.replyMarkup)).toContain("nemo:timeline-refresh");
+    // The thumbnail Telegram sent with the video (solid red) is drawn on the clip's block.
+    const png = PNG.sync.read(sent.bytes);
+    let red = 0;
+    for (let i = 0; i < png.data.length; i += 4) if ((png.data[i] ?? 0) > 200 && (png.data[i + 1] ?? 0) < 60 && (png.data[i + 2] ?? 0) < 60) red++;
+    expect(red).toBeGreaterThan(1000);
+
+    fake.pressButton(chat, sent.messageId, "nemo:timeline-refresh");
+    const refreshed = await fake.waitFor(() => fake.photosSent(chat)[1], "the refreshed picture", 20_000);
+    // Swapped into the same message (editMessageMedia), not posted again.
+    expect(refreshed).toMatchObject({ method: "editMessageMedia", messageId: sent.messageId });
+    expect(fake.messages(chat).filter((m) => m.kind === "photo")).toHaveLength(1);
+    expect(fake.find(chat, sent.messageId)?.history).toHaveLength(2);
+    // The plain Timeline button (as under an edit's "what changed") posts a new picture, keeping that message.
+    fake.pressButton(chat, sent.messageId, "nemo:timeline");
+    const another = await fake.waitFor(() => fake.photosSent(chat)[2], "a new picture", 20_000);
+    expect(another.method).toBe("sendPhoto");
+    expect(another.messageId).not.toBe(sent.messageId);
   });
 
   it("status shows the timeline; 导出 exports the video", async () => {

@@ -235,6 +235,56 @@ describe("videos", () => {
   });
 });
 
+describe("pictures", () => {
+  const timelinePng = async () => {
+    const { readDraft } = await import("../../src/nemo/draft.js");
+    const { pictureWords, renderTimelinePicture } = await import("../../src/present/timeline-picture/index.js");
+    const { beachDraft } = await import("../present/drafts.js");
+    const picture = await renderTimelinePicture(readDraft(beachDraft)!, { words: pictureWords("en") });
+    return { bytes: picture!.png, fileName: "timeline.png", width: picture!.width, height: picture!.height };
+  };
+
+  it("sendPhoto uploads the PNG with its caption and buttons, as a reply in a group", async () => {
+    const photo = await timelinePng();
+    const ref = await adapter.outbox.sendPhoto(chat(-61, { replyToMessageId: 7 }), { ...photo, caption: "Timeline (4 tracks):" }, { buttons: [{ intent: "timeline", label: "🔄 Refresh" }] });
+    const [sent] = fake.photosSent(-61);
+    expect(sent).toMatchObject({ method: "sendPhoto", messageId: Number(ref.messageId), width: photo.width, height: photo.height, fileName: "timeline.png" });
+    expect(Buffer.compare(sent!.bytes, photo.bytes)).toBe(0);
+    const message = fake.find(-61, Number(ref.messageId));
+    expect(message).toMatchObject({ kind: "photo", text: "Timeline (4 tracks):", replyTo: 7 });
+    expect(message?.replyMarkup).toEqual({ inline_keyboard: [[{ text: "🔄 Refresh", callback_data: "nemo:timeline" }]] });
+  });
+
+  it("a caption past 1024 characters continues as text", async () => {
+    const caption = "Track line. ".repeat(120).trim();
+    await adapter.outbox.sendPhoto(chat(62), { ...(await timelinePng()), caption });
+    const photoCaption = fake.messages(62).find((m) => m.kind === "photo")?.text ?? "";
+    expect(photoCaption.length).toBeLessThanOrEqual(1024);
+    const follow = fake.messages(62).filter((m) => m.kind === "text").map((m) => m.text);
+    expect(`${photoCaption} ${follow.join(" ")}`).toBe(caption);
+  });
+
+  it("replaces an earlier picture in place (editMessageMedia), caption and buttons too", async () => {
+    const first = await adapter.outbox.sendPhoto(chat(63), { ...(await timelinePng()), caption: "before" });
+    const again = await adapter.outbox.sendPhoto(chat(63), { ...(await timelinePng()), caption: "after" }, { replace: first, buttons: [{ intent: "export", label: "Export" }] });
+    expect(again).toEqual(first);
+    expect(fake.photosSent(63).map((p) => p.method)).toEqual(["sendPhoto", "editMessageMedia"]);
+    expect(fake.messages(63)).toHaveLength(1);
+    expect(fake.find(63, Number(first.messageId))).toMatchObject({ text: "after", history: ["before", "after"] });
+    expect(JSON.stringify(fake.find(63, Number(first.messageId))?.replyMarkup)).toContain("nemo:export");
+  });
+
+  it("sends a new picture when the one to replace is gone or is no picture", async () => {
+    const text = await adapter.outbox.sendText(chat(64), "a text message");
+    const ref = await adapter.outbox.sendPhoto(chat(64), { ...(await timelinePng()), caption: "new" }, { replace: text });
+    expect(ref.messageId).not.toBe(text.messageId);
+    expect(fake.photosSent(64).map((p) => p.method)).toEqual(["sendPhoto"]);
+    const gone = await adapter.outbox.sendPhoto(chat(64), { ...(await timelinePng()), caption: "newer" }, { replace: { messageId: "999999" } });
+    expect(fake.find(64, Number(gone.messageId))?.text).toBe("newer");
+    expect(fake.photosSent(64).map((p) => p.method)).toEqual(["sendPhoto", "sendPhoto"]);
+  });
+});
+
 describe("deleting and activity", () => {
   it("deletes a user's message (one that held a token) and says when it could not", async () => {
     const { messageId } = fake.userSends({ chatId: 51, text: "/token nmv_usr_abc" });

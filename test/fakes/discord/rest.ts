@@ -22,6 +22,14 @@ export interface RestOptions {
 const LOADING = 1 << 7;
 const EPHEMERAL = 1 << 6;
 const MAX_CONTENT = 2000;
+/** A bot's uploads: 10 MiB per message by default (more only in boosted servers), at most 10 files. */
+const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+const MAX_FILES = 10;
+
+function checkFiles(body: ParsedBody): void {
+  const total = body.files.reduce((sum, f) => sum + f.bytes.length, 0);
+  if (total > MAX_UPLOAD_BYTES || body.files.length > MAX_FILES) fail(DISCORD_ERRORS.entityTooLarge);
+}
 
 type Reply = { status: number; json?: unknown };
 
@@ -188,6 +196,7 @@ export class FakeRest {
   private create(channelId: string, via: FakeMessage["via"], interactionId: string | undefined, body: ParsedBody): FakeMessage {
     const content = typeof body.json.content === "string" ? body.json.content : "";
     if (content.length > MAX_CONTENT) fail(DISCORD_ERRORS.tooLong);
+    checkFiles(body);
     if (via === "channel") {
       for (const [userId, dm] of this.store.dmChannels) {
         if (dm === channelId && this.store.closedDms.has(userId)) fail(DISCORD_ERRORS.cannotDmUser);
@@ -214,6 +223,7 @@ export class FakeRest {
 
   private edit(message: FakeMessage, body: ParsedBody): FakeMessage {
     const json = body.json;
+    checkFiles(body);
     if (typeof json.content === "string") {
       if (json.content.length > MAX_CONTENT) fail(DISCORD_ERRORS.tooLong);
       if (message.content !== "" || (message.flags & LOADING) === 0) message.history.push(message.content);

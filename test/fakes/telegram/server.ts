@@ -15,6 +15,8 @@ import { boundaryOf, parseMultipart } from "./multipart.js";
 
 export const FAKE_BOT_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijklmn";
 const CLOUD_DOWNLOAD_LIMIT = 20 * 1024 * 1024;
+/** sendPhoto: "The photo must be at most 10 MB in size. The photo's width and height must not exceed 10000 in total. Width and height ratio must be at most 20." */
+const PHOTO_LIMIT = 10 * 1024 * 1024;
 
 export interface FakeFileInput {
   /** A file on disk whose bytes the fake serves. */
@@ -27,6 +29,8 @@ export interface FakeFileInput {
   duration?: number;
   width?: number;
   height?: number;
+  /** For a video or photo: the bytes of the small JPEG Telegram makes of it (a video without one gets no `thumbnail`). */
+  thumbnail?: Uint8Array;
 }
 
 export interface UserSends {
@@ -53,7 +57,7 @@ export interface FakeMessage {
   messageId: number;
   chatId: number;
   from: "bot" | "user";
-  kind: "text" | "video" | "document" | "user";
+  kind: "text" | "video" | "document" | "photo" | "user";
   /** The current text (or caption). */
   text: string;
   /** Every text it had, oldest first (edits append). */
@@ -69,6 +73,16 @@ export interface SentVideo {
   fields: Record<string, string>;
   fileName: string | undefined;
   bytes: Buffer;
+}
+
+export interface SentPhoto {
+  messageId: number;
+  /** sendPhoto, or editMessageMedia when the picture replaced an earlier one. */
+  method: "sendPhoto" | "editMessageMedia";
+  fileName: string | undefined;
+  bytes: Buffer;
+  width: number;
+  height: number;
 }
 
 export interface RecordedRequest {
@@ -128,6 +142,7 @@ export class FakeTelegram {
   private readonly files = new Map<string, StoredFile>();
   private readonly chats = new Map<number, FakeMessage[]>();
   private readonly videos = new Map<number, SentVideo[]>();
+  private readonly photos = new Map<number, SentPhoto[]>();
   private readonly failRules = new Map<string, FailRule[]>();
   private pollers = new Set<() => void>();
   private changeWaiters = new Set<() => void>();
@@ -197,7 +212,7 @@ export class FakeTelegram {
       if (entities.length > 0) message.caption_entities = entities;
     }
     if (input.mediaGroupId) message.media_group_id = input.mediaGroupId;
-    if (input.video) message.video = { ...this.fileFields(input.video, "video/mp4"), ...mediaFields(input.video, 320, 240) };
+    if (input.video) message.video = { ...this.fileFields(input.video, "video/mp4"), ...mediaFields(input.video, 320, 240), ...this.thumbnailField(input.video) };
     if (input.animation) message.animation = { ...this.fileFields(input.animation, "video/mp4"), ...mediaFields(input.animation, 320, 240) };
     if (input.document) message.document = this.fileFields(input.document, "application/octet-stream", "file.bin");
     if (input.audio) message.audio = { ...this.fileFields(input.audio, "audio/mpeg"), duration: input.audio.duration ?? 2 };
@@ -262,6 +277,11 @@ export class FakeTelegram {
 
   videosSent(chatId: number): SentVideo[] {
     return this.videos.get(chatId) ?? [];
+  }
+
+  /** Every picture the bot sent or swapped into a message, in order. */
+  photosSent(chatId: number): SentPhoto[] {
+    return this.photos.get(chatId) ?? [];
   }
 
   /** Calls of one Bot API method, in order. */
@@ -448,9 +468,57 @@ export class FakeTelegram {
         this.videos.set(chatId, list);
         return ok({ ...this.asBotMessage(message), [field]: { file_id: `sent${message.messageId}`, file_unique_id: `u${message.messageId}`, file_size: attached.data.length } });
       }
+      case "sendPhoto": {
+        const photo = this.readPhoto(p.photo, files);
+        if ("error" in photo) return photo.error;
+        const caption = String(p.caption ?? "");
+        if (caption.length > 1024) return fail(400, "Bad Request: message caption is too long");
+        const message = this.botPosts(chatId, "photo", caption, p);
+        this.recordPhoto(chatId, { messageId: message.messageId, method: "sendPhoto", ...photo });
+        return ok(this.asBotMessage(message));
+      }
+      case "editMessageMedia": {
+        const message = this.find(chatId, Number(p.message_id));
+        if (!message || message.deleted || message.from !== "bot") return fail(400, "Bad Request: message to edit not found");
+        if (message.kind === "text") return fail(400, "Bad Request: there is no media in the message to edit");
+        const media = (typeof p.media === "object" && p.media !== null ? p.media : {}) as Json;
+        if (media.type !== "photo") return fail(400, "Bad Request: can't parse InputMedia: media type is not specified");
+        const photo = this.readPhoto(media.media, files);
+        if ("error" in photo) return photo.error;
+        const caption = String(media.caption ?? "");
+        if (caption.length > 1024) return fail(400, "Bad Request: message caption is too long");
+        message.kind = "photo";
+        message.text = caption;
+        message.history.push(caption);
+        message.replyMarkup = p.reply_markup ?? undefined;
+        this.recordPhoto(chatId, { messageId: message.messageId, method: "editMessageMedia", ...photo });
+        return ok(this.asBotMessage(message));
+      }
       default:
         return fail(404, "Not Found: method not found");
     }
+  }
+
+  /** A photo as Telegram checks one: an uploaded JPEG or PNG within its size, sum and ratio limits. */
+  private readPhoto(
+    ref: unknown,
+    files: Map<string, { fileName: string | undefined; data: Buffer }>,
+  ): { fileName: string | undefined; bytes: Buffer; width: number; height: number } | { error: Json } {
+    const text = String(ref ?? "");
+    const attached = text.startsWith("attach://") ? files.get(text.slice("attach://".length)) : files.get("photo");
+    if (!attached) return { error: fail(400, "Bad Request: there is no photo in the request") };
+    if (attached.data.length > PHOTO_LIMIT) return { error: fail(400, "Bad Request: file is too big") };
+    const size = imageSize(attached.data);
+    if (!size) return { error: fail(400, "Bad Request: IMAGE_PROCESS_FAILED") };
+    const { width, height } = size;
+    if (width + height > 10_000 || Math.max(width / height, height / width) > 20) return { error: fail(400, "Bad Request: PHOTO_INVALID_DIMENSIONS") };
+    return { fileName: attached.fileName, bytes: attached.data, width, height };
+  }
+
+  private recordPhoto(chatId: number, photo: SentPhoto): void {
+    const list = this.photos.get(chatId) ?? [];
+    list.push(photo);
+    this.photos.set(chatId, list);
   }
 
   private download(token: string, filePath: string, res: ServerResponse): void {
@@ -498,6 +566,7 @@ export class FakeTelegram {
       chat: { id: m.chatId, type: m.chatId > 0 ? "private" : "group", ...(m.chatId > 0 ? { first_name: "Ada" } : { title: "Test group" }) },
       from: m.from === "bot" ? { id: this.botId, is_bot: true, first_name: "Nemo", username: this.botUsername } : { id: m.chatId, is_bot: false, first_name: "Ada" },
       ...(m.kind === "text" || m.kind === "user" ? { text: m.text } : { caption: m.text }),
+      ...(m.kind === "photo" ? { photo: this.sentPhotoSizes(m) } : {}),
       ...(m.replyMarkup ? { reply_markup: m.replyMarkup } : {}),
     };
   }
@@ -536,9 +605,22 @@ export class FakeTelegram {
     return { file_id: file.fileId, file_unique_id: file.uniqueId, file_size: file.size, ...(name ? { file_name: name } : {}), mime_type: input.mime ?? defaultMime };
   }
 
+  /** The sizes Telegram reports for a picture the bot sent (the last one it holds). */
+  private sentPhotoSizes(m: FakeMessage): Json[] {
+    const sent = this.photosSent(m.chatId).filter((p) => p.messageId === m.messageId).at(-1);
+    return [{ file_id: `photo${m.messageId}`, file_unique_id: `up${m.messageId}`, width: sent?.width ?? 90, height: sent?.height ?? 90, file_size: sent?.bytes.length ?? 0 }];
+  }
+
+  /** A video's `thumbnail` PhotoSize, when the test gave its bytes. */
+  private thumbnailField(input: FakeFileInput): Json {
+    if (!input.thumbnail) return {};
+    const file = this.storeFile({ bytes: input.thumbnail }, "thumb.jpg");
+    return { thumbnail: { file_id: file.fileId, file_unique_id: file.uniqueId, file_size: file.size, width: 320, height: 180 } };
+  }
+
   private photoSizes(input: FakeFileInput): Json[] {
     // Telegram sends several sizes, smallest first; the last is the original.
-    const thumb = this.storeFile({ bytes: Buffer.from("thumb"), size: 1200 }, "thumb.jpg");
+    const thumb = this.storeFile({ bytes: Buffer.from(input.thumbnail ?? Buffer.from("thumb")), size: input.thumbnail?.length ?? 1200 }, "thumb.jpg");
     const full = this.storeFile(input, input.fileName ?? "photo.jpg");
     return [
       { file_id: thumb.fileId, file_unique_id: thumb.uniqueId, file_size: thumb.size, width: 90, height: 68 },
@@ -549,6 +631,25 @@ export class FakeTelegram {
 
 export async function startFakeTelegram(options: FakeTelegramOptions = {}): Promise<FakeTelegram> {
   return new FakeTelegram(options).listen();
+}
+
+/** Width and height of a PNG (IHDR) or JPEG (first SOF marker); undefined for anything else. */
+function imageSize(data: Buffer): { width: number; height: number } | undefined {
+  if (data.length >= 24 && data.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]))) {
+    return { width: data.readUInt32BE(16), height: data.readUInt32BE(20) };
+  }
+  if (data.length >= 4 && data[0] === 0xff && data[1] === 0xd8) {
+    let at = 2;
+    while (at + 9 < data.length && data[at] === 0xff) {
+      const marker = data[at + 1] ?? 0;
+      const length = data.readUInt16BE(at + 2);
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+        return { height: data.readUInt16BE(at + 5), width: data.readUInt16BE(at + 7) };
+      }
+      at += 2 + length;
+    }
+  }
+  return undefined;
 }
 
 function mediaFields(input: FakeFileInput, width: number, height: number): Json {
