@@ -1,5 +1,6 @@
 import { Client, GatewayIntentBits, Partials } from "discord.js";
 import type { Config } from "../../src/config.js";
+import { discordRequest } from "./http.js";
 
 /**
  * The gateway connection. Slash commands and buttons need only Guilds; DMs need DirectMessages
@@ -12,6 +13,7 @@ export function createDiscordClient(config: Config): Client {
   return new Client({
     intents,
     partials: [Partials.Channel],
-    rest: { api: config.DISCORD_API_ROOT, timeout: config.REQUEST_TIMEOUT_MS },
+    // Our own request function and Agent: the gateway's REST calls never use the global dispatcher.
+    rest: { api: config.DISCORD_API_ROOT, timeout: config.REQUEST_TIMEOUT_MS, makeRequest: discordRequest() },
   });
 }

@@ -11,6 +11,7 @@ import {
   toDeliveryError,
   webhookGone,
 } from "./discord-errors.js";
+import { discordRequest } from "./http.js";
 import type { DiscordLane, DiscordPacing } from "./rate-limits.js";
 import { liveWebhook, type DiscordReplyData } from "./reply-data.js";
 import type { DiscordRef } from "./refs.js";
@@ -49,8 +50,10 @@ export class DiscordDelivery {
 
   constructor(options: DeliveryOptions) {
     const shared = options.pacing ? { rejectOnRateLimit: options.pacing.onRateLimit } : {};
-    this.rest = new REST({ api: options.apiRoot, timeout: options.requestTimeoutMs, ...shared });
-    this.uploadRest = new REST({ api: options.apiRoot, timeout: options.uploadTimeoutMs, ...shared });
+    // Our own request function and Agent, so posts with files work whichever undici set the global dispatcher.
+    const makeRequest = discordRequest();
+    this.rest = new REST({ api: options.apiRoot, timeout: options.requestTimeoutMs, makeRequest, ...shared });
+    this.uploadRest = new REST({ api: options.apiRoot, timeout: options.uploadTimeoutMs, makeRequest, ...shared });
     this.pacing = options.pacing;
     if (options.token) {
       this.rest.setToken(options.token);

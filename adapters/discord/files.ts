@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import { request } from "undici";
 import type { AttachmentSource } from "../../src/chat/message.js";
 import { ChatError } from "../../src/errors.js";
+import { discordAgent } from "./http.js";
 
 /**
  * Streams a Discord attachment from its CDN URL, for when NemoVideo refuses a URL upload and the
@@ -18,6 +19,7 @@ export function createAttachmentOpener(options: { timeoutMs: number }) {
       // A big file may take long; only a stalled one should fail.
       bodyTimeout: options.timeoutMs,
       ...(signal ? { signal } : {}),
+      dispatcher: discordAgent(),
     });
     if (response.statusCode !== 200) {
       response.body.resume();

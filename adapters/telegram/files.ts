@@ -2,8 +2,9 @@ import { createReadStream } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { Readable } from "node:stream";
 import type { Api } from "grammy";
-import { request } from "undici";
+import { Agent, request } from "undici";
 import type { AttachmentOpener, AttachmentSource } from "../../src/chat/message.js";
+import { textOf } from "../../src/error-shape.js";
 import { ChatError } from "../../src/errors.js";
 import { scrubSecrets } from "../../src/log.js";
 import { describes } from "./api.js";
@@ -22,6 +23,9 @@ export interface TelegramFilesOptions {
  * built here, used here, and never logged, returned or put in an error.
  */
 export function createTelegramFileOpener(options: TelegramFilesOptions): AttachmentOpener {
+  // Downloads go through a pool of our own, never the process's global dispatcher (which another
+  // undici in the process may have installed).
+  const agent = new Agent();
   return async (source: AttachmentSource, signal?: AbortSignal): Promise<Readable> => {
     if (source.type !== "platform-file" || source.platform !== "telegram") {
       throw new ChatError("unsupported_source", `The Telegram adapter cannot open a ${source.type} attachment`);
@@ -42,7 +46,7 @@ export function createTelegramFileOpener(options: TelegramFilesOptions): Attachm
     let response: Awaited<ReturnType<typeof request>>;
     try {
       // A big file on a slow link keeps the body flowing; only a stall of 5 minutes ends it.
-      response = await request(url, { method: "GET", signal, headersTimeout: 60_000, bodyTimeout: 300_000 });
+      response = await request(url, { method: "GET", signal, headersTimeout: 60_000, bodyTimeout: 300_000, dispatcher: agent });
     } catch (error) {
       throw new ChatError("download_failed", `Telegram file download failed: ${scrubSecrets(errorText(error))}`);
     }
@@ -55,5 +59,5 @@ export function createTelegramFileOpener(options: TelegramFilesOptions): Attachm
 }
 
 function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return textOf(error);
 }

@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { basename, join } from "node:path";
-import { request } from "undici";
+import { Agent, request } from "undici";
 import { MultipartParser, multipartBoundary, type PartSink } from "./multipart.js";
 import { defaultInfo, fileTypeOf, probeMedia, type FileType } from "./probe.js";
 import type { ProcessPool } from "./processes.js";
@@ -139,6 +139,8 @@ export async function receiveMultipart(req: IncomingMessage, deps: UploadDeps): 
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+/** URL uploads go through a pool of the emulator's own, never the process's global dispatcher. */
+const urlFetches = new Agent();
 
 /** URL uploads: fetched when on loopback (nothing leaves the machine), otherwise only recorded. */
 export async function receiveUrls(urls: string[], deps: UploadDeps): Promise<Received[]> {
@@ -158,7 +160,7 @@ export async function receiveUrls(urls: string[], deps: UploadDeps): Promise<Rec
     if ((url.protocol === "http:" || url.protocol === "https:") && LOOPBACK.has(url.hostname)) {
       const sink = new FileSink(join(deps.dir, `${fileId}-${filename}`), deps.maxBytes);
       try {
-        const answer = await request(url, { method: "GET", maxRedirections: 0 } as Parameters<typeof request>[1]);
+        const answer = await request(url, { method: "GET", maxRedirections: 0, dispatcher: urlFetches } as Parameters<typeof request>[1]);
         if (answer.statusCode !== 200) {
           await answer.body.dump();
           throw new UploadRejected(400, `could not fetch the URL (HTTP ${answer.statusCode})`);

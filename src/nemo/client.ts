@@ -36,7 +36,7 @@ export interface NemoClientOptions {
   turnTimeoutMs: number;
   silentTimeoutMs: number;
   logger?: Logger;
-  /** undici dispatcher (an Agent with its own limits); default undici's global one. */
+  /** undici dispatcher (an Agent with its own limits); default an Agent of this client's own, never the global one. */
   dispatcher?: Dispatcher;
   /** Hosts a render's output URL may be on besides the backend's (NEMO_CDN_HOSTS). */
   cdnHosts?: readonly string[];

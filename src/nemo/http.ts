@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { request, type Dispatcher } from "undici";
+import { Agent, request, type Dispatcher } from "undici";
 import { NemoError } from "../errors.js";
 import { scrubSecrets, silentLogger, type Logger } from "../log.js";
 import { errorFromAnswer } from "./error-map.js";
@@ -21,6 +21,7 @@ export interface HttpSettings {
   requestTimeoutMs: number;
   retryAfter429Ms: number;
   logger?: Logger;
+  /** undici dispatcher; default an Agent of this client's own (see `NemoHttp.dispatcher`). */
   dispatcher?: Dispatcher;
 }
 
@@ -77,10 +78,17 @@ const NETWORK_TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_
 export class NemoHttp {
   readonly settings: HttpSettings;
   private readonly logger: Logger;
+  /**
+   * Every request goes through this dispatcher, never undici's global one: the global is shared with
+   * every other undici in the process (@discordjs/rest ships its own), and whichever loads first
+   * installs it, so depending on it would make our behaviour depend on module load order.
+   */
+  private readonly dispatcher: Dispatcher;
 
   constructor(settings: HttpSettings) {
     this.settings = settings;
     this.logger = settings.logger ?? silentLogger;
+    this.dispatcher = settings.dispatcher ?? new Agent();
   }
 
   url(path: string): URL {
@@ -193,7 +201,7 @@ export class NemoHttp {
         headers,
         body: body ?? null,
         signal: controller.signal,
-        dispatcher: this.settings.dispatcher,
+        dispatcher: this.dispatcher,
         headersTimeout: spec.headersTimeoutMs ?? spec.timeoutMs ?? this.settings.requestTimeoutMs,
         bodyTimeout: spec.bodyTimeoutMs ?? spec.timeoutMs ?? this.settings.requestTimeoutMs,
         ...(spec.highWaterMark === undefined ? {} : { highWaterMark: spec.highWaterMark }),

@@ -89,6 +89,8 @@ export interface FakeDiscord {
   dmChannelOf(userId: string): string | undefined;
   /** Makes the interaction's token answer 50027 from now on. */
   expireToken(interactionId: string): void;
+  /** Puts a file on the fake CDN, as Discord does with a user's attachment, and answers its signed URL. */
+  hostFile(file: CommandAttachment): string;
   close(): Promise<void>;
 }
 
@@ -353,6 +355,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     expireToken(interactionId) {
       const interaction = store.interactions.get(interactionId);
       if (interaction) interaction.tokenExpiresAt = 0;
+    },
+    hostFile(file) {
+      return attachmentPayload(file).url;
     },
 
     async close() {
