@@ -1,4 +1,5 @@
 import { DiscordAPIError, HTTPError } from "@discordjs/rest";
+import { nameOf, textOf } from "../../src/error-shape.js";
 import { ChatError } from "../../src/errors.js";
 
 /** Discord's JSON error codes the outbox acts on. */
@@ -48,12 +49,21 @@ export class DiscordDeliveryError extends ChatError {
   }
 }
 
-/** A log-safe summary of any error from @discordjs/rest. */
+/** A log-safe summary of any error from @discordjs/rest, or of any other thrown value (never throws). */
 export function describeError(error: unknown): { code?: number | string; status?: number; method?: string; message: string } {
-  if (error instanceof DiscordAPIError) return { code: error.code, status: error.status, method: error.method, message: scrubDiscordUrl(error.message) };
-  if (error instanceof HTTPError) return { status: error.status, method: error.method, message: scrubDiscordUrl(error.message) };
-  if (error instanceof ChatError) return { code: error.code, message: scrubDiscordUrl(error.message) };
-  return { message: scrubDiscordUrl(error instanceof Error ? `${error.name}: ${error.message}` : String(error)) };
+  try {
+    return summarize(error);
+  } catch {
+    // Even `instanceof` can throw (a revoked Proxy): the log line still gets written.
+    return { message: "(an error that could not be read)" };
+  }
+}
+
+function summarize(error: unknown): { code?: number | string; status?: number; method?: string; message: string } {
+  if (error instanceof DiscordAPIError) return { code: error.code, status: error.status, method: error.method, message: scrubDiscordUrl(textOf(error)) };
+  if (error instanceof HTTPError) return { status: error.status, method: error.method, message: scrubDiscordUrl(textOf(error)) };
+  if (error instanceof ChatError) return { code: error.code, message: scrubDiscordUrl(textOf(error)) };
+  return { message: scrubDiscordUrl(error instanceof Error ? `${nameOf(error)}: ${textOf(error)}` : textOf(error)) };
 }
 
 export function toDeliveryError(error: unknown): DiscordDeliveryError {

@@ -59,7 +59,16 @@ export function retryAfterOf(error: unknown): number | undefined {
   return error.parameters.retry_after ?? 1;
 }
 
-/** Whether a Bot API error's description says `fragment` (Telegram has no finer error codes). */
+/**
+ * Whether a Bot API error's description says `fragment` (Telegram has no finer error codes). An
+ * answer without a description (a proxy's HTTP 500 `{"message": …}`) says nothing.
+ */
 export function describes(error: unknown, fragment: string): boolean {
-  return error instanceof GrammyError && error.description.toLowerCase().includes(fragment);
+  try {
+    if (!(error instanceof GrammyError)) return false;
+    const description: unknown = error.description;
+    return typeof description === "string" && description.toLowerCase().includes(fragment);
+  } catch {
+    return false;
+  }
 }

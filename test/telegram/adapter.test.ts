@@ -129,6 +129,33 @@ describe("Telegram updates become chat messages", () => {
   });
 });
 
+describe("a Bot API (or a proxy before it) that answers an error without a description", () => {
+  let h: Harness | undefined;
+  afterEach(() => h?.close());
+  const proxyError = { errorCode: 500, body: { message: "Internal Server Error" } };
+
+  it("refusing setMyCommands as HTTP 500 {message} does not stop the bot: it starts, logs why and takes messages", async () => {
+    h = await startHarness({ start: false });
+    h.fake.failNext("setMyCommands", { ...proxyError, times: 2 });
+    let handedOn: (text: string) => void = () => undefined;
+    const received = new Promise<string>((resolve) => (handedOn = resolve));
+    await h.adapter.start(async (message) => handedOn(message.text));
+    h.fake.userSends({ chatId: 520, text: "credits" });
+    expect(await received).toBe("credits");
+    const warning = h.logLines.find((line) => line.includes("telegram setMyCommands failed"));
+    expect(warning).toBeDefined();
+    expect(JSON.parse(warning!)).toMatchObject({ error: { name: "GrammyError", method: "setMyCommands" } });
+  });
+
+  it("a getFile refused that way fails the download with a reason, not a TypeError", async () => {
+    h = await startHarness();
+    h.fake.userSends({ chatId: 521, video: { path: clip } });
+    const m = await h.nextMessage();
+    h.fake.failNext("getFile", proxyError);
+    await expect(h.adapter.openAttachment(m.attachments[0]!.source)).rejects.toMatchObject({ name: "ChatError", code: "download_failed" });
+  });
+});
+
 describe("in a group the bot listens only when addressed", () => {
   let h: Harness;
   beforeEach(async () => {

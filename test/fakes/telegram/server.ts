@@ -48,6 +48,8 @@ export interface UserSends {
   voice?: FakeFileInput;
   animation?: FakeFileInput;
   sticker?: FakeFileInput;
+  /** Other content as the Bot API sends it: `location`, `contact`, `poll`, `dice`, `venue`, `pinned_message`… */
+  content?: Record<string, unknown>;
   /** Reply to the bot's last message in this chat (or to the given message id). */
   replyToBot?: boolean | number;
   mediaGroupId?: string;
@@ -107,6 +109,8 @@ interface FailRule {
   errorCode: number;
   description: string;
   retryAfter?: number;
+  /** An answer in another shape than the Bot API's own (a proxy's), sent as is with `errorCode` as the HTTP status. */
+  body?: Json;
 }
 
 type Json = Record<string, unknown>;
@@ -219,6 +223,7 @@ export class FakeTelegram {
     if (input.voice) message.voice = { ...this.fileFields(input.voice, "audio/ogg"), duration: input.voice.duration ?? 2 };
     if (input.sticker) message.sticker = { ...this.fileFields(input.sticker, "image/webp"), type: "regular", width: 512, height: 512, is_animated: false, is_video: false };
     if (input.photo) message.photo = this.photoSizes(input.photo);
+    if (input.content) Object.assign(message, input.content);
     if (input.replyToBot !== undefined && input.replyToBot !== false) {
       const target =
         typeof input.replyToBot === "number"
@@ -318,8 +323,12 @@ export class FakeTelegram {
     });
   }
 
-  /** The next `times` calls of `method` fail with 429 and `retry_after` (or another error). */
-  failNext(method: string, rule: { times?: number; retryAfter?: number; errorCode?: number; description?: string } = {}): void {
+  /**
+   * The next `times` calls of `method` fail with 429 and `retry_after` (or another error). `body`
+   * answers in another shape, as a server or proxy in front of the Bot API may (HTTP 500
+   * `{"message": "Internal Server Error"}`, no `description`).
+   */
+  failNext(method: string, rule: { times?: number; retryAfter?: number; errorCode?: number; description?: string; body?: Json } = {}): void {
     const errorCode = rule.errorCode ?? 429;
     const list = this.failRules.get(method) ?? [];
     list.push({
@@ -327,6 +336,7 @@ export class FakeTelegram {
       errorCode,
       retryAfter: errorCode === 429 ? (rule.retryAfter ?? 1) : rule.retryAfter,
       description: rule.description ?? (errorCode === 429 ? `Too Many Requests: retry after ${rule.retryAfter ?? 1}` : "Bad Request"),
+      ...(rule.body ? { body: rule.body } : {}),
     });
     this.failRules.set(method, list);
   }
@@ -355,6 +365,7 @@ export class FakeTelegram {
     const rule = this.takeFailure(method);
     if (rule) {
       this.notify();
+      if (rule.body) return send(res, rule.errorCode, rule.body);
       const parameters = rule.retryAfter !== undefined ? { retry_after: rule.retryAfter } : undefined;
       return send(res, rule.errorCode, { ok: false, error_code: rule.errorCode, description: rule.description, ...(parameters ? { parameters } : {}) });
     }
