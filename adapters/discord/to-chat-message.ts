@@ -120,16 +120,17 @@ export function interactionToMessage(
 
 /**
  * A plain message (only with the Message Content intent): in a DM always for the bot; in a server
- * only when it @mentions the bot. Undefined for messages the bot should ignore.
+ * only when it @mentions the bot. Undefined for messages the bot should ignore: other bots' and
+ * Discord's own (a pin notice). One with nothing the bot can use (a sticker, a poll, a bare
+ * mention) still goes on, so the router answers with what the bot takes instead of silence.
  */
 export function plainMessageToMessage(message: Message, botUserId: string, seal: TokenSeal): ChatMessage<DiscordRaw> | undefined {
-  if (message.author.bot) return undefined;
+  if (message.author.bot || message.system) return undefined;
   const guildId = message.guildId ?? undefined;
   const mentioned = message.mentions.users.has(botUserId);
   if (guildId && !mentioned) return undefined;
   const text = message.content.replace(new RegExp(`<@!?${botUserId}>`, "g"), "").trim();
   const attachments = [...message.attachments.values()].map(toChatAttachment);
-  if (text === "" && attachments.length === 0) return undefined;
   const chatKind = guildId ? "group" : "private";
   const data: DiscordReplyData = {
     channelId: message.channelId,

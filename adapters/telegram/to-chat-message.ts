@@ -8,16 +8,21 @@ import { intentOfCallback } from "./keyboard.js";
 export type TelegramMessage = ChatMessage<Update>;
 
 /**
- * Turns a message update into a ChatMessage, or undefined when there is nothing to act on (a
- * service message, a sticker). In a group `addressed` says whether it was a command, a mention of
- * the bot or a reply to it: the adapter hands on only those (an album is judged as a whole).
+ * Turns a message update into a ChatMessage, or undefined when there is nothing to act on. In a
+ * private chat every message a person sent goes on, even one with nothing the bot can use (a
+ * sticker, a location, a contact, a poll, a dice, a venue): the router answers it with what the bot
+ * takes, rather than leaving the person in silence. Service messages (a pin, an auto-delete timer)
+ * are no message to the bot. In a group only text or files count, and `addressed` says whether it
+ * was a command, a mention of the bot or a reply to it: the adapter hands on only those (an album
+ * is judged as a whole).
  */
 export function messageToChatMessage(update: Update, message: Message, me: UserFromGetMe): TelegramMessage | undefined {
   const chatKind = chatKindOf(message.chat.type);
   const rawText = message.text ?? message.caption ?? "";
   const entities = message.entities ?? message.caption_entities ?? [];
   const attachments = attachmentsOf(message);
-  if (rawText.trim() === "" && attachments.length === 0) return undefined;
+  const usable = rawText.trim() !== "" || attachments.length > 0;
+  if (!usable && (chatKind !== "private" || isServiceMessage(message))) return undefined;
   const addressed = chatKind === "private" || isAddressed(rawText, entities, message, me);
   const from = message.from;
   const userId = String(from?.id ?? message.chat.id);
@@ -68,6 +73,64 @@ export function callbackToChatMessage(update: Update, query: CallbackQuery): Tel
     replyTo,
     raw: update,
   };
+}
+
+/**
+ * The Bot API's service messages: something happened in the chat, nobody wrote to the bot. Any
+ * other message, of a kind known today or added later, is something a person sent.
+ */
+const SERVICE_FIELDS = [
+  "new_chat_members",
+  "left_chat_member",
+  "new_chat_title",
+  "new_chat_photo",
+  "delete_chat_photo",
+  "group_chat_created",
+  "supergroup_chat_created",
+  "channel_chat_created",
+  "message_auto_delete_timer_changed",
+  "migrate_to_chat_id",
+  "migrate_from_chat_id",
+  "pinned_message",
+  "successful_payment",
+  "refunded_payment",
+  "users_shared",
+  "chat_shared",
+  "gift",
+  "unique_gift",
+  "connected_website",
+  "write_access_allowed",
+  "passport_data",
+  "proximity_alert_triggered",
+  "boost_added",
+  "chat_background_set",
+  "checklist_tasks_done",
+  "checklist_tasks_added",
+  "direct_message_price_changed",
+  "forum_topic_created",
+  "forum_topic_edited",
+  "forum_topic_closed",
+  "forum_topic_reopened",
+  "general_forum_topic_hidden",
+  "general_forum_topic_unhidden",
+  "giveaway_created",
+  "giveaway_completed",
+  "paid_message_price_changed",
+  "suggested_post_approved",
+  "suggested_post_approval_failed",
+  "suggested_post_declined",
+  "suggested_post_paid",
+  "suggested_post_refunded",
+  "video_chat_scheduled",
+  "video_chat_started",
+  "video_chat_ended",
+  "video_chat_participants_invited",
+  "web_app_data",
+];
+
+function isServiceMessage(message: Message): boolean {
+  const fields = message as unknown as Record<string, unknown>;
+  return SERVICE_FIELDS.some((field) => fields[field] !== undefined);
 }
 
 export function chatKindOf(type: string): ChatKind {

@@ -181,6 +181,28 @@ describe("Discord adapter", () => {
     expect(received).toHaveLength(2);
   });
 
+  it("hands on a DM with nothing usable (a sticker, a poll) so it gets an answer; Discord's own notices stay out", async () => {
+    const { fake } = await start({ DISCORD_MESSAGE_CONTENT: "1" });
+    const userId = "400000000000000005";
+    // A pin notice (type 6) is Discord's, not the user's: no answer.
+    fake.postMessage({ content: "", userId, extra: { type: 6 } });
+    const sticker = fake.postMessage({ content: "", userId, extra: { sticker_items: [{ id: "749054660769218631", name: "Wave", format_type: 1 }] } });
+    const poll = fake.postMessage({
+      content: "",
+      userId,
+      extra: { poll: { question: { text: "Which cut?" }, answers: [{ answer_id: 1, poll_media: { text: "A" } }], expiry: null, allow_multiselect: false, layout_type: 1 } },
+    });
+    // A bare @mention in a server is addressed to the bot too.
+    const mention = fake.postMessage({ content: "", guildId: fake.guildId, mentionBot: true, userId });
+    await fake.waitFor(() => received[2], 5000, "three messages");
+    expect(received.map((m) => m.messageId)).toEqual([sticker.messageId, poll.messageId, mention.messageId]);
+    expect(received.map((m) => [m.chatKind, m.text, m.attachments.length])).toEqual([
+      ["private", "", 0],
+      ["private", "", 0],
+      ["group", "", 0],
+    ]);
+  });
+
   it("asks for no Message Content without the operator's opt-in", async () => {
     const { fake } = await start();
     expect(fake.store.identifies[0]!.intents & (1 << 15)).toBe(0);

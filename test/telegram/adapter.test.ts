@@ -107,6 +107,36 @@ describe("Telegram updates become chat messages", () => {
     await h.fake.waitFor(() => h.fake.calls("answerCallbackQuery").find((c) => c.params.callback_query_id === callbackId), "the callback answered");
   });
 
+  it("in a private chat a sticker, location, contact, poll, dice or venue is handed on, so it gets an answer", async () => {
+    const chatId = 509;
+    const sent = [
+      h.fake.userSends({ chatId, sticker: { bytes: Buffer.from("webp"), mime: "image/webp" } }),
+      h.fake.userSends({ chatId, content: { location: { latitude: 52.52, longitude: 13.405 } } }),
+      h.fake.userSends({ chatId, content: { contact: { phone_number: "+4930123456", first_name: "Ada" } } }),
+      h.fake.userSends({
+        chatId,
+        content: {
+          poll: { id: "5", question: "Which cut?", options: [{ text: "A", voter_count: 0 }, { text: "B", voter_count: 0 }], total_voter_count: 0, is_closed: false, is_anonymous: true, type: "regular", allows_multiple_answers: false },
+        },
+      }),
+      h.fake.userSends({ chatId, content: { dice: { emoji: "🎲", value: 4 } } }),
+      h.fake.userSends({ chatId, content: { venue: { location: { latitude: 52.52, longitude: 13.405 }, title: "Studio", address: "Main St 1" } } }),
+    ];
+    for (const { messageId } of sent) {
+      const m = await h.nextMessage((x) => x.messageId === String(messageId));
+      expect(m).toMatchObject({ chatKind: "private", addressed: true, text: "", attachments: [] });
+    }
+  });
+
+  it("a service message in a private chat (a pin, an auto-delete timer) is nobody's message to the bot", async () => {
+    const chatId = 510;
+    h.fake.userSends({ chatId, content: { pinned_message: { message_id: 1, date: 0, chat: { id: chatId, type: "private", first_name: "Ada" }, text: "pinned" } } });
+    h.fake.userSends({ chatId, content: { message_auto_delete_timer_changed: { message_auto_delete_time: 86400 } } });
+    const after = h.fake.userSends({ chatId, text: "credits" });
+    const m = await h.nextMessage((x) => x.chatId === String(chatId));
+    expect(m.messageId).toBe(String(after.messageId));
+  });
+
   it("publishes the command menu in English and in Chinese", () => {
     const calls = h.fake.calls("setMyCommands");
     expect(calls).toHaveLength(2);

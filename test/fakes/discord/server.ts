@@ -63,6 +63,8 @@ export interface PostMessageInput {
   guildId?: string;
   attachments?: CommandAttachment[];
   mentionBot?: boolean;
+  /** Other fields of the message as Discord sends them: `sticker_items`, a `poll`, a system message's `type`. */
+  extra?: Record<string, unknown>;
 }
 
 export interface FakeDiscord {
@@ -296,6 +298,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         pinned: false,
         type: 0,
         flags: 0,
+        ...input.extra,
       });
       return { messageId: id };
     },
