@@ -10,10 +10,14 @@ import { sendTimeline } from "../src/present/timeline-reply.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import { emit, type JobContext, type JobEvents } from "./context.js";
 
-/** The backend had lost the user's project and a new one was started: say so before the item's answer. */
+/**
+ * The backend had lost the user's project and a new one was started: say so before the item's
+ * answer. An upload brings its files into the new project, so it never asks for them again.
+ */
 export async function noteReplacedSession(ctx: JobContext, envelope: WorkEnvelope, session: SessionContext): Promise<void> {
   if (!session.replacedLostSession) return;
-  await ctx.outbox(envelope.replyTo.platform).sendText(envelope.replyTo, messages(envelope.locale).sessionReplaced);
+  const m = messages(envelope.locale);
+  await ctx.outbox(envelope.replyTo.platform).sendText(envelope.replyTo, envelope.item.kind === "upload" ? m.sessionReplacedWithFiles : m.sessionReplaced);
 }
 
 /** The session's timeline as a picture, `caption` (default: the track summary) under it. */

@@ -78,6 +78,8 @@ export const en = {
   errTokenUser: "🔑 NemoVideo refused your token (it may have expired). Send a new one with /token <token>, or /token clear to use the bot's default.",
   errTokenOperator: "🔑 The bot's NemoVideo account was refused. The operator needs to renew its token; please try again later.",
   sessionReplaced: "ℹ️ NemoVideo no longer had your previous project, so I started a new one. Send your clips again to continue.",
+  /** The same, said while the message being handled brings files: they go into the new project, nothing to send again. */
+  sessionReplacedWithFiles: "ℹ️ NemoVideo no longer had your previous project, so I started a new one; the files you just sent go into it.",
   errSessionLost: "Your project could not be found on the video service. Send /new to start a fresh one.",
   errRenderFailed: "🎞️ The render failed. Send /export to try once more.",
   errTurnFailed: "The editor couldn't do that one. Try saying it another way.",

@@ -67,6 +67,7 @@ export const zhCN: Messages = {
   errTokenUser: "🔑 NemoVideo 拒绝了你的令牌（可能已过期）。请用 /token <token> 发送新令牌，或用 /token clear 恢复默认账号。",
   errTokenOperator: "🔑 机器人的 NemoVideo 账号被拒绝，需要运营者更新令牌，请稍后再试。",
   sessionReplaced: "ℹ️ NemoVideo 上已找不到你之前的项目，我已为你新建了一个。请重新发送素材继续。",
+  sessionReplacedWithFiles: "ℹ️ NemoVideo 上已找不到你之前的项目，我已为你新建了一个；你刚发送的文件会放进新项目。",
   errSessionLost: "在视频服务上找不到你的项目。发送 /new 开始一个新项目。",
   errRenderFailed: "🎞️ 导出失败。发送 /export 再试一次。",
   errTurnFailed: "编辑器没能完成这个请求，换个说法试试。",

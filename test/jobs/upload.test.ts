@@ -45,6 +45,26 @@ describe("uploads", () => {
     expect(uploaded).toBeLessThan(answered);
   });
 
+  it("a project the backend lost is replaced during an upload, and the files go into the new one without asking for them again", async () => {
+    const clip = await makeTestClip(dir);
+    const user = 704;
+    const lost = await h.sessionIdOf(sessionOf(user));
+    h.emulator.faults.add({ kind: "session-lost", route: "upload", sessionId: lost });
+    await h.queue.submit(
+      envelopeOf(user, {
+        kind: "upload",
+        attachments: [{ id: "l1", name: "clip.mp4", size: undefined, mimeType: "video/mp4", kind: "video", source: { type: "local-path", path: clip } }],
+      }),
+    );
+    await h.outbox.waitFor(en.uploadDone({ names: ["clip.mp4"] }), { chatId: String(user), type: "text", timeoutMs: 10_000 });
+    const said = h.outbox.entries.filter((e) => e.to.chatId === String(user) && e.type === "text").map((e) => (e.type === "text" ? e.text : ""));
+    expect(said).toContain(en.sessionReplacedWithFiles);
+    expect(said).not.toContain(en.sessionReplaced);
+    const replacement = await h.sessionIdOf(sessionOf(user));
+    expect(replacement).not.toBe(lost);
+    expect(h.emulator.session(replacement)?.uploads.map((u) => u.filename)).toEqual(["clip.mp4"]);
+  });
+
   it("a retried upload does not add the same file twice", async () => {
     const clip = await makeTestClip(dir);
     const user = 701;
