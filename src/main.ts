@@ -10,8 +10,10 @@ import { startApp, type App } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { startEmulator, type Emulator } from "./emulator/index.js";
 import { localeFromTag } from "./i18n/index.js";
+import { textOf } from "./error-shape.js";
 import { createLogger, scrubSecrets } from "./log.js";
 import { resolveRedis, type ResolvedRedis } from "./redis/connect.js";
+import { openDemoNamespace, type DemoNamespace } from "./redis/demo-namespace.js";
 
 async function main(): Promise<void> {
   let config: Config;
@@ -47,6 +49,13 @@ async function main(): Promise<void> {
   if (redis.origin === "private") logger.info({ url: redis.url }, "started a private redis-server (data in .data/redis)");
   config = { ...config, REDIS_URL: redis.url };
 
+  // The demo's emulator starts empty on every run: its users and sessions must not outlive it in Redis.
+  let demo: DemoNamespace | undefined;
+  if (emulator) {
+    demo = await openDemoNamespace(redis.url, config.QUEUE_PREFIX);
+    config = { ...config, QUEUE_PREFIX: demo.prefix };
+  }
+
   let terminal: TerminalAdapter | undefined;
   // Assigned after the terminal adapter exists: its idle wait needs the app.
   let app: App | undefined = undefined;
@@ -71,6 +80,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ reason }, "shutting down");
     await app?.close().catch((error: unknown) => logger.error({ err: error }, "closing the app failed"));
+    await demo?.close().catch((error: unknown) => logger.warn({ err: error }, "removing the demo's keys from Redis failed"));
     await emulator?.close().catch(() => undefined);
     await redis.privateServer?.stop().catch(() => undefined);
   };
@@ -89,6 +99,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(scrubSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error)));
+  console.error(scrubSecrets(error instanceof Error ? (error.stack ?? textOf(error)) : textOf(error)));
   process.exit(1);
 });
