@@ -107,7 +107,8 @@ describe("Discord through the product's process", { timeout: 120_000 }, () => {
     const windowMs = 2_500;
     // Discord's own token dies with our window here, so a late webhook call would be refused (401).
     const { fake, bot } = await startBot({ DISCORD_INTERACTION_WINDOW_MS: String(windowMs) }, { interactionTokenTtlMs: windowMs });
-    await editWithClip(fake, bot);
+    const upload = fake.runCommand({ name: "upload", attachment: { path: clip, contentType: "video/mp4", filename: "clip.mp4" }, guildId: fake.guildId, userId: USER });
+    await whileRunning(bot, fake.waitFor(() => fake.repliesTo(upload.id).find((m) => /Added to your project/.test(m.content)), 60_000, "the upload's answer"));
 
     // The render takes ten times as long as usual (3 s): the window closes while it runs.
     await emulator.addFaults({ kind: "slow-render" });
