@@ -25,7 +25,7 @@ let bot: RunningProcess | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "e2e-telegram-"));
-  clip = await makeTestClip(dir, { seconds: 2 });
+  clip = await makeTestClip(dir, { seconds: 4 });
   emulator = await startEmulatorProcess();
 });
 afterEach(async () => {
