@@ -117,19 +117,31 @@ const DURATION_KEYS = ["d", "dur", "duration", "len"] as const;
 const END_KEYS = ["e", "end", "endTime"] as const;
 const VOLUME_KEYS = ["v", "vol", "volume"] as const;
 
-function readSegment(raw: Obj): TimelineSegment {
-  let name: string | undefined;
+const SEGMENT_META_KEYS = ["m", "meta", "metadata"] as const;
+
+function firstName(obj: Obj): string | undefined {
   for (const key of NAME_KEYS) {
-    name = cleanText(raw[key]);
-    if (name !== undefined) break;
+    const name = cleanText(obj[key]);
+    if (name !== undefined) return name;
   }
-  if (name === undefined) {
-    for (const key of SOURCE_KEYS) {
-      name = basename(raw[key]);
-      if (name !== undefined) break;
-    }
+  return undefined;
+}
+
+function firstSourceName(obj: Obj): string | undefined {
+  for (const key of SOURCE_KEYS) {
+    const name = basename(obj[key]);
+    if (name !== undefined) return name;
   }
-  const source = first(raw, SOURCE_KEYS);
+  return undefined;
+}
+
+function readSegment(raw: Obj): TimelineSegment {
+  // A segment's name, text or source may sit in the segment or in its metadata (`m`); the
+  // segment's own keys win, and a name said in words wins over one taken from a file path.
+  const meta = first(raw, SEGMENT_META_KEYS);
+  const places = isObj(meta) ? [raw, meta] : [raw];
+  const name = places.map(firstName).find((n) => n !== undefined) ?? places.map(firstSourceName).find((n) => n !== undefined);
+  const source = places.map((place) => first(place, SOURCE_KEYS)).find((s) => typeof s === "string");
   const startMs = timeMs(first(raw, START_KEYS)) ?? 0;
   const duration = timeMs(first(raw, DURATION_KEYS));
   const end = timeMs(first(raw, END_KEYS));
@@ -138,7 +150,7 @@ function readSegment(raw: Obj): TimelineSegment {
   if (name !== undefined) segment.name = name;
   if (typeof source === "string" && source.length > 0 && source.length <= MAX_SOURCE) segment.source = source;
   if (endMs !== undefined) segment.endMs = endMs;
-  const volume = readVolume(first(raw, VOLUME_KEYS));
+  const volume = places.map((place) => readVolume(first(place, VOLUME_KEYS))).find((v) => v !== undefined);
   if (volume !== undefined) segment.volume = volume;
   return segment;
 }

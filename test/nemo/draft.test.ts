@@ -93,6 +93,56 @@ describe("readDraft", () => {
   });
 });
 
+describe("names kept in a segment's metadata", () => {
+  /** The seed's timeline as a backend that keeps every name in the segment's `m` writes it. */
+  function metaNamedDraft(title: Record<string, unknown> = { text: "Urban Dreams" }): Record<string, unknown> {
+    return {
+      t: [
+        { tt: 0, sg: [{ id: "v1", st: 0, d: 10_000, m: { name: "city timelapse", src: "https://cdn.example/city.mp4" } }] },
+        { tt: 1, sg: [{ id: "a1", st: 0, d: 10_000, m: { label: "Lo-fi", volume: 0.35 } }] },
+        { tt: 7, sg: [{ id: "t1", st: 0, d: 3000, m: title }] },
+      ],
+      d: 10_000,
+      m: { width: 1080, height: 1920, ratio: "9:16" },
+    };
+  }
+
+  it("reads names, sources and volumes from `m`, the segment's own keys first", () => {
+    const timeline = readDraft(metaNamedDraft());
+    expect(timeline?.tracks.map((t) => t.segments[0])).toEqual([
+      { name: "city timelapse", startMs: 0, endMs: 10_000, source: "https://cdn.example/city.mp4" },
+      { name: "Lo-fi", startMs: 0, endMs: 10_000, volume: 0.35 },
+      { name: "Urban Dreams", startMs: 0, endMs: 3000 },
+    ]);
+    const both = readDraft({ t: [{ tt: 0, sg: [{ n: "own name", src: "a/own.mp4", m: { name: "meta name", src: "b/meta.mp4" } }] }] });
+    expect(both?.tracks[0]?.segments[0]).toMatchObject({ name: "own name", source: "a/own.mp4" });
+    const pathOnly = readDraft({ t: [{ tt: 0, sg: [{ src: "u/IMG_0042.mp4", m: { title: "Harbour at dawn" } }] }] });
+    expect(pathOnly?.tracks[0]?.segments[0]?.name).toBe("Harbour at dawn");
+    const metaPath = readDraft({ t: [{ tt: 0, sg: [{ s: 0, m: { url: "https://cdn.example/u/Trip.mov?sig=1" } }] }] });
+    expect(metaPath?.tracks[0]?.segments[0]).toMatchObject({ name: "Trip.mov", source: "https://cdn.example/u/Trip.mov?sig=1" });
+  });
+
+  it("summarises them like the seed's timeline", () => {
+    expect(summarizeTimeline(metaNamedDraft(), "en")).toBe(summarizeTimeline(seedDraft(), "en"));
+    expect(summarizeTimeline(metaNamedDraft(), "zh-CN")).toBe(summarizeTimeline(seedDraft(), "zh-CN"));
+    expect(summarizeTimeline(metaNamedDraft(), "en")).toContain('3. Title: "Urban Dreams" (0-3s)');
+  });
+
+  it("names them in the words for a silent edit", () => {
+    const plain = metaNamedDraft();
+    plain.t = tracksOf(plain).slice(0, 2);
+    const summer = metaNamedDraft({ title: "Summer Vibes" });
+    expect(describeDraftChanges(plain, summer, "en")).toEqual(['added the title "Summer Vibes"']);
+    expect(describeDraftChanges(plain, summer, "zh-CN")).toEqual(["添加了标题“Summer Vibes”"]);
+    expect(describeDraftChanges(metaNamedDraft(), summer, "en")).toEqual(['changed the title "Urban Dreams" to "Summer Vibes"']);
+    expect(describeDraftChanges({ t: [] }, metaNamedDraft(), "en")).toEqual([
+      'added the clip "city timelapse"',
+      'added the title "Urban Dreams"',
+      'added background music "Lo-fi" at 35%',
+    ]);
+  });
+});
+
 describe("isExportReady", () => {
   it("needs one track with segments", () => {
     expect(isExportReady(seedDraft())).toBe(true);
