@@ -29,8 +29,18 @@ const NOT_SENT_CODES: ReadonlySet<NemoErrorCode> = new Set([
 /** The stream ended on "I encountered a temporary issue" after a turn that had gone well. */
 const TRAILING_HICCUP = /encountered a temporary issue|遇到了临时问题/i;
 
-interface TurnResult {
+/** What one stream said, read to its end. */
+interface StreamOutcome {
   texts: string[];
+  /** A functionCall or functionResponse came: from then on the edit may be in the project whatever happens. */
+  touchedProject: boolean;
+  /** The model stopped early (ADK's finish reason, e.g. MAX_TOKENS): the texts came whole, the tools ran. */
+  cutShort?: string;
+  /** The agent reported an error (not a trailing hiccup after a turn that went well). */
+  failure?: { code?: string };
+}
+
+interface TurnResult extends StreamOutcome {
   before: SessionState | undefined;
   who: SessionContext;
 }
@@ -82,9 +92,56 @@ export async function runTurn(ctx: JobContext, run: ItemRun): Promise<StepOutcom
     return { done: true };
   }
 
+  const failed = result.failure !== undefined || (result.cutShort !== undefined && result.texts.length === 0);
+  if (failed && result.touchedProject) return answerFromState(ctx, current, result, status, m);
+  if (failed) {
+    ctx.logger.info({ item: envelope.id, code: result.failure?.code ?? result.cutShort }, "turn failed");
+    await outbox.sendText(envelope.replyTo, failureText(new NemoError("turn_failed", "the turn reported an error"), envelope.locale, ctx.config, who, ctx.events));
+    await status.show(m.turnStopped);
+    emit(ctx.events, "onTurnDone", Date.now() - (step.startedAt ?? Date.now()), "error");
+    return { done: true };
+  }
   await deliverTurn(ctx, run, result, status, m);
   emit(ctx.events, "onTurnDone", Date.now() - (step.startedAt ?? Date.now()), result.texts.length > 0 ? "text" : "silent");
   return { done: true };
+}
+
+/**
+ * The agent failed (or stopped early with nothing to say) after its tools had started: the edit may
+ * be in the project, so the answer is what the state shows, never words that invite sending it again
+ * (that would apply it twice and charge twice). A state that cannot be read goes to recovery.
+ */
+async function answerFromState(ctx: JobContext, run: ItemRun, result: TurnResult, status: StatusMessage, m: Messages): Promise<StepOutcome> {
+  const { envelope } = run;
+  ctx.logger.info({ item: envelope.id, code: result.failure?.code ?? result.cutShort }, "turn failed after its tools ran: answering from the state");
+  const after = await readState(ctx, result.who, envelope.id);
+  if (after === undefined) return beginRecovery(ctx, run, status);
+  const changes = describeDraftChanges(result.before?.draft, after.draft, envelope.locale);
+  const buttons = quickButtons(envelope.locale);
+  if (changes.length > 0) {
+    await postTimeline(ctx, envelope, result.who.sessionId, after.draft, { caption: m.turnFailedButChanged({ changes }), buttons });
+  } else {
+    await ctx.outbox(envelope.replyTo.platform).sendText(envelope.replyTo, m.turnFailedUnchanged, { buttons });
+  }
+  await status.show(m.turnStopped);
+  emit(ctx.events, "onTurnDone", Date.now() - (run.step.startedAt ?? envelope.receivedAt), changes.length > 0 ? "recovered" : "error");
+  return { done: true };
+}
+
+async function readState(ctx: JobContext, who: SessionContext, item: string): Promise<SessionState | undefined> {
+  try {
+    return await ctx.nemo.state(who.auth, who.sessionId);
+  } catch (error) {
+    ctx.logger.warn({ err: error, item }, "state after the turn unreadable");
+    return undefined;
+  }
+}
+
+/** Why the model stopped, in the user's words. */
+function cutShortWhy(m: Messages, reason: string): string {
+  if (reason === "MAX_TOKENS") return m.cutShortLength;
+  if (/SAFETY|BLOCKLIST|PROHIBITED|SPII|RECITATION/.test(reason)) return m.cutShortFiltered;
+  return m.cutShortOther;
 }
 
 /** Reads the state, marks the message sent, streams it. Runs again only when the stream was not reached. */
@@ -110,8 +167,8 @@ async function sendOnce(
 
   let seen = 0;
   try {
-    const texts = await consume(ctx, session, text, run.signal, status, m, startedAt, () => seen++);
-    return { texts, before, who: session };
+    const outcome = await consume(ctx, session, text, run.signal, status, m, startedAt, () => seen++);
+    return { ...outcome, before, who: session };
   } catch (error) {
     // An answer before the stream means the agent never got the message: it may go again.
     if (seen === 0 && isNemoError(error) && (NOT_SENT_CODES.has(error.code) || (error.status !== undefined && error.code !== "network"))) {
@@ -136,9 +193,11 @@ async function consume(
   m: Messages,
   startedAt: number,
   onEvent: () => void,
-): Promise<string[]> {
+): Promise<StreamOutcome> {
   const texts: string[] = [];
   let partial = "";
+  let touchedProject = false;
+  let cutShort: string | undefined;
   let progress = m.thinking;
   let still: string | undefined;
   const errors: Extract<TurnEvent, { type: "error" }>[] = [];
@@ -164,8 +223,15 @@ async function consume(
           }
           break;
         case "tool-call":
+          touchedProject = true;
           progress = toolLine(m, event.name);
           show();
+          break;
+        case "tool-result":
+          touchedProject = true;
+          break;
+        case "cut-short":
+          cutShort = event.reason;
           break;
         case "error":
           errors.push(event);
@@ -183,8 +249,12 @@ async function consume(
   if (kept.length > 1 && TRAILING_HICCUP.test(kept[kept.length - 1] ?? "")) kept.pop();
   const real = errors.filter((e) => !(kept.length > 0 && TRAILING_HICCUP.test(e.message)));
   const [failure] = real;
-  if (failure) throw new NemoError("turn_failed", `the turn reported an error${failure.code ? ` (${failure.code})` : ""}`);
-  return kept;
+  return {
+    texts: kept,
+    touchedProject,
+    ...(cutShort === undefined ? {} : { cutShort }),
+    ...(failure === undefined ? {} : { failure: failure.code === undefined ? {} : { code: failure.code } }),
+  };
 }
 
 async function deliverTurn(ctx: JobContext, run: ItemRun, result: TurnResult, status: StatusMessage, m: Messages): Promise<void> {
@@ -203,10 +273,17 @@ async function deliverTurn(ctx: JobContext, run: ItemRun, result: TurnResult, st
     else await outbox.sendText(envelope.replyTo, m.turnNoChange, { buttons });
   } else {
     const translated = translateBackendText(result.texts.join("\n\n"), envelope.locale);
-    if (translated.text.trim() !== "") await outbox.sendText(envelope.replyTo, translated.text, { buttons });
+    if (translated.text.trim() !== "") await outbox.sendText(envelope.replyTo, translated.text, result.cutShort === undefined ? { buttons } : undefined);
     if (translated.actions.includes("export")) wantsExport = true;
-    // "open the panel" / "preview in the timeline": we show the track summary instead.
-    if (translated.actions.some((a) => a === "show-state" || a === "show-timeline")) {
+    if (result.cutShort !== undefined) {
+      // The words stop mid-way but the tools ran: say so, and show the project as it now stands.
+      const after = await ctx.nemo.state(auth, sessionId);
+      const changes = describeDraftChanges(result.before?.draft, after.draft, envelope.locale);
+      const why = cutShortWhy(m, result.cutShort);
+      const caption = changes.length > 0 ? m.turnCutShortChanged({ why, changes }) : m.turnCutShortUnchanged({ why });
+      await postTimeline(ctx, envelope, sessionId, after.draft, { caption, buttons });
+    } else if (translated.actions.some((a) => a === "show-state" || a === "show-timeline")) {
+      // "open the panel" / "preview in the timeline": we show the track summary instead.
       const state = await ctx.nemo.state(auth, sessionId);
       await postTimeline(ctx, envelope, sessionId, state.draft);
     }

@@ -29,6 +29,8 @@ export const DEFAULT_FAULT_ROUTES: Record<FaultKind, RouteName[]> = {
   "drop-stream": ["run-sse"],
   "invalid-frames": ["run-sse"],
   "stream-error": ["run-sse"],
+  "error-after-edit": ["run-sse"],
+  "cut-short": ["run-sse"],
   "slow-render": ["render-start"],
   "render-fails": ["render-start"],
   "anonymous-limit": ["anonymous-token"],

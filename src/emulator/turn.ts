@@ -24,9 +24,20 @@ export interface TurnDeps {
   sessionExists(sessionId: string): boolean;
 }
 
-type StreamFault = Extract<FaultKind, "silent-turn" | "heartbeat-only" | "drop-stream" | "invalid-frames" | "stream-error">;
+type StreamFault = Extract<
+  FaultKind,
+  "silent-turn" | "heartbeat-only" | "drop-stream" | "invalid-frames" | "stream-error" | "error-after-edit" | "cut-short"
+>;
 
-export const STREAM_FAULTS: readonly FaultKind[] = ["silent-turn", "heartbeat-only", "drop-stream", "invalid-frames", "stream-error"];
+export const STREAM_FAULTS: readonly FaultKind[] = [
+  "silent-turn",
+  "heartbeat-only",
+  "drop-stream",
+  "invalid-frames",
+  "stream-error",
+  "error-after-edit",
+  "cut-short",
+];
 
 class SseWriter {
   private heartbeats = 0;
@@ -148,7 +159,7 @@ export async function runTurn(
         await step();
       }
     }
-    if (fault === "stream-error") {
+    const modelError = () =>
       out.event({
         errorCode: "MODEL_ERROR",
         errorMessage: "The model is temporarily unavailable. Please try again later.",
@@ -157,6 +168,8 @@ export async function runTurn(
         id: randomBytes(6).toString("base64url"),
         timestamp: Date.now() / 1000,
       });
+    if (fault === "stream-error") {
+      modelError();
       return;
     }
     if (!deps.sessionExists(session.id)) return;
@@ -175,7 +188,16 @@ export async function runTurn(
       return;
     }
     if (fault === "silent-turn") return;
+    if (fault === "error-after-edit") {
+      modelError();
+      return;
+    }
     await step();
+    if (fault === "cut-short") {
+      // ADK copies a finish reason other than STOP into errorCode on the final event, text and all.
+      out.event(adkEvent(invocationId, "model", [{ text: text.slice(0, Math.max(1, Math.ceil(text.length / 2))) }], { errorCode: "MAX_TOKENS", partial: false }));
+      return;
+    }
     out.event(adkEvent(invocationId, "model", [{ text }]));
   } catch (error) {
     if (!signal.aborted) deps.logger.warn({ err: error, sessionId: session.id }, "emulated turn failed");

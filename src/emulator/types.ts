@@ -52,6 +52,10 @@ export type FaultKind =
   | "drop-stream"
   | "invalid-frames"
   | "stream-error"
+  /** The edit is applied and its tool events sent, then an error event ends the turn (no text). */
+  | "error-after-edit"
+  /** The final text event carries `errorCode: "MAX_TOKENS"` (ADK's finish reason): the reply is cut, the edit applied. */
+  | "cut-short"
   | "slow-render"
   | "render-fails"
   | "anonymous-limit"

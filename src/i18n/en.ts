@@ -111,6 +111,17 @@ export const en = {
   turnStopped: "⚠️ Stopped",
   turnChanged: (p: { changes: string[] }) => `Done. What changed:\n${p.changes.map((c) => `• ${c}`).join("\n")}`,
   turnNoChange: "That finished, but your project looks the same as before. Try saying what you want changed in other words.",
+  cutShortLength: "it reached its length limit",
+  cutShortFiltered: "a content filter stopped it",
+  cutShortOther: "it stopped early",
+  turnCutShortChanged: (p: { why: string; changes: string[] }) =>
+    `✂️ The editor's reply was cut short (${p.why}), but its work is in your project. What changed:\n${p.changes.map((c) => `• ${c}`).join("\n")}`,
+  turnCutShortUnchanged: (p: { why: string }) =>
+    `✂️ The editor's reply was cut short (${p.why}). Your project looks the same as before; here it is as it stands.`,
+  turnFailedButChanged: (p: { changes: string[] }) =>
+    `⚠️ The editor stopped with an error, but this changed in your project (no need to send it again):\n${p.changes.map((c) => `• ${c}`).join("\n")}`,
+  turnFailedUnchanged:
+    "⚠️ The editor stopped with an error after it had started working, and your project looks the same as before. Check it with /status before asking again.",
   turnBusyRetrying: "⏳ NemoVideo is busy; trying again in a moment…",
   recoveryChecking: "🔌 The connection dropped while I was working. Checking what happened to your project…",
   recoveryFound: (p: { changes: string[] }) =>

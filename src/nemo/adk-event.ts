@@ -10,11 +10,37 @@ import { asRecord, asString, clip, pick, pickString, type JsonRecord } from "./l
  * ADK events are camelCase since ADK 1.0 and snake_case before it; both are read. Text parts
  * become `text` events (`partial` copies ADK's streaming flag, see TurnEvent in types.ts), parts with
  * `thought: true` are dropped, `functionCall` / `functionResponse` become tool events, and
- * `errorCode` / `errorMessage` or a top-level `error` become an `error` event after the parts.
+ * `errorCode` / `errorMessage` or a top-level `error` become an `error` event after the parts, except
+ * a finish reason in `errorCode` (`MAX_TOKENS`, `SAFETY`, …), which becomes `cut-short`.
  */
 
 /** The most of an unreadable frame kept in an `invalid` event, so one bad frame cannot hold megabytes. */
 export const MAX_INVALID_RAW = 2_000;
+
+/**
+ * Gemini's finish reasons other than STOP, which ADK copies into `errorCode` on the final event
+ * (google/adk-python `LlmResponse.create`, adk-js likewise). They say why the reply ended, not that
+ * the turn failed.
+ */
+const FINISH_REASONS = new Set([
+  "MAX_TOKENS",
+  "SAFETY",
+  "RECITATION",
+  "LANGUAGE",
+  "OTHER",
+  "BLOCKLIST",
+  "PROHIBITED_CONTENT",
+  "SPII",
+  "MALFORMED_FUNCTION_CALL",
+  "IMAGE_SAFETY",
+  "IMAGE_PROHIBITED_CONTENT",
+  "IMAGE_RECITATION",
+  "IMAGE_OTHER",
+  "NO_IMAGE",
+  "UNEXPECTED_TOOL_CALL",
+  "TOO_MANY_TOOL_CALLS",
+  "FINISH_REASON_UNSPECIFIED",
+]);
 
 const HEARTBEAT_TYPES = new Set(["heartbeat", "ping", "keepalive", "keep-alive", "keep_alive"]);
 
@@ -91,6 +117,11 @@ function errorText(text: string): string {
 function errorOf(event: JsonRecord): TurnEvent | undefined {
   const code = pickString(event, "errorCode", "error_code");
   const message = pickString(event, "errorMessage", "error_message");
+  if (code !== undefined && FINISH_REASONS.has(code.toUpperCase())) {
+    return message === undefined
+      ? { type: "cut-short", reason: code.toUpperCase() }
+      : { type: "cut-short", reason: code.toUpperCase(), message: errorText(message) };
+  }
   if (code !== undefined || message !== undefined) {
     return code === undefined
       ? { type: "error", message: errorText(message ?? "") }

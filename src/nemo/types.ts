@@ -103,6 +103,12 @@ export type TurnEvent =
   | { type: "tool-result"; name: string; id?: string }
   | { type: "heartbeat" }
   | { type: "error"; code?: string; message: string }
+  /**
+   * The model stopped for another reason than STOP (ADK puts Gemini's finish reason, `MAX_TOKENS`,
+   * `SAFETY`, …, in `errorCode`). Not a failure by itself: the event's text (before it) came whole
+   * and the turn's tools have run; the reply is only cut short.
+   */
+  | { type: "cut-short"; reason: string; message?: string }
   | { type: "invalid"; raw: string };
 
 export interface TurnOptions {

@@ -78,6 +78,27 @@ describe("emulator: faults", () => {
     expect(credits.data.available).toBe(100);
   });
 
+  it("error-after-edit: the edit applied and its tool events sent, then an errorCode event and no text", async () => {
+    const u = await withClip();
+    emu.faults.add({ kind: "error-after-edit" });
+    const stream = await runSse(emu.url, u.token, u.sessionId, "add captions: Hello");
+    expect(stream.status).toBe(200);
+    expect(toolCalls(stream)).toEqual(["edit_multitrack"]);
+    expect(textOf(stream)).toBe("");
+    expect(stream.events.some((e) => e.errorCode === "MODEL_ERROR")).toBe(true);
+    expect(captionTrack((await state(emu.url, u.token, u.sessionId)).draft)).toBeDefined();
+  });
+
+  it("cut-short: the final event holds half the answer with errorCode MAX_TOKENS, the edit applied", async () => {
+    const u = await withClip();
+    emu.faults.add({ kind: "cut-short" });
+    const stream = await runSse(emu.url, u.token, u.sessionId, "add captions: Hello");
+    const last = stream.events[stream.events.length - 1];
+    expect(last?.errorCode).toBe("MAX_TOKENS");
+    expect(textOf(stream).length).toBeGreaterThan(0);
+    expect(captionTrack((await state(emu.url, u.token, u.sessionId)).draft)).toBeDefined();
+  });
+
   it("token-expired, session-lost, no-credits on the routes they name", async () => {
     const u = await withClip();
     emu.faults.add({ kind: "token-expired", route: "credits" });

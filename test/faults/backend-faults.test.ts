@@ -147,14 +147,15 @@ describe("broken streams", () => {
     expect(calls(sessionId, 'add the title "Frames"')).toBe(1);
   });
 
-  it("an error in the stream: the editor couldn't do it, said once, not retried", async () => {
+  it("an error in the stream after the tool call: the state is told, said once, not retried", async () => {
     const { user, sessionId } = await f.userWithClip();
     f.emulator.faults.add({ kind: "stream-error", sessionId });
     await f.chat.say(user, 'add the title "Oops"');
-    await f.outbox.waitFor(en.errTurnFailed, { chatId: user, type: "text", timeoutMs: 15_000 });
+    await f.outbox.waitFor(en.turnFailedUnchanged, { chatId: user, type: "text", timeoutMs: 15_000 });
     await f.app.whenIdle({ pollMs: 50 });
     expect(calls(sessionId, 'add the title "Oops"')).toBe(1);
-    expect(f.said(user).filter((t) => t === en.errTurnFailed)).toHaveLength(1);
+    expect(f.said(user).filter((t) => t === en.turnFailedUnchanged)).toHaveLength(1);
+    expect(f.said(user)).not.toContain(en.errTurnFailed);
   });
 });
 

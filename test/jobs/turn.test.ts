@@ -110,11 +110,48 @@ describe("a turn, as the user sees it", () => {
     expect(statusOf(u.chatId)[0]?.history).toContain(en.recoveryChecking);
   });
 
-  it("an error in the stream is a failed turn, in words", async () => {
+  it("an error in the stream before any tool ran is a failed turn, in words", async () => {
+    const u = await freshUser();
+    h.emulator.faults.add({ kind: "stream-error", sessionId: u.sessionId });
+    // A chat message: no tool call comes before the error.
+    await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: "hello there" }));
+    await h.outbox.waitFor(en.errTurnFailed, { chatId: u.chatId, type: "text" });
+    await until(() => statusOf(u.chatId)[0]?.text === en.turnStopped, 5_000, "status stopped");
+  });
+
+  it("an error after a tool call that changed nothing: said from the state, never 'try again another way'", async () => {
     const u = await freshUser();
     h.emulator.faults.add({ kind: "stream-error", sessionId: u.sessionId });
     await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: 'add the title "Oops"' }));
-    await h.outbox.waitFor(en.errTurnFailed, { chatId: u.chatId, type: "text" });
+    await h.outbox.waitFor(en.turnFailedUnchanged, { chatId: u.chatId, type: "text" });
+    await until(() => statusOf(u.chatId)[0]?.text === en.turnStopped, 5_000, "status stopped");
+    expect(h.outbox.entries.some((e) => e.to.chatId === u.chatId && e.type === "text" && e.text === en.errTurnFailed)).toBe(false);
+  });
+
+  it("an error after the edit was applied: the user is told what changed, not to send it again", async () => {
+    const u = await freshUser();
+    h.emulator.faults.add({ kind: "error-after-edit", sessionId: u.sessionId });
+    await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: 'add the title "Applied Anyway"' }));
+    const answer = await h.outbox.waitFor(/stopped with an error, but this changed/, { chatId: u.chatId, type: "photo" });
+    expect(answer.type === "photo" && answer.caption).toContain(en.changeTitleAdded({ text: "Applied Anyway" }));
+    const said = h.outbox.entries.filter((e) => e.to.chatId === u.chatId && e.type === "text").map((e) => (e.type === "text" ? e.text : ""));
+    expect(said).not.toContain(en.errTurnFailed);
+    expect(h.emulator.counters.runSse(u.sessionId, 'add the title "Applied Anyway"')).toBe(1);
+  });
+
+  it("a reply cut short by the model (MAX_TOKENS) is shown, said to be cut, with what changed", async () => {
+    const u = await freshUser();
+    h.emulator.faults.add({ kind: "cut-short", sessionId: u.sessionId });
+    await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: 'add the title "Long Story"' }));
+    const cut = await h.outbox.waitFor(/cut short/, { chatId: u.chatId, type: "photo" });
+    expect(cut.type === "photo" && cut.caption).toContain(en.cutShortLength);
+    expect(cut.type === "photo" && cut.caption).toContain(en.changeTitleAdded({ text: "Long Story" }));
+    // The words that came are shown, before the note that they were cut.
+    const words = h.outbox.entries.find((e) => e.to.chatId === u.chatId && e.type === "text");
+    expect(words?.type === "text" && words.text.length).toBeGreaterThan(0);
+    expect(words?.type === "text" && words.text).not.toBe(en.errTurnFailed);
+    await until(() => statusOf(u.chatId)[0]?.text === en.turnDone, 5_000, "status done");
+    expect(h.emulator.counters.runSse(u.sessionId, 'add the title "Long Story"')).toBe(1);
   });
 
   it("speaks the user's language", async () => {

@@ -46,6 +46,18 @@ describe("ADK event frames → TurnEvents", () => {
     expect(events(JSON.stringify({ error: "Session not found" }))).toEqual([{ type: "error", message: "Session not found" }]);
   });
 
+  it("reads a finish reason in errorCode as a reply cut short, keeping the whole text before it", () => {
+    // What ADK emits when the model stops for MAX_TOKENS, SAFETY, …: the final event, text and all.
+    const frame = JSON.stringify({ content: { parts: [{ text: "I trimmed the clip and added the ti" }], role: "model" }, partial: false, errorCode: "MAX_TOKENS" });
+    expect(events(frame)).toEqual([
+      { type: "text", text: "I trimmed the clip and added the ti", partial: false },
+      { type: "cut-short", reason: "MAX_TOKENS" },
+    ]);
+    expect(events(JSON.stringify({ error_code: "safety", error_message: "blocked" }))).toEqual([{ type: "cut-short", reason: "SAFETY", message: "blocked" }]);
+    // Anything else in errorCode is still a failed turn.
+    expect(events(JSON.stringify({ errorCode: "MODEL_ERROR", errorMessage: "down" }))).toEqual([{ type: "error", code: "MODEL_ERROR", message: "down" }]);
+  });
+
   it("keeps text that came before an error in the same event", () => {
     const frame = JSON.stringify({ content: { parts: [{ text: "partly done" }] }, errorMessage: "then failed" });
     expect(events(frame).map((e) => e.type)).toEqual(["text", "error"]);

@@ -91,13 +91,14 @@ function makeInput(random: () => number): string {
   }
 }
 
-const TYPES = new Set(["text", "tool-call", "tool-result", "heartbeat", "error", "invalid"]);
+const TYPES = new Set(["text", "tool-call", "tool-result", "heartbeat", "error", "cut-short", "invalid"]);
 
 function checkEvent(event: TurnEvent): void {
   if (!TYPES.has(event.type)) throw new Error(`unexpected event type ${String(event.type)}`);
   if (event.type === "text" && (typeof event.text !== "string" || typeof event.partial !== "boolean")) throw new Error("bad text event");
   if ((event.type === "tool-call" || event.type === "tool-result") && typeof event.name !== "string") throw new Error("bad tool event");
   if (event.type === "error" && typeof event.message !== "string") throw new Error("bad error event");
+  if (event.type === "cut-short" && typeof event.reason !== "string") throw new Error("bad cut-short event");
   if (event.type === "invalid" && typeof event.raw !== "string") throw new Error("bad invalid event");
 }
 
