@@ -21,6 +21,7 @@ import { createQuotas } from "./quota/index.js";
 import { connectRedis } from "./redis/connect.js";
 import { RedisThumbnails } from "./present/thumbnails.js";
 import { createRouter } from "./router/index.js";
+import { UpdateClaims } from "./chat/update-claims.js";
 
 export interface AppOptions {
   /** REDIS_URL must be resolved (see src/redis/connect.ts). */
@@ -128,6 +129,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       skill,
       quotas: createQuotas(config, { redis, prefix: config.QUEUE_PREFIX }),
       preferences,
+      claims: new UpdateClaims(redis, config.QUEUE_PREFIX),
       thumbnails,
       logger: logger.child({ component: "router" }),
       botUsername: (platform) => {

@@ -4,6 +4,7 @@ import type { ChatAdapter, MessageHandler } from "../../src/chat/adapter.js";
 import type { ChatMessage } from "../../src/chat/message.js";
 import type { Config } from "../../src/config.js";
 import { ChatError } from "../../src/errors.js";
+import { discordUpdateKey, UpdateClaims } from "../../src/chat/update-claims.js";
 import { messages } from "../../src/i18n/index.js";
 import type { Logger } from "../../src/log.js";
 import type { SkillProfile } from "../../src/nemo/skills.js";
@@ -53,6 +54,7 @@ export function createDiscordAdapter(config: Config, deps: DiscordAdapterDeps): 
   });
   const openAttachment = createAttachmentOpener({ timeoutMs: config.REQUEST_TIMEOUT_MS });
   const seal = tokenSeal(config.DISCORD_TOKEN);
+  const claims = new UpdateClaims(deps.redis, config.QUEUE_PREFIX);
   const inFlight = new Set<Promise<void>>();
   let client: Client | undefined;
   let accepting = false;
@@ -75,6 +77,17 @@ export function createDiscordAdapter(config: Config, deps: DiscordAdapterDeps): 
   async function onInteraction(interaction: Interaction, handle: MessageHandler): Promise<void> {
     if (!accepting || !(interaction.isChatInputCommand() || interaction.isButton())) return;
     const ephemeral = interaction.isChatInputCommand() && EPHEMERAL_COMMANDS.has(interaction.commandName);
+    // Claimed before it is acknowledged: a gateway replay after a resume must not answer or queue twice.
+    const updateKey = discordUpdateKey("interaction", interaction.id);
+    const first = await claims.claim(updateKey).catch((error: unknown) => {
+      // Redis is away: acknowledge anyway (within Discord's 3 s); the router will say what failed.
+      logger.warn({ err: error, interactionId: interaction.id }, "discord: could not claim an interaction");
+      return true;
+    });
+    if (!first) {
+      logger.debug({ updateKey }, "discord: duplicate update dropped");
+      return;
+    }
     try {
       // First, before anything that could take time: Discord drops interactions not answered in 3 s.
       await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
@@ -98,7 +111,8 @@ export function createDiscordAdapter(config: Config, deps: DiscordAdapterDeps): 
     const botId = client?.user?.id;
     if (!accepting || !botId) return;
     const message = plainMessageToMessage(raw, botId, seal);
-    if (message) await deliver(message, handle);
+    // The router claims the message's id before it answers or queues anything.
+    if (message) await deliver({ ...message, updateKey: discordUpdateKey("message", raw.id) }, handle);
   }
 
   return {

@@ -11,7 +11,8 @@ export class AlbumGatherer {
 
   constructor(
     private readonly windowMs: number,
-    private readonly onAlbum: (message: TelegramMessage) => void,
+    /** `albumId`: the chat and the media group, the album's identity however its parts arrive. */
+    private readonly onAlbum: (message: TelegramMessage, albumId: string) => void,
   ) {}
 
   add(groupId: string, message: TelegramMessage): void {
@@ -37,7 +38,7 @@ export class AlbumGatherer {
     if (!entry) return;
     clearTimeout(entry.timer);
     this.pending.delete(key);
-    this.onAlbum(mergeAlbum(entry.parts));
+    this.onAlbum(mergeAlbum(entry.parts), key);
   }
 }
 

@@ -6,6 +6,7 @@ import type { Redis } from "ioredis";
 import type { ChatAdapter, MessageHandler } from "../../src/chat/adapter.js";
 import type { Config } from "../../src/config.js";
 import { ChatError } from "../../src/errors.js";
+import { telegramAlbumKey, UpdateClaims } from "../../src/chat/update-claims.js";
 import type { Logger } from "../../src/log.js";
 import { SharedRateLimiter } from "../../src/ratelimit/shared-limiter.js";
 import { AlbumGatherer, ChatQueue } from "./album.js";
@@ -81,12 +82,18 @@ export function createTelegramAdapter(config: Config, deps: TelegramAdapterDeps)
   let bot: Bot | undefined;
   let connection: Connection | undefined;
   const queue = new ChatQueue();
+  const claims = new UpdateClaims(deps.redis, config.QUEUE_PREFIX);
 
   /** Refuses a file Telegram will not hand over (before any download), else hands the message to the router. */
   const deliver = async (message: TelegramMessage, handle: MessageHandler): Promise<void> => {
     try {
       const tooBig = overCloudLimit(message.attachments, { localApi, skill: deps.skill });
       if (tooBig) {
+        // Answered here, not by the router: claim the update first so a re-delivery is not answered twice.
+        if (message.updateKey && !(await claims.claim(message.updateKey))) {
+          logger.debug({ updateKey: message.updateKey }, "telegram: duplicate update dropped");
+          return;
+        }
         logger.info({ chatId: message.chatId, size: tooBig.size }, "telegram file over the cloud Bot API's 20 MB: refused before download");
         await outbox.sendText(message.replyTo, cloudLimitText(tooBig, message.locale, deps.skill));
         return;
@@ -100,7 +107,9 @@ export function createTelegramAdapter(config: Config, deps: TelegramAdapterDeps)
 
   const installHandlers = (b: Bot, handle: MessageHandler): void => {
     b.api.config.use(autoRetry({ maxRetryAttempts: policy.maxInteractiveRetries, maxDelaySeconds: policy.maxInteractiveWaitSeconds, rethrowHttpErrors: true, rethrowInternalServerErrors: true }));
-    const albums = new AlbumGatherer(tuning.albumWindowMs ?? 800, (album) => {
+    const albums = new AlbumGatherer(tuning.albumWindowMs ?? 800, (merged, albumId) => {
+      // One update for the whole album, however many of its parts Telegram (re-)delivers.
+      const album = { ...merged, updateKey: telegramAlbumKey(b.botInfo.id, albumId) };
       if (album.addressed) void queue.run(album.chatId, () => deliver(album, handle));
     });
     stopAlbums = () => albums.flushAll();
@@ -121,7 +130,7 @@ export function createTelegramAdapter(config: Config, deps: TelegramAdapterDeps)
     b.on("callback_query:data", async (ctx) => {
       // Answer at once so the button stops spinning, whatever the router makes of it.
       await ctx.answerCallbackQuery().catch((error: unknown) => logger.debug({ error: describeError(error) }, "answerCallbackQuery failed"));
-      const message = callbackToChatMessage(ctx.update, ctx.callbackQuery);
+      const message = callbackToChatMessage(ctx.update, ctx.callbackQuery, ctx.me.id);
       if (!message) return;
       albums.flushChat(message.chatId);
       await queue.run(message.chatId, () => deliver(message, handle));

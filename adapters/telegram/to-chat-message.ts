@@ -2,6 +2,7 @@ import type { CallbackQuery, Message, MessageEntity, Update, UserFromGetMe } fro
 import type { ChatAttachment, ChatKind, ChatMessage, ReplyHandle } from "../../src/chat/message.js";
 import { threadIdOf, userKeyOf } from "../../src/chat/message.js";
 import { localeFromTag } from "../../src/i18n/index.js";
+import { telegramUpdateKey } from "../../src/chat/update-claims.js";
 import { intentOfCallback } from "./keyboard.js";
 
 /** A Telegram update as the rest of the bot sees it; `raw` keeps the whole update aside. */
@@ -40,12 +41,13 @@ export function messageToChatMessage(update: Update, message: Message, me: UserF
     attachments,
     locale: localeFromTag(from?.language_code),
     replyTo: replyHandleOf(message, chatKind),
+    updateKey: telegramUpdateKey(me.id, update.update_id),
     raw: update,
   };
 }
 
 /** A press of one of our inline buttons; undefined for data that is not ours. */
-export function callbackToChatMessage(update: Update, query: CallbackQuery): TelegramMessage | undefined {
+export function callbackToChatMessage(update: Update, query: CallbackQuery, botId: number): TelegramMessage | undefined {
   const intent = intentOfCallback(query.data);
   const message = query.message;
   if (!intent || !message) return undefined;
@@ -71,6 +73,7 @@ export function callbackToChatMessage(update: Update, query: CallbackQuery): Tel
     // A press under a picture (the timeline) can swap that picture in place.
     ...("photo" in message && message.photo !== undefined ? { pressedPicture: { messageId: String(message.message_id) } } : {}),
     replyTo,
+    updateKey: telegramUpdateKey(botId, update.update_id),
     raw: update,
   };
 }

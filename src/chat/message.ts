@@ -66,6 +66,14 @@ export interface ChatMessage<Raw = unknown> {
   pressedPicture?: { messageId: string };
   /** How to answer this very message (an adapter-specific handle that survives a job's JSON). */
   replyTo: ReplyHandle;
+  /**
+   * The platform's identity of the update that carried this message (Telegram: bot id + update id,
+   * an album by its media group; Discord: the message id). The router claims it in Redis before
+   * anything is queued or answered, so a re-delivered update is handled once. Absent where the
+   * platform cannot deliver twice (the terminal) or the adapter claimed it already (a Discord
+   * interaction, claimed before it is acknowledged).
+   */
+  updateKey?: string;
   /** The platform's own update, kept aside as an escape hatch; never put into job data. */
   raw: Raw;
 }

@@ -31,6 +31,11 @@ export function createRouter(deps: RouterDeps): Router {
       const log = deps.logger.child({ platform: message.platform, chatId: message.chatId, userKey: message.userKey });
       let locale = message.locale;
       try {
+        // Before anything is queued or answered: a re-delivered update is dropped here.
+        if (message.updateKey !== undefined && !(await deps.claims.claim(message.updateKey))) {
+          log.debug({ updateKey: message.updateKey }, "duplicate update dropped");
+          return;
+        }
         locale = (await deps.preferences.locale(message.userKey)) ?? localeOfText(message.text) ?? message.locale;
         const ctx = createContext(deps, message, locale, log);
         if (!isAllowed(access, message)) {

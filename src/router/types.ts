@@ -1,5 +1,6 @@
 import type { Accounts, Preferences, SessionRef, TokenStore } from "../accounts/types.js";
 import type { Intent } from "../chat/intents.js";
+import type { UpdateClaims } from "../chat/update-claims.js";
 import type { ChatMessage, Locale, Platform } from "../chat/message.js";
 import type { Button, Outbox } from "../chat/outbox.js";
 import type { Config } from "../config.js";
@@ -20,6 +21,8 @@ export interface RouterDeps {
   skill: SkillProfile;
   quotas: Quotas;
   preferences: Preferences;
+  /** Each platform update once (see ChatMessage.updateKey). */
+  claims: UpdateClaims;
   logger: Logger;
   /** Clip thumbnails for the timeline picture; placeholders without. */
   thumbnails?: Thumbnails;

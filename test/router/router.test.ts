@@ -14,6 +14,7 @@ import { createLogger } from "../../src/log.js";
 import { createNemoClient, type NemoClient } from "../../src/nemo/index.js";
 import { skillProfile } from "../../src/nemo/skills.js";
 import { RedisQuotas } from "../../src/quota/index.js";
+import { UpdateClaims } from "../../src/chat/update-claims.js";
 import { createRouter, type Router } from "../../src/router/index.js";
 import type { CancelOutcome, WorkEnvelope, WorkItem, WorkQueue } from "../../src/work/types.js";
 import { makeTestClip } from "../helpers/media.js";
@@ -101,6 +102,7 @@ function makeBot(env: Record<string, string> = {}, options: { tokenKey?: Buffer 
     skill: skillProfile(config.SKILL_PROFILE),
     quotas: new RedisQuotas({ redis, prefix, limits: { turnsPerHour: config.TURNS_PER_HOUR ?? 0, exportsPerHour: config.EXPORTS_PER_HOUR ?? 0 } }),
     preferences: new RedisPreferences(redis, prefix),
+    claims: new UpdateClaims(redis, prefix),
     logger,
     botUsername: () => BOT,
   });

@@ -21,6 +21,8 @@ export class FakeGateway {
   private readonly wss: WebSocketServer;
   private readonly ready = new Set<WebSocket>();
   private sequence = 0;
+  /** Dispatched events by their entity's id (an interaction, a message), for `redispatch`. */
+  private readonly sent = new Map<string, { event: string; data: unknown }>();
 
   constructor(
     server: Server,
@@ -37,8 +39,20 @@ export class FakeGateway {
   }
 
   dispatch(event: string, data: unknown): void {
+    const id = (data as { id?: unknown }).id;
+    if (typeof id === "string") this.sent.set(id, { event, data });
     const frame = JSON.stringify({ op: 0, t: event, s: ++this.sequence, d: data });
     for (const socket of this.ready) socket.send(frame);
+  }
+
+  /**
+   * Sends an event again (same payload, a new sequence number), as Discord does when it replays
+   * the events a session missed after a RESUME: the client may see one it had already handled.
+   */
+  redispatch(id: string): void {
+    const sent = this.sent.get(id);
+    if (!sent) throw new Error(`no event with id ${id} was dispatched`);
+    this.dispatch(sent.event, sent.data);
   }
 
   async close(): Promise<void> {

@@ -89,6 +89,8 @@ export interface FakeDiscord {
   denyChannel(channelId: string): void;
   closeDms(userId: string): void;
   dmChannelOf(userId: string): string | undefined;
+  /** Replays the gateway event of an interaction or a message (same id), as after a RESUME. */
+  redeliver(id: string): void;
   /** Makes the interaction's token answer 50027 from now on. */
   expireToken(interactionId: string): void;
   /** Puts a file on the fake CDN, as Discord does with a user's attachment, and answers its signed URL. */
@@ -301,6 +303,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         ...input.extra,
       });
       return { messageId: id };
+    },
+
+    redeliver(id) {
+      gateway.redispatch(id);
     },
 
     repliesTo(interactionId) {

@@ -140,6 +140,8 @@ export class FakeTelegram {
   private server: Server | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), "fake-telegram-"));
   private updates: Json[] = [];
+  /** Every update ever created, by id (for `redeliver`). */
+  private readonly delivered = new Map<number, Json>();
   private nextUpdateId = 1;
   private nextMessageId = 1;
   private nextFileId = 1;
@@ -265,9 +267,30 @@ export class FakeTelegram {
   /** Any raw update (for kinds the chat face does not cover). */
   pushUpdate(update: Json): number {
     const updateId = this.nextUpdateId++;
-    this.updates.push({ update_id: updateId, ...update });
+    const stored = { update_id: updateId, ...update };
+    this.delivered.set(updateId, stored);
+    this.updates.push(stored);
     for (const release of this.pollers) release();
     return updateId;
+  }
+
+  /**
+   * Telegram hands out an update again: what happens when the bot's process was killed after
+   * `getUpdates` answered and before its next call confirmed the offset. The update (same
+   * `update_id`, same content) is pending again for the next `getUpdates`.
+   */
+  redeliver(updateId: number): void {
+    const update = this.delivered.get(updateId);
+    if (!update) throw new Error(`no update ${updateId} was ever delivered`);
+    if (this.updates.some((u) => u.update_id === updateId)) return;
+    this.updates.push(update);
+    this.updates.sort((a, b) => Number(a.update_id) - Number(b.update_id));
+    for (const release of this.pollers) release();
+  }
+
+  /** An update exactly as Telegram sent it (to POST it to a webhook, or again). */
+  updateById(updateId: number): Json | undefined {
+    return this.delivered.get(updateId);
   }
 
   /** The bot's messages in a chat (deleted ones included, flagged). */
