@@ -23,6 +23,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The NemoVideo emulator is for the demo and the tests; production never loads it.
+RUN rm -rf dist/src/emulator
 # The code stays root-owned and read-only to the process; only the export folder is writable.
 RUN mkdir -p /app/exports && chown node:node /app/exports
 USER node

@@ -15,13 +15,9 @@ function lockChanged() {
 
 if (lockChanged()) {
   console.error("Installing npm packages (npm ci)…");
-  try {
-    execSync("npm ci --no-audit --no-fund", { stdio: "inherit" });
-  } catch {
-    // A registry without another platform's optional binaries makes npm reject its own lock.
-    console.error("npm ci refused the lock file; installing with npm install instead…");
-    execSync("npm install --no-audit --no-fund", { stdio: "inherit" });
-  }
+  // Exactly the lock's versions; dev packages too (tsx runs `npm start` from source), even where
+  // NODE_ENV=production would make npm leave them out.
+  execSync("npm ci --include=dev --no-audit --no-fund", { stdio: "inherit" });
 }
 
 for (const [program, hint] of [

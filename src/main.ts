@@ -8,10 +8,11 @@ import { resolve } from "node:path";
 import { createTerminalAdapter, type TerminalAdapter } from "../adapters/terminal/index.js";
 import { startApp, type App } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { startEmulator, type Emulator } from "./emulator/index.js";
+import type * as EmulatorModule from "./emulator/index.js";
+import type { Emulator } from "./emulator/index.js";
 import { localeFromTag } from "./i18n/index.js";
 import { textOf } from "./error-shape.js";
-import { createLogger, scrubSecrets } from "./log.js";
+import { createLogger, scrubSecrets, type Logger } from "./log.js";
 import { resolveRedis, type ResolvedRedis } from "./redis/connect.js";
 import { openDemoNamespace, type DemoNamespace } from "./redis/demo-namespace.js";
 
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
 
   let emulator: Emulator | undefined;
   if (terminalChat && !process.env.NEMO_API_BASE) {
-    emulator = await startEmulator({ logger: logger.child({ component: "emulator" }) });
+    emulator = await startDemoEmulator(logger);
     config = { ...config, NEMO_API_BASE: emulator.url };
     console.log("demo mode: local NemoVideo emulator; set NEMO_API_BASE to use the real service");
   }
@@ -96,6 +97,23 @@ async function main(): Promise<void> {
     await shutdown("terminal chat ended");
     process.exit(0);
   }
+}
+
+/**
+ * The emulator is demo code: production (a chat token or NEMO_API_BASE set) never loads it, and the
+ * compiled image does not ship it, so there it ends with a clear word instead of a stack.
+ */
+async function startDemoEmulator(logger: Logger): Promise<Emulator> {
+  let emulatorModule: typeof EmulatorModule;
+  try {
+    emulatorModule = await import("./emulator/index.js");
+  } catch (error) {
+    const missing = (error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND" && textOf(error).includes("emulator");
+    if (!missing) throw error;
+    console.error("demo mode needs the NemoVideo emulator, which this build does not include: set NEMO_API_BASE and a chat token, or run `npm start` in a checkout");
+    process.exit(2);
+  }
+  return emulatorModule.startEmulator({ logger: logger.child({ component: "emulator" }) });
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -195,6 +195,24 @@ describe("Dockerfile", () => {
     const pkg = JSON.parse(read("package.json")) as { scripts: Record<string, string> };
     expect(pkg.scripts.build).toContain("tsconfig.build.json");
     for (const dir of build.include) expect(dockerfile, `COPY ${dir}`).toMatch(new RegExp(`COPY ${dir} `));
+  });
+
+  it("ships production code only: no emulator, no TypeScript runner", () => {
+    const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    // `npm ci --omit=dev` leaves tsx out of the image; `npm start` in a checkout installs dev packages.
+    expect(pkg.dependencies).not.toHaveProperty("tsx");
+    expect(pkg.devDependencies).toHaveProperty("tsx");
+    expect(runtime.join("\n")).toMatch(/npm ci --omit=dev/);
+    expect(runtime.join("\n")).toMatch(/rm -rf dist\/src\/emulator/);
+    // The image can only drop the emulator if nothing outside it imports it statically.
+    for (const dir of ["src", "adapters", "jobs"]) {
+      for (const file of readdirSync(join(ROOT, dir), { recursive: true, encoding: "utf8" })) {
+        if (!file.endsWith(".ts") || file.startsWith("emulator")) continue;
+        const staticImports = read(join(dir, file)).match(/^import\s(?!type\b)[^;]*from\s+"[./]*emulator\//gm);
+        expect(staticImports, `${dir}/${file}`).toBeNull();
+      }
+    }
+    expect(read("src/main.ts")).toMatch(/await import\("\.\/emulator\/index\.js"\)/);
   });
 
   it("keeps secrets and local clutter out of the build context", () => {
