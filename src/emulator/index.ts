@@ -1,6 +1,6 @@
 /**
  * The NemoVideo emulator: a loopback HTTP server that speaks the whole backend contract
- * (../../shared/nemovideo-api.md) for tests, benchmarks and the offline demo. It is an emulator,
+ * (docs/backend-contract.md) for tests, benchmarks and the offline demo. It is an emulator,
  * says so on every answer (`x-emulator: nemovideo-emulator`), and never talks to the real backend.
  */
 export { startEmulator, DEFAULT_TIMING } from "./server.js";

@@ -44,7 +44,7 @@ export interface NemoClientOptions {
 
 const DEFAULT_OUTPUT = { format: "mp4", quality: "high" } as const;
 
-/** The one typed client for every NemoVideo endpoint (../../shared/nemovideo-api.md). */
+/** The one typed client for every NemoVideo endpoint (docs/backend-contract.md). */
 export class NemoClient implements NemoApi {
   private readonly http: NemoHttp;
   private readonly options: NemoClientOptions;

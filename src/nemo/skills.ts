@@ -2,7 +2,7 @@ import type { Locale } from "../chat/message.js";
 import type { SKILL_PROFILE_NAMES } from "../config.js";
 
 /**
- * The five NemoVideo skills of the product documents (../shared/seeds/), as data: the
+ * The five NemoVideo skills of the backend's own skill documents (docs/backend-contract.md), as data: the
  * `X-Skill-Source` the bot sends for each, how it greets, what it suggests trying, and which files
  * it takes. The operator picks one with SKILL_PROFILE.
  */

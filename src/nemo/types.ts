@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 
-/** Data types of the NemoVideo contract (../shared/nemovideo-api.md), as the client returns them. */
+/** Data types of the NemoVideo contract (docs/backend-contract.md), as the client returns them. */
 
 export interface AnonymousToken {
   token: string;

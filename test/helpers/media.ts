@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 
 /**
- * Small real media files for tests, made with the system ffmpeg (see shared/testing-notes.md).
+ * Small real media files for tests, made with the system ffmpeg from its lavfi sources (testsrc, sine): no fixtures on disk.
  * Each call writes a new file into `dir` and resolves with its path.
  */
 
