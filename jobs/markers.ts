@@ -8,9 +8,10 @@ import { markerKey } from "./keys.js";
  * - `upload`: one attachment of an upload reached the session (holds the result).
  * - `posting` / `delivered`: a finished export is being / has been posted to the chat.
  * - `followup`: the export a turn asked for was queued.
+ * - `uploaded`: an upload finished; holds the names of the files that did not arrive (JSON).
  * - `cancel`: the user cancelled this session's render.
  */
-export type MarkerKind = "sent" | "upload" | "posting" | "delivered" | "followup" | "cancel";
+export type MarkerKind = "sent" | "upload" | "posting" | "delivered" | "followup" | "cancel" | "uploaded";
 
 /** Long enough to outlive any retry or restart, short enough that Redis does not fill up. */
 const KEEP_SECONDS = 14 * 24 * 3600;

@@ -1,6 +1,7 @@
 import type { SessionContext } from "../src/accounts/types.js";
 import type { ChatAttachment } from "../src/chat/message.js";
 import { messages } from "../src/i18n/index.js";
+import { UploadSourceError } from "../src/nemo/multipart.js";
 import type { UploadResult } from "../src/nemo/types.js";
 import { emit, quickButtons, type ItemRun, type ItemStep, type JobContext, type StepOutcome } from "./context.js";
 import { failureText, noteReplacedSession } from "./replies.js";
@@ -67,12 +68,17 @@ export async function runUpload(ctx: JobContext, run: ItemRun): Promise<StepOutc
     clearInterval(activityTimer);
   }
 
+  // Recorded before the answer: the caption's request queued behind this upload reads it to know
+  // whether its files are in the project (upload-dependency.ts).
+  await ctx.markers.set("uploaded", envelope.id, JSON.stringify({ failed: failed.map((f) => f.name) }));
   await status.show(added.length > 0 ? m.turnDone : m.turnStopped);
   if (failed.length > 0) {
-    const [first] = failed;
-    const reason = failureText(first?.error, envelope.locale, ctx.config, who, ctx.events);
     const names = failed.map((f) => f.name);
-    await outbox.sendText(envelope.replyTo, added.length > 0 ? `${m.uploadSomeFailed({ names })}\n${reason}` : reason);
+    // The file never left the chat platform (its download failed): not the backend's fault, and
+    // nothing the user did wrong but to send it again.
+    const notArrived = failed.every((f) => f.error instanceof UploadSourceError);
+    const reason = notArrived ? m.uploadNotArrived({ names }) : failureText(failed[0]?.error, envelope.locale, ctx.config, who, ctx.events);
+    await outbox.sendText(envelope.replyTo, added.length > 0 && !notArrived ? `${m.uploadSomeFailed({ names })}\n${reason}` : reason);
   } else {
     await outbox.sendText(envelope.replyTo, m.uploadDone({ names: added }), { buttons: quickButtons(envelope.locale) });
   }

@@ -19,6 +19,7 @@ import { RENDER_JOB_OPTIONS, WorkQueues, type DrainerData } from "./queues.js";
 import { DEFAULT_PACING, type StatusPacing } from "./status-message.js";
 import { runTurn } from "./turn.js";
 import { runUpload } from "./upload.js";
+import { skippedForFailedUpload } from "./upload-dependency.js";
 import type { Thumbnails } from "../src/present/thumbnails.js";
 
 /** Knobs with production defaults that tests shrink. */
@@ -154,7 +155,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     },
   };
 
-  const runItem = (run: ItemRun): Promise<StepOutcome> => {
+  const runItem = async (run: ItemRun): Promise<StepOutcome> => {
+    if (await skippedForFailedUpload(ctx, run.envelope)) return { done: true };
     switch (run.envelope.item.kind) {
       case "turn":
         return runTurn(ctx, run);

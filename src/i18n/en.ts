@@ -136,6 +136,10 @@ export const en = {
     p.total > 1 ? `📤 Uploading ${p.name} (${p.index}/${p.total})…` : `📤 Uploading ${p.name}…`,
   uploadDone: (p: { names: string[] }) => `✅ Added to your project: ${p.names.join(", ")}`,
   uploadSomeFailed: (p: { names: string[] }) => `These files were not added: ${p.names.join(", ")}`,
+  uploadNotArrived: (p: { names: string[] }) =>
+    `📥 ${p.names.join(", ")} did not arrive: I could not fetch ${p.names.length === 1 ? "it" : "them"} from the chat. Please send ${p.names.length === 1 ? "it" : "them"} again.`,
+  skippedAfterFailedUpload: (p: { request?: string; names: string[] }) =>
+    `⏭️ I did not ${p.request === undefined ? "export" : `apply “${p.request}”`}: ${p.names.length > 0 ? p.names.join(", ") : "the file"} did not reach your project. Send the file again with ${p.request === undefined ? "“export”" : "your request"} as its caption.`,
   exportPreparing: "🎬 Preparing your export…",
   exportAlreadyRendering: "⏳ This version is already being rendered: the video will arrive here shortly.",
   exportNotReady: "There is nothing to export yet: send a clip or ask me to make a video first.",

@@ -118,6 +118,9 @@ export const zhCN: Messages = {
   uploading: (p) => (p.total > 1 ? `📤 正在上传 ${p.name}（${p.index}/${p.total}）…` : `📤 正在上传 ${p.name}…`),
   uploadDone: (p) => `✅ 已添加到项目：${p.names.join("、")}`,
   uploadSomeFailed: (p) => `以下文件未能添加：${p.names.join("、")}`,
+  uploadNotArrived: (p) => `📥 没有收到 ${p.names.join("、")}：我没能从聊天中取到文件。请重新发送。`,
+  skippedAfterFailedUpload: (p) =>
+    `⏭️ 我没有${p.request === undefined ? "导出" : `执行“${p.request}”`}：${p.names.length > 0 ? `${p.names.join("、")} ` : "文件"}没有进入你的项目。请重新发送文件，并把${p.request === undefined ? "“导出”" : "你的要求"}写在说明里。`,
   exportPreparing: "🎬 正在准备导出…",
   exportAlreadyRendering: "⏳ 这个版本已经在渲染中，视频很快就会发到这里。",
   exportNotReady: "还没有可以导出的内容：请先发送素材，或让我先做一个视频。",

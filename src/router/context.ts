@@ -43,16 +43,21 @@ export function createContext(deps: RouterDeps, message: ChatMessage, locale: Lo
         return false;
       }
       let firstPosition: number | undefined;
+      // What comes after an upload in one submission is its caption's request: it needs those files.
+      let upload: string | undefined;
       for (const item of items) {
+        const id = newId();
         const { position } = await deps.work.submit({
-          id: newId(),
+          id,
           session: ref,
           replyTo: message.replyTo,
           locale,
           item,
           receivedAt: now(),
+          ...(upload === undefined ? {} : { dependsOn: upload }),
         });
         firstPosition ??= position;
+        if (item.kind === "upload") upload = id;
       }
       log.info({ items: items.map((i) => i.kind), position: firstPosition }, "queued");
       // The job posts its own status when it starts; a queue ahead of it is worth saying now.

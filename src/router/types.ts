@@ -51,7 +51,8 @@ export interface RouteContext {
   explain(error: unknown): Promise<string>;
   /**
    * Takes the quotas the items cost, then queues them in order; says so and queues nothing when
-   * a quota is used up. False when refused.
+   * a quota is used up. False when refused. Items after an upload depend on it: they run only when
+   * every file of it arrived.
    */
   submit(items: WorkItem[], costs: QuotaKind[]): Promise<boolean>;
 }

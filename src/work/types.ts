@@ -19,13 +19,19 @@ export interface WorkEnvelope {
   item: WorkItem;
   /** When the message arrived (ms since epoch). */
   receivedAt: number;
+  /**
+   * The upload this item's request came with (a caption's edit or export): when any of its files
+   * did not arrive, this item does not run and the user is told why.
+   */
+  dependsOn?: string;
 }
 
 export type CancelOutcome = "cancelled-queued" | "cancelled-running" | "nothing";
 
 /**
  * Items of one session run one at a time in the order submitted; sessions run in parallel.
- * A caption's edit is submitted right after its upload and so runs after it.
+ * A caption's edit is submitted right after its upload and so runs after it, and only when the
+ * upload brought every file (`dependsOn`).
  */
 export interface WorkQueue {
   submit(envelope: WorkEnvelope): Promise<{ position: number }>;

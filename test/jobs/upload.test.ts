@@ -110,4 +110,30 @@ describe("uploads", () => {
     );
     await h.outbox.waitFor(/can't use that file type/, { chatId: String(user), type: "text" });
   });
+
+  it("an album with a file that did not arrive: the caption's export does not run, a caption after a whole upload does", async () => {
+    const clip = await makeTestClip(dir);
+    const user = 705;
+    const broken = envelopeOf(user, {
+      kind: "upload",
+      attachments: [
+        { id: "p1", name: "clip.mp4", size: undefined, mimeType: "video/mp4", kind: "video", source: { type: "local-path", path: clip } },
+        { id: "p2", name: "gone.mp4", size: undefined, mimeType: "video/mp4", kind: "video", source: { type: "local-path", path: join(dir, "gone.mp4") } },
+      ],
+    });
+    await h.queue.submit(broken);
+    await h.queue.submit({ ...envelopeOf(user, { kind: "export" }), dependsOn: broken.id });
+    const whole = envelopeOf(user, {
+      kind: "upload",
+      attachments: [{ id: "p3", name: "again.mp4", size: undefined, mimeType: "video/mp4", kind: "video", source: { type: "local-path", path: clip } }],
+    });
+    await h.queue.submit(whole);
+    await h.queue.submit({ ...envelopeOf(user, { kind: "turn", text: 'add the title "Second try"' }), dependsOn: whole.id });
+    await h.outbox.waitFor(/Second try/, { chatId: String(user), type: "text", timeoutMs: 15_000 });
+    const said = h.outbox.entries.filter((e) => e.to.chatId === String(user) && e.type === "text").map((e) => (e.type === "text" ? e.text : ""));
+    expect(said).toContain(en.uploadNotArrived({ names: ["gone.mp4"] }));
+    expect(said).toContain(en.skippedAfterFailedUpload({ names: ["gone.mp4"] }));
+    expect(said.filter((t) => t.startsWith("⏭️"))).toHaveLength(1);
+    expect(h.outbox.entries.some((e) => e.to.chatId === String(user) && e.type === "status" && /Preparing your export/.test(e.text))).toBe(false);
+  });
 });

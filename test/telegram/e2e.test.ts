@@ -181,6 +181,26 @@ describe("a creator in a private chat", () => {
     expect(emulator.counters.requests("upload")).toBe(0);
   });
 
+  it.each([
+    ["en", "file", 502, /beach\.mp4 did not arrive[\s\S]*send it again/, /did not apply “cut it to 3 seconds”[\s\S]*Send the file again/],
+    ["zh-CN", "getFile", 400, /没有收到 beach\.mp4[\s\S]*重新发送/, /没有执行“cut it to 3 seconds”[\s\S]*重新发送/],
+  ] as const)("%s: when the clip's %s call fails, its caption is not run and the user is told to send it again", async (language, method, errorCode, notArrived, notRun) => {
+    const chat = language === "en" ? 9031 : 9032;
+    // Every try fails, however many the opener makes.
+    fake.failNext(method, { times: 10, errorCode, description: errorCode === 400 ? "Bad Request: wrong file_id or the file is temporarily unavailable" : "Bad Gateway" });
+    fake.userSends({ chatId: chat, languageCode: language, caption: "cut it to 3 seconds", video: { path: clip, fileName: "beach.mp4" } });
+    const fromBot = (pattern: RegExp) => fake.messages(chat).find((m) => m.from === "bot" && pattern.test(m.text));
+    await fake.waitFor(() => fromBot(notArrived), "the file did not arrive", 20_000);
+    await fake.waitFor(() => fromBot(notRun), "the caption was not run", 20_000);
+    expect(fake.calls(method).length).toBeGreaterThanOrEqual(1);
+    // Nothing of the caption reached the editor, and nothing claims it was done.
+    expect(emulator.counters.requests("run-sse")).toBe(0);
+    const bot = fake.messages(chat).filter((m) => m.from === "bot");
+    expect(bot.filter((m) => m.history.some((t) => /Done|applied|Thinking|完成|已应用|思考/i.test(t)))).toEqual([]);
+    // The upload's status ends on its final word.
+    expect(bot.some((m) => /Stopped|已停止/.test(m.text))).toBe(true);
+  });
+
   it("an unsupported file gets the formats list", async () => {
     fake.userSends({ chatId: 9006, document: { bytes: Buffer.from("%PDF-1.4"), fileName: "brief.pdf", mime: "application/pdf" } });
     await fake.waitForMessage(9006, /mp4, mov, avi, webm, mkv/);

@@ -347,7 +347,8 @@ export class FakeTelegram {
   }
 
   /**
-   * The next `times` calls of `method` fail with 429 and `retry_after` (or another error). `body`
+   * The next `times` calls of `method` fail with 429 and `retry_after` (or another error); the method
+   * `file` stands for a file download from `/file/bot<token>/<path>`. `body`
    * answers in another shape, as a server or proxy in front of the Bot API may (HTTP 500
    * `{"message": "Internal Server Error"}`, no `description`).
    */
@@ -377,6 +378,12 @@ export class FakeTelegram {
     const fileMatch = /^\/file\/bot([^/]+)\/(.+)$/.exec(rawPath);
     if (fileMatch) {
       this.record("file", rawPath, {});
+      // `failNext("file", …)`: the file server fails the next downloads (an error page, no bytes).
+      const rule = this.takeFailure("file");
+      if (rule) {
+        this.notify();
+        return send(res, rule.errorCode, { ok: false, error_code: rule.errorCode, description: rule.description });
+      }
       return this.download(fileMatch[1] ?? "", fileMatch[2] ?? "", res);
     }
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(rawPath);
