@@ -7,7 +7,8 @@ import type { StatusMessage } from "./status-message.js";
 
 /**
  * A turn whose message already went to `/run_sse` but whose outcome we did not see (the worker was
- * killed mid-stream, its lock was lost, the connection dropped). The contract forbids sending it
+ * killed mid-stream, its lock was lost, the connection dropped, the service answered a 5xx, the turn
+ * timed out). The contract forbids sending it
  * again: wait, read the state, then read it again every RECOVERY_POLL_MS, and give up after
  * RECOVERY_MAX_UNCHANGED reads that show nothing new. Each wait is a delayed step of the job, so no
  * worker slot is held and a restart picks it up where it was.
@@ -19,10 +20,14 @@ import type { StatusMessage } from "./status-message.js";
 /** Reads past this many end the recovery whatever they show (a session that never settles). */
 const MAX_READS_FACTOR = 4;
 
-export async function beginRecovery(ctx: JobContext, run: ItemRun, status: StatusMessage): Promise<StepOutcome> {
+/** Why the outcome is unknown: the stream broke off, the service answered an error, or time ran out. */
+export type RecoveryReason = "dropped" | "error" | "timeout";
+
+export async function beginRecovery(ctx: JobContext, run: ItemRun, status: StatusMessage, reason: RecoveryReason): Promise<StepOutcome> {
   const m = messages(run.envelope.locale);
-  await status.show(m.recoveryChecking);
-  ctx.logger.info({ item: run.envelope.id }, "turn outcome unknown: reading the state instead of sending again");
+  const checking = { dropped: m.recoveryChecking, error: m.recoveryCheckingAfterError, timeout: m.recoveryCheckingAfterTimeout }[reason];
+  await status.show(checking);
+  ctx.logger.info({ item: run.envelope.id, reason }, "turn outcome unknown: reading the state instead of sending again");
   return {
     done: false,
     delayMs: ctx.config.RECOVERY_FIRST_WAIT_MS,

@@ -6,7 +6,7 @@ import { describeDraftChanges } from "../src/nemo/draft.js";
 import type { SessionState, TurnEvent } from "../src/nemo/types.js";
 import { emit, quickButtons, type ItemRun, type ItemStep, type JobContext, type StepOutcome } from "./context.js";
 import { fingerprintOf, type SentRecord } from "./fingerprint.js";
-import { beginRecovery, continueRecovery } from "./recovery.js";
+import { beginRecovery, continueRecovery, type RecoveryReason } from "./recovery.js";
 import { failureText, noteReplacedSession, postTimeline } from "./replies.js";
 import { StatusMessage } from "./status-message.js";
 
@@ -16,14 +16,20 @@ import { StatusMessage } from "./status-message.js";
  * the state instead of sending again (recovery.ts).
  */
 
-/** Errors that come with the backend's answer before the stream: the message did not reach the agent. */
-const NOT_SENT_CODES: ReadonlySet<NemoErrorCode> = new Set([
+/**
+ * Failures before the first event that prove the backend did not take the message: the contract's
+ * envelope codes (1001, 1002 or its 404 "Session not found", 2001) and the statuses that refuse a
+ * request before any work (400 for a missing client id, 401, 402, 429). Only these clear the `sent`
+ * marker. Anything else (a 5xx, a gateway's page, an HTML 200, a reset, a headers timeout) may hide
+ * an applied edit: the turn is recovered by reading the state, never sent again.
+ */
+const NOT_TAKEN_CODES: ReadonlySet<NemoErrorCode> = new Set([
   "token_invalid",
   "session_not_found",
   "no_credits",
-  "rate_limited",
+  "missing_client_id",
   "plan_blocked",
-  "bad_request",
+  "rate_limited",
 ]);
 
 /** The stream ended on "I encountered a temporary issue" after a turn that had gone well. */
@@ -63,7 +69,7 @@ export async function runTurn(ctx: JobContext, run: ItemRun): Promise<StepOutcom
   const current: ItemRun = { ...run, get step() { return step; } };
 
   if (step.phase === "recovering") return continueRecovery(ctx, current, status);
-  if ((await ctx.markers.get("sent", envelope.id)) !== null) return beginRecovery(ctx, current, status);
+  if ((await ctx.markers.get("sent", envelope.id)) !== null) return beginRecovery(ctx, current, status, "dropped");
 
   if (step.statusRef === undefined || step.phase === "retry-after-429") await status.show(m.thinking);
   let who: SessionContext | undefined;
@@ -75,11 +81,10 @@ export async function runTurn(ctx: JobContext, run: ItemRun): Promise<StepOutcom
       return sendOnce(ctx, run, session, status, m, step.startedAt ?? Date.now());
     });
   } catch (error) {
-    if (error instanceof AlreadySent) return beginRecovery(ctx, current, status);
-    // The connection dropped mid-stream, or we were told to stop: the turn may have been applied.
-    if (isNemoError(error, "network") || run.signal.aborted) {
-      if ((await ctx.markers.get("sent", envelope.id)) !== null) return beginRecovery(ctx, current, status);
-    }
+    if (error instanceof AlreadySent) return beginRecovery(ctx, current, status, "dropped");
+    // The message went out and the answer did not prove it was refused (a drop, a 5xx, a timeout, a
+    // shutdown): it may have been applied, so the state tells what happened.
+    if ((await ctx.markers.get("sent", envelope.id)) !== null) return beginRecovery(ctx, current, status, recoveryReason(error, run.signal));
     if (isNemoError(error, "rate_limited") && step.phase !== "retry-after-429") {
       // Not accepted, so not sent: the contract's one retry after 429, as a delayed step.
       await status.show(m.turnBusyRetrying);
@@ -115,7 +120,7 @@ async function answerFromState(ctx: JobContext, run: ItemRun, result: TurnResult
   const { envelope } = run;
   ctx.logger.info({ item: envelope.id, code: result.failure?.code ?? result.cutShort }, "turn failed after its tools ran: answering from the state");
   const after = await readState(ctx, result.who, envelope.id);
-  if (after === undefined) return beginRecovery(ctx, run, status);
+  if (after === undefined) return beginRecovery(ctx, run, status, "error");
   const changes = describeDraftChanges(result.before?.draft, after.draft, envelope.locale);
   const buttons = quickButtons(envelope.locale);
   if (changes.length > 0) {
@@ -135,6 +140,13 @@ async function readState(ctx: JobContext, who: SessionContext, item: string): Pr
     ctx.logger.warn({ err: error, item }, "state after the turn unreadable");
     return undefined;
   }
+}
+
+/** What the user is told while the state is read: the stream broke off, the service failed, or time ran out. */
+function recoveryReason(error: unknown, signal: AbortSignal): RecoveryReason {
+  if (isNemoError(error, "turn_timeout") || isNemoError(error, "timeout")) return "timeout";
+  if (isNemoError(error, "network") || signal.aborted) return "dropped";
+  return "error";
 }
 
 /** Why the model stopped, in the user's words. */
@@ -170,8 +182,8 @@ async function sendOnce(
     const outcome = await consume(ctx, session, text, run.signal, status, m, startedAt, () => seen++);
     return { ...outcome, before, who: session };
   } catch (error) {
-    // An answer before the stream means the agent never got the message: it may go again.
-    if (seen === 0 && isNemoError(error) && (NOT_SENT_CODES.has(error.code) || (error.status !== undefined && error.code !== "network"))) {
+    // Only an answer that proves the agent never got the message lets it go again.
+    if (seen === 0 && isNemoError(error) && NOT_TAKEN_CODES.has(error.code)) {
       await ctx.markers.clear("sent", envelope.id);
     }
     throw error;

@@ -60,13 +60,19 @@ export async function answerFault(req: IncomingMessage, res: ServerResponse, fau
   }
 }
 
-/** 500 from the app (JSON), 502/503 from the gateway in front of it (not JSON), as in production. */
-async function serverError(req: IncomingMessage, res: ServerResponse, status: number): Promise<void> {
+const GATEWAY_PAGES: Record<number, string> = {
+  502: "<html><body><h1>502 Bad Gateway</h1></body></html>",
+  504: "<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center></body></html>",
+};
+
+/** 500 from the app (JSON), 502/504 pages and a 503 text from the gateway in front of it, as in production. */
+export async function serverError(req: IncomingMessage, res: ServerResponse, status: number): Promise<void> {
   if (status === 500) return sendJson(req, res, 500, { detail: "Internal Server Error" });
   await drain(req);
-  const text = status === 502 ? "<html><body><h1>502 Bad Gateway</h1></body></html>" : "Service Temporarily Unavailable";
+  const page = GATEWAY_PAGES[status];
+  const text = page ?? "Service Temporarily Unavailable";
   res.writeHead(status, {
-    "content-type": status === 502 ? "text/html" : "text/plain",
+    "content-type": page === undefined ? "text/plain" : "text/html",
     "content-length": Buffer.byteLength(text),
     [EMULATOR_HEADER[0]]: EMULATOR_HEADER[1],
   });

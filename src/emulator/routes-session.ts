@@ -4,7 +4,7 @@ import { effectiveRatio, IMAGE_CLIP_MS, ratioDims, ratioFromSize, toShortKeys } 
 import { answerFault, requireUser, takeFault } from "./guard.js";
 import { BodyError, bearerToken, envelope, isObject, readJson, sendJson } from "./http.js";
 import type { SessionRecord } from "./store.js";
-import { runTurn, STREAM_FAULTS } from "./turn.js";
+import { applyWithoutStream, runTurn, STREAM_FAULTS } from "./turn.js";
 import type { FaultKind } from "./types.js";
 import { describeUploads, receiveMultipart, receiveUrls, UploadRejected } from "./uploads.js";
 
@@ -35,7 +35,7 @@ export const runSse: Handler = async (req, res, _params, ctx) => {
   // Every call counts, whatever it is answered: the at-most-once tests read these.
   ctx.counters.recordMessage(sessionId, text);
 
-  const fault = takeFault(ctx, "run-sse", sessionId, ["session-lost", "no-credits", "says-export", ...STREAM_FAULTS]);
+  const fault = takeFault(ctx, "run-sse", sessionId, ["session-lost", "no-credits", "says-export", "gateway-error-after-edit", "hang-after-edit", ...STREAM_FAULTS]);
   const caller = ctx.store.authenticate(bearerToken(req));
   if (fault && (await answerFault(req, res, fault, "run-sse", caller?.bindId))) return;
   const owner = await requireUser(req, res, ctx);
@@ -46,16 +46,15 @@ export const runSse: Handler = async (req, res, _params, ctx) => {
   if (owner.available <= 0) return sendJson(req, res, 200, envelope(2001, "insufficient credits", { bind_id: owner.bindId }));
 
   const planned = planTurn(session, text, { cdnBase: ctx.baseUrl, canRender: ctx.ffmpeg, canDrawText: ctx.fontPath !== undefined });
+  const deps = { timing: ctx.timing, logger: ctx.logger, signal: ctx.signal, sessionExists: (id: string) => ctx.store.sessions.has(id) };
+  if (fault?.kind === "gateway-error-after-edit" || fault?.kind === "hang-after-edit") {
+    return applyWithoutStream(req, res, session, owner, planned, fault.kind === "hang-after-edit" ? "hang" : (fault.status ?? 504), deps);
+  }
   // Some answers tell the user to export right away rather than "when you're happy".
   const plan = fault?.kind === "says-export" ? { ...planned, apply: (s: typeof session) => `${planned.apply(s)} Now click the Export button to render it.` } : planned;
   ctx.openStreams.count += 1;
   try {
-    await runTurn(req, res, session, owner, plan, fault?.kind as Parameters<typeof runTurn>[5], {
-      timing: ctx.timing,
-      logger: ctx.logger,
-      signal: ctx.signal,
-      sessionExists: (id) => ctx.store.sessions.has(id),
-    });
+    await runTurn(req, res, session, owner, plan, fault?.kind as Parameters<typeof runTurn>[5], deps);
   } finally {
     ctx.openStreams.count -= 1;
   }

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../log.js";
 import type { TurnPlan } from "./agent.js";
+import { serverError } from "./guard.js";
 import { EMULATOR_HEADER } from "./http.js";
 import type { SessionRecord, UserRecord } from "./store.js";
 import type { EmulatorTiming, FaultKind } from "./types.js";
@@ -26,7 +27,7 @@ export interface TurnDeps {
 
 type StreamFault = Extract<
   FaultKind,
-  "silent-turn" | "heartbeat-only" | "drop-stream" | "invalid-frames" | "stream-error" | "error-after-edit" | "cut-short"
+  "silent-turn" | "heartbeat-only" | "drop-stream" | "invalid-frames" | "stream-error" | "error-after-edit" | "cut-short" | "busy-after-edit"
 >;
 
 export const STREAM_FAULTS: readonly FaultKind[] = [
@@ -37,6 +38,7 @@ export const STREAM_FAULTS: readonly FaultKind[] = [
   "stream-error",
   "error-after-edit",
   "cut-short",
+  "busy-after-edit",
 ];
 
 class SseWriter {
@@ -141,10 +143,13 @@ export async function runTurn(
   };
 
   try {
-    if (fault === "heartbeat-only") {
-      // Nothing but keep-alives until the time is up (or the client gives up first).
+    // Nothing but keep-alives until the time is up (or the client gives up first).
+    const onlyHeartbeats = async () => {
       const until = Date.now() + timing.heartbeatOnlyMs;
       while (Date.now() < until && out.open) await sleep(Math.min(timing.heartbeatMs, until - Date.now()), signal);
+    };
+    if (fault === "heartbeat-only") {
+      await onlyHeartbeats();
       return;
     }
     await step();
@@ -188,6 +193,10 @@ export async function runTurn(
       return;
     }
     if (fault === "silent-turn") return;
+    if (fault === "busy-after-edit") {
+      await onlyHeartbeats();
+      return;
+    }
     if (fault === "error-after-edit") {
       modelError();
       return;
@@ -207,4 +216,45 @@ export async function runTurn(
     settle(user, cost, charged);
     out.end();
   }
+}
+
+/**
+ * The agent applies the edit (and is charged) but the client never gets the stream: a gateway in front
+ * of the app answers 5xx (`status`), or nothing answers at all until the client gives up (`"hang"`).
+ * This is the case that forbids re-sending after a 5xx: the edit is in the project.
+ */
+export async function applyWithoutStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  session: SessionRecord,
+  user: UserRecord,
+  plan: TurnPlan,
+  answer: number | "hang",
+  deps: TurnDeps,
+): Promise<void> {
+  const cost = reserve(user, plan.cost);
+  let charged = false;
+  try {
+    await sleep(deps.timing.turnStepMs, deps.signal);
+    if (deps.sessionExists(session.id)) {
+      plan.apply(session);
+      charged = true;
+    }
+  } catch (error) {
+    if (!deps.signal.aborted) deps.logger.warn({ err: error, sessionId: session.id }, "emulated turn failed");
+  } finally {
+    settle(user, cost, charged);
+  }
+  if (answer !== "hang") return serverError(req, res, answer);
+  // Headers never come; the client's own timeout ends it (or the heartbeat-only span, whichever is first).
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, deps.timing.heartbeatOnlyMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    res.once("close", done);
+    deps.signal.addEventListener("abort", done, { once: true });
+  });
+  if (!res.destroyed && !res.headersSent) await serverError(req, res, 504);
 }

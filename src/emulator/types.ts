@@ -54,6 +54,15 @@ export type FaultKind =
   | "stream-error"
   /** The edit is applied and its tool events sent, then an error event ends the turn (no text). */
   | "error-after-edit"
+  /**
+   * The edit is applied and charged, then the answer is a 5xx instead of the stream (`status`, default
+   * 504: a gateway that gave up on the app while the app went on): the client cannot tell it was applied.
+   */
+  | "gateway-error-after-edit"
+  /** The edit is applied and its tool events sent, then nothing but heartbeats for `heartbeatOnlyMs` (no text). */
+  | "busy-after-edit"
+  /** The edit is applied and charged, but no answer (not even headers) comes until the client gives up. */
+  | "hang-after-edit"
   /** The final text event carries `errorCode: "MAX_TOKENS"` (ADK's finish reason): the reply is cut, the edit applied. */
   | "cut-short"
   | "slow-render"
@@ -88,7 +97,7 @@ export interface Fault {
   route?: RouteName;
   /** Only requests about this session. */
   sessionId?: string;
-  /** For "server-error": the HTTP status (500, 502 or 503; default 500). */
+  /** For "server-error" (default 500) and "gateway-error-after-edit" (default 504): 500, 502, 503 or 504. */
   status?: number;
   /** For "output-url": the URL the render status names. */
   url?: string;

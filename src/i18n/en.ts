@@ -124,10 +124,13 @@ export const en = {
     "⚠️ The editor stopped with an error after it had started working, and your project looks the same as before. Check it with /status before asking again.",
   turnBusyRetrying: "⏳ NemoVideo is busy; trying again in a moment…",
   recoveryChecking: "🔌 The connection dropped while I was working. Checking what happened to your project…",
+  recoveryCheckingAfterError:
+    "📡 The video service answered with an error after I sent your request; it may still have been applied. Checking your project…",
+  recoveryCheckingAfterTimeout: "⌛ The editor is taking very long, so I stopped waiting; it may still finish. Checking your project…",
   recoveryFound: (p: { changes: string[] }) =>
-    `The connection dropped, but your request went through. What changed:\n${p.changes.map((c) => `• ${c}`).join("\n")}`,
+    `Your request went through. What changed:\n${p.changes.map((c) => `• ${c}`).join("\n")}`,
   recoveryUnconfirmed:
-    "The connection dropped and I could not confirm that your last request was applied. Check with /status before sending it again.",
+    "I could not confirm that your last request was applied: your project still looks the same as before. Check with /status before sending it again.",
   buttonExport: "🎬 Export",
   buttonTimeline: "📋 Timeline",
   buttonRefreshTimeline: "🔄 Refresh",

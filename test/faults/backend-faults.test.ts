@@ -33,11 +33,12 @@ const rendersOf = async (sessionId: string) => {
 };
 
 describe("bursts of 5xx", () => {
-  it("on /run_sse: the user is told the service is not answering, and the message is not sent again", async () => {
+  it("on /run_sse: the message is not sent again; the state is read and the user told it could not be confirmed", async () => {
     const { user, sessionId } = await f.userWithClip();
     f.emulator.faults.add({ kind: "server-error", route: "run-sse", sessionId, status: 502, times: 3 });
     await f.chat.say(user, 'add the title "Gateway"');
-    await f.outbox.waitFor(en.errServiceDown, { chatId: user, type: "text", timeoutMs: 15_000 });
+    // A 502 may hide an applied edit: never re-sent, answered from the state (which shows nothing new).
+    await f.outbox.waitFor(en.recoveryUnconfirmed, { chatId: user, type: "text", timeoutMs: 15_000 });
     await f.app.whenIdle({ pollMs: 50 });
     expect(calls(sessionId, 'add the title "Gateway"')).toBe(1);
     expect(reached(sessionId, 'add the title "Gateway"')).toBe(0);
@@ -128,6 +129,16 @@ describe("1001 and 1002", () => {
 });
 
 describe("broken streams", () => {
+  it("a 504 after the edit was applied: the state is read instead of re-sending, and the change is reported", async () => {
+    const { user, sessionId } = await f.userWithClip();
+    f.emulator.faults.add({ kind: "gateway-error-after-edit", sessionId, status: 504 });
+    await f.chat.say(user, 'add the title "Behind The Gateway"');
+    await f.outbox.waitFor(/went through/, { chatId: user, type: "text", timeoutMs: 15_000 });
+    await f.app.whenIdle({ pollMs: 50 });
+    expect(calls(sessionId, 'add the title "Behind The Gateway"')).toBe(1);
+    expect(reached(sessionId, 'add the title "Behind The Gateway"')).toBe(1);
+  });
+
   it("a dropped stream: the state is read instead of re-sending, and the change is reported", async () => {
     const { user, sessionId } = await f.userWithClip();
     f.emulator.faults.add({ kind: "drop-stream", sessionId });

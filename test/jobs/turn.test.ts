@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTestClip } from "../helpers/media.js";
 import { messages } from "../../src/i18n/index.js";
+import { markerKey } from "../../jobs/keys.js";
 import type { OutboxEntry } from "../helpers/recording-outbox.js";
 import { envelopeOf, sessionOf, startHarness, until, type Harness } from "./harness.js";
 
@@ -61,14 +62,27 @@ describe("a turn, as the user sees it", () => {
     expect(h.emulator.counters.runSse(u.sessionId, 'add the title "Quiet Title"')).toBe(1);
   });
 
-  it("a turn of heartbeats only ends in a clear timeout message, after 'still working' updates", async () => {
+  it("a turn of heartbeats only times out into recovery: after 'still working' updates, the state is told", async () => {
     const u = await freshUser();
     h.emulator.faults.add({ kind: "heartbeat-only", sessionId: u.sessionId });
     await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: "make it pop" }));
-    await h.outbox.waitFor(en.errTurnTimeout, { chatId: u.chatId, type: "text", timeoutMs: 8_000 });
+    await h.outbox.waitFor(en.recoveryUnconfirmed, { chatId: u.chatId, type: "text", timeoutMs: 8_000 });
     const history = statusOf(u.chatId)[0]?.history ?? [];
     expect(history.some((t) => t.includes(en.stillWorking({ minutes: 1 })))).toBe(true);
+    expect(history).toContain(en.recoveryCheckingAfterTimeout);
+    expect(h.outbox.texts(u.chatId)).not.toContain(en.errTurnTimeout);
     expect(h.emulator.counters.runSse(u.sessionId, "make it pop")).toBe(1);
+  });
+
+  it("the silence watchdog after an applied edit: recovery reports the change, the message is not sent again", async () => {
+    const u = await freshUser();
+    h.emulator.faults.add({ kind: "busy-after-edit", sessionId: u.sessionId });
+    await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: 'add the title "Quiet Worker"' }));
+    const answer = await h.outbox.waitFor(/went through/, { chatId: u.chatId, type: "text", timeoutMs: 8_000 });
+    expect(answer.type === "text" && answer.text).toContain(en.changeTitleAdded({ text: "Quiet Worker" }));
+    expect(statusOf(u.chatId)[0]?.history).toContain(en.recoveryCheckingAfterTimeout);
+    await until(() => statusOf(u.chatId)[0]?.text === en.turnDone, 5_000, "status done");
+    expect(h.emulator.counters.runSse(u.sessionId, 'add the title "Quiet Worker"')).toBe(1);
   });
 
   it("2001 for an anonymous user: a registration link", async () => {
@@ -98,6 +112,45 @@ describe("a turn, as the user sees it", () => {
     expect(h.emulator.faults.pending()).toHaveLength(0);
     expect(h.emulator.counters.runSse(u.sessionId, 'add the title "Twice"')).toBe(2);
     expect(h.emulator.session(u.sessionId)?.messages).toEqual([]);
+  });
+
+  it("a 5xx answered after the edit was applied: never sent again, the user is told what changed", async () => {
+    const u = await freshUser();
+    h.emulator.faults.add({ kind: "gateway-error-after-edit", sessionId: u.sessionId, status: 504 });
+    const envelope = envelopeOf(u.id, { kind: "turn", text: 'add the title "Applied Once"' });
+    await h.queue.submit(envelope);
+    const answer = await h.outbox.waitFor(/went through/, { chatId: u.chatId, type: "text", timeoutMs: 8_000 });
+    expect(answer.type === "text" && answer.text).toContain(en.changeTitleAdded({ text: "Applied Once" }));
+    expect(statusOf(u.chatId)[0]?.history).toContain(en.recoveryCheckingAfterError);
+    await until(() => statusOf(u.chatId)[0]?.text === en.turnDone, 5_000, "status done");
+    expect(h.emulator.counters.runSse(u.sessionId, 'add the title "Applied Once"')).toBe(1);
+    expect(h.emulator.session(u.sessionId)?.messages).toEqual(['add the title "Applied Once"']);
+    // Applied once: one segment of the text tracks holds the title.
+    const tracks = (h.emulator.session(u.sessionId)?.draft.t ?? []) as { tt?: number; sg?: unknown[] }[];
+    const holding = tracks.filter((t) => t.tt === 7).flatMap((t) => t.sg ?? []).filter((sg) => JSON.stringify(sg).includes("Applied Once"));
+    expect(holding).toHaveLength(1);
+    expect(await h.redis.get(markerKey(h.prefix, "sent", envelope.id))).not.toBeNull();
+  });
+
+  it("a 5xx before the stream that applied nothing: still never re-sent; the user is told it could not be confirmed", async () => {
+    const u = await freshUser();
+    h.emulator.faults.add({ kind: "server-error", route: "run-sse", sessionId: u.sessionId, status: 500 });
+    const envelope = envelopeOf(u.id, { kind: "turn", text: 'add the title "Maybe"' });
+    await h.queue.submit(envelope);
+    await h.outbox.waitFor(en.recoveryUnconfirmed, { chatId: u.chatId, type: "text", timeoutMs: 8_000 });
+    await until(() => statusOf(u.chatId)[0]?.text === en.turnStopped, 5_000, "status stopped");
+    expect(h.emulator.counters.runSse(u.sessionId, 'add the title "Maybe"')).toBe(1);
+    expect(h.outbox.texts(u.chatId)).not.toContain(en.errServiceDown);
+    expect(await h.redis.get(markerKey(h.prefix, "sent", envelope.id))).not.toBeNull();
+  });
+
+  it("an answer that proves the message was refused (2001) clears the sent marker", async () => {
+    const u = await freshUser();
+    h.emulator.faults.add({ kind: "no-credits", sessionId: u.sessionId });
+    const envelope = envelopeOf(u.id, { kind: "turn", text: 'add the title "Refused"' });
+    await h.queue.submit(envelope);
+    await h.outbox.waitFor(/register/i, { chatId: u.chatId, type: "text" });
+    expect(await h.redis.get(markerKey(h.prefix, "sent", envelope.id))).toBeNull();
   });
 
   it("a stream that drops mid-turn is never sent again: the state tells what happened", async () => {
