@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../src/redis/client.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import { mailboxKeys } from "./keys.js";
 import { CANCEL_QUEUED, CLAIM, DONE, SUBMIT } from "./mailbox-lua.js";
@@ -30,22 +30,22 @@ interface ScriptedRedis {
   mailboxCancel(q: string, c: string, o: string, g: string, a: string): Promise<number>;
 }
 
-function scripted(redis: Redis): Redis & ScriptedRedis {
-  const r = redis as Redis & Partial<ScriptedRedis>;
+function scripted(redis: RedisClient): RedisClient & ScriptedRedis {
+  const r = redis as RedisClient & Partial<ScriptedRedis>;
   if (!r.mailboxSubmit) {
     redis.defineCommand("mailboxSubmit", { numberOfKeys: 5, lua: SUBMIT });
     redis.defineCommand("mailboxClaim", { numberOfKeys: 5, lua: CLAIM });
     redis.defineCommand("mailboxDone", { numberOfKeys: 5, lua: DONE });
     redis.defineCommand("mailboxCancel", { numberOfKeys: 5, lua: CANCEL_QUEUED });
   }
-  return redis as Redis & ScriptedRedis;
+  return redis as RedisClient & ScriptedRedis;
 }
 
 export class Mailbox {
-  private readonly redis: Redis & ScriptedRedis;
+  private readonly redis: RedisClient & ScriptedRedis;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly prefix: string,
   ) {
     this.redis = scripted(redis);

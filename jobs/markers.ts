@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../src/redis/client.js";
 import { markerKey } from "./keys.js";
 
 /**
@@ -18,7 +18,7 @@ const KEEP_SECONDS = 14 * 24 * 3600;
 
 export class Markers {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

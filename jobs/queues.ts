@@ -1,10 +1,10 @@
 import { Queue, type JobsOptions } from "bullmq";
-import type { Redis } from "ioredis";
+import { closeConnection, connectRedis, whenReady, type RedisClient, type RedisTarget } from "../src/redis/client.js";
 import type { SessionRef } from "../src/accounts/types.js";
 import type { Logger } from "../src/log.js";
 import type { CancelOutcome, WorkEnvelope, WorkQueue } from "../src/work/types.js";
 import type { ItemStep } from "./context.js";
-import { closeConnection, producerConnection, whenReady } from "./connection.js";
+
 import { drainerJobId, queueNames, renderJobId, sessionKeyOf, sessionRendersKey } from "./keys.js";
 import { Mailbox } from "./mailbox.js";
 import { Markers } from "./markers.js";
@@ -41,7 +41,7 @@ export class WorkQueues {
   readonly markers: Markers;
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly prefix: string,
   ) {
     this.session = new Queue<DrainerData>(queueNames.session, { connection: redis, prefix });
@@ -93,9 +93,9 @@ export class WorkQueues {
 }
 
 export interface WorkQueueOptions {
-  /** redis://… */
-  connection: string;
-  /** BullMQ's key prefix (QUEUE_PREFIX); `{braced}` for Redis Cluster. */
+  /** `redis://…`, or a cluster's seeds (see src/redis/client.ts). */
+  connection: RedisTarget;
+  /** BullMQ's key prefix (QUEUE_PREFIX, hash-tagged on a Redis Cluster). */
   prefix: string;
   logger: Logger;
 }
@@ -105,7 +105,7 @@ export interface WorkQueueOptions {
  * waiting for an answer), unlike the workers' which wait out a Redis restart.
  */
 export function createWorkQueue(options: WorkQueueOptions): WorkQueue & { close(): Promise<void> } {
-  const redis = producerConnection(options.connection);
+  const redis = connectRedis(options.connection, "producer");
   redis.on("error", (error) => options.logger.warn({ err: error }, "work queue: Redis connection error"));
   const queues = new WorkQueues(redis, options.prefix);
   // One wait for the connection shared by every caller (not one listener per submit).

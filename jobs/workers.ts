@@ -9,7 +9,7 @@ import type { Logger } from "../src/log.js";
 import type { NemoApi } from "../src/nemo/types.js";
 import { admit, createQuotas, type Quotas } from "../src/quota/index.js";
 import type { WorkEnvelope } from "../src/work/types.js";
-import { closeConnection, workerConnection } from "./connection.js";
+import { closeConnection, connectRedis, type RedisTarget } from "../src/redis/client.js";
 import type { ItemRun, ItemStep, JobContext, JobEvents, StepOutcome } from "./context.js";
 import { startDeliverySweep } from "./export-files.js";
 import { runExportCapture, runRenderStep, type RenderJobData } from "./export.js";
@@ -39,8 +39,8 @@ export interface WorkerTuning {
 
 export interface WorkerDeps {
   config: Config;
-  /** redis://… */
-  connection: string;
+  /** `redis://…`, or a cluster's seeds (see src/redis/client.ts). */
+  connection: RedisTarget;
   nemo: NemoApi;
   accounts: Accounts;
   outbox: (platform: Platform) => Outbox;
@@ -84,7 +84,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const { config, logger } = deps;
   const tuning = deps.tuning ?? {};
   const prefix = config.QUEUE_PREFIX;
-  const redis = workerConnection(deps.connection);
+  const redis = connectRedis(deps.connection, "worker");
   redis.on("error", (error) => logger.warn({ err: error }, "workers: Redis connection error"));
   const queues = new WorkQueues(redis, prefix);
   const quotas = deps.quotas ?? createQuotas(config, { redis, prefix });

@@ -1,5 +1,5 @@
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis/client.js";
 import type { Readable } from "node:stream";
 import { createTelegramAdapter, type TelegramAdapter } from "../adapters/telegram/index.js";
 import { createWorkQueue, startWorkers, type RunningWorkers, type WorkerTuning } from "../jobs/index.js";
@@ -18,13 +18,13 @@ import { BULL_BOARD_PATH, createBullBoardRoute } from "./ops/bull-board.js";
 import { createMetrics, type BotMetrics } from "./ops/metrics.js";
 import { startHttpServer, type HealthReport, type RouteHandler, type RunningHttpServer } from "./ops/http-server.js";
 import { createQuotas } from "./quota/index.js";
-import { connectRedis } from "./redis/connect.js";
+import { connectRedis, redisTargetOf } from "./redis/client.js";
 import { RedisThumbnails } from "./present/thumbnails.js";
 import { createRouter } from "./router/index.js";
 import { UpdateClaims } from "./chat/update-claims.js";
 
 export interface AppOptions {
-  /** REDIS_URL must be resolved (see src/redis/connect.ts). */
+  /** REDIS_URL must be resolved (see src/redis/connect.ts) unless REDIS_CLUSTER_NODES is set. */
   config: Config;
   logger?: Logger;
   /** The chat adapters; by default the ones whose tokens are configured. */
@@ -50,7 +50,7 @@ export interface App {
  * The chat adapters whose tokens are set. discord.js (~35 MB resident) is loaded only when a Discord
  * token is. `redis` keeps each platform's rate limits, shared by all processes of the bot.
  */
-export async function configuredAdapters(config: Config, logger: Logger, redis: Redis): Promise<ChatAdapter[]> {
+export async function configuredAdapters(config: Config, logger: Logger, redis: RedisClient): Promise<ChatAdapter[]> {
   const skill = skillProfile(config.SKILL_PROFILE);
   const adapters: ChatAdapter[] = [];
   if (config.TELEGRAM_BOT_TOKEN) adapters.push(createTelegramAdapter(config, { logger, skill, redis }));
@@ -68,12 +68,11 @@ export async function configuredAdapters(config: Config, logger: Logger, redis: 
 export async function startApp(options: AppOptions): Promise<App> {
   const { config } = options;
   const logger = options.logger ?? silentLogger;
-  if (!config.REDIS_URL) throw new ChatError("config_invalid", "startApp needs a resolved REDIS_URL");
-  const redisUrl = config.REDIS_URL;
+  const redisTarget = redisTargetOf(config);
   const skill = skillProfile(config.SKILL_PROFILE);
   const metrics = options.metrics ?? createMetrics();
   const nemo = options.nemo ?? createNemoClient(config, skill, { logger: logger.child({ component: "nemo" }) });
-  const redis: Redis = connectRedis(redisUrl, "client");
+  const redis: RedisClient = connectRedis(redisTarget, "client");
   redis.on("error", (error) => logger.warn({ err: error }, "Redis connection error"));
   const { accounts, preferences } = createAccounts(config, { redis, nemo, logger });
   const thumbnails = new RedisThumbnails(redis, config.QUEUE_PREFIX);
@@ -98,7 +97,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   if (runsWorkers) {
     workers = await startWorkers({
       config,
-      connection: redisUrl,
+      connection: redisTarget,
       nemo,
       accounts,
       outbox,
@@ -114,7 +113,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     });
   }
 
-  const work = createWorkQueue({ connection: redisUrl, prefix: config.QUEUE_PREFIX, logger: logger.child({ component: "queue" }) });
+  const work = createWorkQueue({ connection: redisTarget, prefix: config.QUEUE_PREFIX, logger: logger.child({ component: "queue" }) });
   const watched = [queueNames.session, queueNames.render].map((name) => new Queue(name, { connection: redis, prefix: config.QUEUE_PREFIX }));
   // `redis` logs its own errors; without a listener BullMQ prints each one to the console.
   for (const queue of watched) queue.on("error", () => undefined);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ChatError } from "./errors.js";
+import { hashTagged, parseClusterNodes, type ClusterSeeds } from "./redis/cluster-nodes.js";
 
 /**
  * Every setting of the bot, read from the environment and checked at start. An invalid value stops
@@ -56,7 +57,20 @@ const schema = z.object({
     .transform((v) => (v === undefined || v.trim() === "" ? ["nemovideo.ai", "*.nemovideo.ai"] : v.split(",").map((s) => s.trim()).filter(Boolean))),
 
   REDIS_URL: optionalString,
-  /** BullMQ's key prefix; wrap it in braces ({nemo}) for Redis Cluster. */
+  /**
+   * A Redis Cluster's seed nodes (`host:port,…`, or `rediss://user:password@host:port,…`). Set, it
+   * wins over REDIS_URL, and QUEUE_PREFIX is hash-tagged (`nemo` → `{nemo}`) so every key shares a slot.
+   */
+  REDIS_CLUSTER_NODES: optionalString.transform((v, ctx): ClusterSeeds | undefined => {
+    if (v === undefined) return undefined;
+    const parsed = parseClusterNodes(v);
+    if ("problems" in parsed) {
+      for (const problem of parsed.problems) ctx.addIssue({ code: "custom", message: problem });
+      return z.NEVER;
+    }
+    return parsed;
+  }),
+  /** The key prefix of everything the bot keeps in Redis (BullMQ's prefix too). */
   QUEUE_PREFIX: z.string().default("nemo"),
   /** 32 bytes as 64 hex characters or base64: the key users' own tokens are encrypted with. */
   TOKEN_KEY: optionalString,
@@ -137,7 +151,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push("TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set");
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  return parsed.data;
+  const config = parsed.data;
+  // On a cluster every multi-key script (BullMQ's, the mailboxes', the rate limiter's) must find
+  // its keys in one slot: one hash tag over the whole prefix does that for all of them.
+  return config.REDIS_CLUSTER_NODES ? { ...config, QUEUE_PREFIX: hashTagged(config.QUEUE_PREFIX) } : config;
 }
 
 /** The 32-byte key for users' tokens, or undefined when the text is not one. */

@@ -13,6 +13,7 @@ import type { Emulator } from "./emulator/index.js";
 import { localeFromTag } from "./i18n/index.js";
 import { textOf } from "./error-shape.js";
 import { createLogger, scrubSecrets, type Logger } from "./log.js";
+import { redisTargetOf } from "./redis/client.js";
 import { resolveRedis, type ResolvedRedis } from "./redis/connect.js";
 import { openDemoNamespace, type DemoNamespace } from "./redis/demo-namespace.js";
 
@@ -40,20 +41,25 @@ async function main(): Promise<void> {
     console.log("demo mode: local NemoVideo emulator; set NEMO_API_BASE to use the real service");
   }
 
-  let redis: ResolvedRedis;
-  try {
-    redis = await resolveRedis(config.REDIS_URL, resolve(".data/redis"));
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    process.exit(3);
+  // A cluster is the operator's to run; one server may be found or started here.
+  let redis: ResolvedRedis | undefined;
+  if (config.REDIS_CLUSTER_NODES) {
+    logger.info({ seeds: config.REDIS_CLUSTER_NODES.nodes.length, prefix: config.QUEUE_PREFIX }, "Redis Cluster (REDIS_CLUSTER_NODES)");
+  } else {
+    try {
+      redis = await resolveRedis(config.REDIS_URL, resolve(".data/redis"));
+    } catch (error) {
+      console.error(error instanceof Error ? error.message : String(error));
+      process.exit(3);
+    }
+    if (redis.origin === "private") logger.info({ url: redis.url }, "started a private redis-server (data in .data/redis)");
+    config = { ...config, REDIS_URL: redis.url };
   }
-  if (redis.origin === "private") logger.info({ url: redis.url }, "started a private redis-server (data in .data/redis)");
-  config = { ...config, REDIS_URL: redis.url };
 
   // The demo's emulator starts empty on every run: its users and sessions must not outlive it in Redis.
   let demo: DemoNamespace | undefined;
   if (emulator) {
-    demo = await openDemoNamespace(redis.url, config.QUEUE_PREFIX);
+    demo = await openDemoNamespace(redisTargetOf(config), config.QUEUE_PREFIX);
     config = { ...config, QUEUE_PREFIX: demo.prefix };
   }
 
@@ -83,14 +89,14 @@ async function main(): Promise<void> {
     await app?.close().catch((error: unknown) => logger.error({ err: error }, "closing the app failed"));
     await demo?.close().catch((error: unknown) => logger.warn({ err: error }, "removing the demo's keys from Redis failed"));
     await emulator?.close().catch(() => undefined);
-    await redis.privateServer?.stop().catch(() => undefined);
+    await redis?.privateServer?.stop().catch(() => undefined);
   };
   // A promise nobody awaited failed: log it (secrets scrubbed) rather than lose every item in flight.
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
   process.once("SIGTERM", () => void shutdown("SIGTERM").then(() => process.exit(0)));
   process.once("SIGINT", () => void shutdown("SIGINT").then(() => process.exit(0)));
   // A private redis-server must not outlive us, even on a crash.
-  process.once("exit", () => redis.privateServer?.process.kill("SIGKILL"));
+  process.once("exit", () => redis?.privateServer?.process.kill("SIGKILL"));
 
   if (terminal) {
     await terminal.finished;

@@ -31,4 +31,39 @@ describe("configuration", () => {
     expect(quotaLimits(loadConfig({ NEMO_TOKEN: "nmv_usr_x" }))).toEqual({ turnsPerHour: 20, exportsPerHour: 5 });
     expect(quotaLimits(loadConfig({ NEMO_TOKEN: "nmv_usr_x", TURNS_PER_HOUR: "0" })).turnsPerHour).toBe(0);
   });
+
+  it("reads REDIS_CLUSTER_NODES and hash-tags the prefix so a script's keys share a Cluster slot", () => {
+    const config = loadConfig({ REDIS_CLUSTER_NODES: " 10.0.0.1:7000, cache.example.com:7001 ,[::1]:7002", QUEUE_PREFIX: "bot-a" });
+    expect(config.REDIS_CLUSTER_NODES).toEqual({
+      nodes: [
+        { host: "10.0.0.1", port: 7000 },
+        { host: "cache.example.com", port: 7001 },
+        { host: "::1", port: 7002 },
+      ],
+      tls: false,
+    });
+    expect(config.QUEUE_PREFIX).toBe("{bot-a}");
+    // A prefix with a tag already is the operator's choice; without a cluster nothing changes.
+    expect(loadConfig({ REDIS_CLUSTER_NODES: "h:1", QUEUE_PREFIX: "app:{jobs}" }).QUEUE_PREFIX).toBe("app:{jobs}");
+    expect(loadConfig({ REDIS_CLUSTER_NODES: "h:1", QUEUE_PREFIX: "{}x" }).QUEUE_PREFIX).toBe("{{}x}");
+    expect(loadConfig({ QUEUE_PREFIX: "bot-a" }).QUEUE_PREFIX).toBe("bot-a");
+  });
+
+  it("takes a managed cluster's password and TLS from rediss:// seeds, and names a bad seed without echoing it", () => {
+    const config = loadConfig({ REDIS_CLUSTER_NODES: "rediss://default:s%40cret@node-1.example.com:6379,rediss://node-2.example.com:6379" });
+    expect(config.REDIS_CLUSTER_NODES).toMatchObject({ tls: true, username: "default", password: "s@cret" });
+    expect(config.REDIS_CLUSTER_NODES?.nodes).toHaveLength(2);
+    let error: unknown;
+    try {
+      loadConfig({ REDIS_CLUSTER_NODES: "redis://:hunter2@a:1,rediss://b:2,c,http://d:3" });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toMatch(/REDIS_CLUSTER_NODES: entry 3 needs a host and a port/);
+    expect(message).toMatch(/REDIS_CLUSTER_NODES: entry 4: only redis:\/\/ and rediss:\/\//);
+    expect(message).toMatch(/mixes redis:\/\/ and rediss:\/\//);
+    expect(message).not.toContain("hunter2");
+  });
 });

@@ -1,5 +1,5 @@
 import { Events, MessageFlags, type Client, type Interaction, type Message } from "discord.js";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../src/redis/client.js";
 import type { ChatAdapter, MessageHandler } from "../../src/chat/adapter.js";
 import type { ChatMessage } from "../../src/chat/message.js";
 import type { Config } from "../../src/config.js";
@@ -31,7 +31,7 @@ export interface DiscordAdapterDeps {
    */
   skill?: Pick<SkillProfile, "acceptedFormats" | "maxFileBytes">;
   /** Where the bot's global rate limit is kept, shared with its other processes (keys under QUEUE_PREFIX). */
-  redis: Redis;
+  redis: RedisClient;
   rateLimits?: Partial<DiscordRateLimits>;
 }
 

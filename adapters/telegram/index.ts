@@ -2,7 +2,7 @@ import { sequentialize } from "@grammyjs/runner";
 import { autoRetry } from "@grammyjs/auto-retry";
 import { Bot } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../src/redis/client.js";
 import type { ChatAdapter, MessageHandler } from "../../src/chat/adapter.js";
 import type { Config } from "../../src/config.js";
 import { ChatError } from "../../src/errors.js";
@@ -52,7 +52,7 @@ export interface TelegramAdapterDeps {
   logger: Logger;
   skill: SkillLimits;
   /** Where the bot's rate limits are kept, shared with its other processes (keys under QUEUE_PREFIX). */
-  redis: Redis;
+  redis: RedisClient;
   tuning?: TelegramTuning;
 }
 

@@ -12,7 +12,7 @@ import { configuredAdapters, startApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { createNemoClient, type NemoClient } from "../../src/nemo/index.js";
-import { connectRedis } from "../../src/redis/connect.js";
+import { connectRedis, redisTargetOf } from "../../src/redis/client.js";
 import { skillProfile } from "../../src/nemo/skills.js";
 import { announceReady, serveRpc } from "./rpc.js";
 import { UsageWindow, usageHandlers, usageNow, type WindowReport } from "./usage.js";
@@ -70,7 +70,7 @@ if (process.argv.includes("--trace-steps")) {
   tracedNemo.renderStatus = (...args: Parameters<NemoClient["renderStatus"]>) => trace("nemo.renderStatus", () => base.renderStatus(...args));
   nemo = tracedNemo;
   // The adapters' rate limits live in Redis, shared with the other processes of the bot.
-  adapters = await configuredAdapters(config, logger, connectRedis(config.REDIS_URL ?? ""));
+  adapters = await configuredAdapters(config, logger, connectRedis(redisTargetOf(config)));
   for (const adapter of adapters) {
     const upsert = adapter.outbox.upsertStatus.bind(adapter.outbox);
     adapter.outbox.upsertStatus = (...args) => trace("outbox.upsertStatus", () => upsert(...args));

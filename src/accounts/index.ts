@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.js";
 import { decodeTokenKey, type Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { NemoApi } from "../nemo/types.js";
@@ -21,7 +21,7 @@ export function accountsPrefix(config: Pick<Config, "QUEUE_PREFIX">): string {
 /** Accounts and preferences as configured from the environment. */
 export function createAccounts(
   config: Config,
-  deps: { redis: Redis; nemo: NemoApi; logger?: Logger; prefix?: string },
+  deps: { redis: RedisClient; nemo: NemoApi; logger?: Logger; prefix?: string },
 ): { accounts: RedisAccounts; preferences: RedisPreferences } {
   const prefix = deps.prefix ?? accountsPrefix(config);
   const tokenKey = config.TOKEN_KEY ? decodeTokenKey(config.TOKEN_KEY) : undefined;

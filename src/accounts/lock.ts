@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.js";
 import { ChatError } from "../errors.js";
 
 /**
@@ -20,7 +20,7 @@ export interface LockOptions {
 // Deletes the lock only if we still hold it: an expired lock may belong to someone else by now.
 const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
-export async function withLock<T>(redis: Redis, key: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(redis: RedisClient, key: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
   const holder = randomUUID();
   const deadline = Date.now() + options.waitMs;
   while ((await redis.set(key, holder, "PX", options.ttlMs, "NX")) !== "OK") {

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.js";
 import type { Locale } from "../chat/message.js";
 import { accountKeys, type AccountKeys } from "./keys.js";
 import type { Preferences } from "./types.js";
@@ -20,7 +20,7 @@ export class RedisPreferences implements Preferences {
   private readonly cache = new Map<string, { locale: Locale | undefined; until: number }>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly now: () => number = Date.now,
   ) {

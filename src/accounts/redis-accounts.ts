@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.js";
 import { ChatError, isNemoError } from "../errors.js";
 import { silentLogger, type Logger } from "../log.js";
 import type { NemoApi, NemoAuth } from "../nemo/types.js";
@@ -9,7 +9,7 @@ import { decryptToken, encryptToken, tokenFingerprint } from "./token-crypto.js"
 import type { Accounts, SessionContext, SessionRef, TokenKind, TokenStore } from "./types.js";
 
 export interface RedisAccountsOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix of everything kept here (tests pass a unique one). */
   prefix: string;
   nemo: Pick<NemoApi, "anonymousToken" | "createSession">;
@@ -40,7 +40,7 @@ const ANON_LIFETIME_FALLBACK_MS = 7 * 24 * 3600_000;
  * user per chat, made on first need in the user's language.
  */
 export class RedisAccounts implements Accounts, TokenStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly keys: AccountKeys;
   private readonly nemo: RedisAccountsOptions["nemo"];
   private readonly operator: ResolvedToken | undefined;

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.js";
 
 /**
  * A small picture per uploaded clip, for the timeline picture. Telegram hands one over with every
@@ -37,7 +37,7 @@ export async function shrinkThumbnail(source: Buffer): Promise<Buffer> {
 
 export class RedisThumbnails implements Thumbnails {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

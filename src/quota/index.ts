@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.js";
 import { quotaLimits, type Config } from "../config.js";
 import { RedisQuotas } from "./limits.js";
 
@@ -8,6 +8,6 @@ export { quotaText } from "./message.js";
 export { admit, type Admission } from "./admit.js";
 
 /** The hourly limits as configured (on by default when the operator's token is shared). */
-export function createQuotas(config: Config, deps: { redis: Redis; prefix?: string }): RedisQuotas {
+export function createQuotas(config: Config, deps: { redis: RedisClient; prefix?: string }): RedisQuotas {
   return new RedisQuotas({ redis: deps.redis, prefix: deps.prefix ?? "nemo", limits: quotaLimits(config) });
 }

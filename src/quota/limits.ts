@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.js";
 
 /**
  * Per-user hourly limits on edit turns and exports, so one person cannot drain credits that many
@@ -45,7 +45,7 @@ export class RedisQuotas implements Quotas {
 
   constructor(
     private readonly options: {
-      redis: Redis;
+      redis: RedisClient;
       prefix: string;
       limits: QuotaLimits;
       /** Default one hour; windows start on the clock (14:00, 15:00 UTC). */

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RateLimitedError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -42,17 +42,17 @@ const tolerance = (rate: Rate) => Math.max(0, rate.burst - 1) * rate.intervalMs;
  * handled by the callers, are the backstop, and an answer is worth more than exact pacing.
  */
 export class SharedRateLimiter {
-  private readonly redis: Redis & LimiterCommands;
+  private readonly redis: RedisClient & LimiterCommands;
   private lastFailureLog = 0;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly logger: Logger,
   ) {
     redis.defineCommand("rateLimitReserve", { lua: RESERVE });
     redis.defineCommand("rateLimitPause", { lua: PAUSE });
     redis.defineCommand("rateLimitCount", { numberOfKeys: 1, lua: COUNT });
-    this.redis = redis as Redis & LimiterCommands;
+    this.redis = redis as RedisClient & LimiterCommands;
   }
 
   /**

@@ -1,4 +1,3 @@
-import { Redis, type RedisOptions } from "ioredis";
 import { ChatError } from "../errors.js";
 import { ping, startRedisServer, type RedisServerHandle } from "./private-server.js";
 import { spawnSync } from "node:child_process";
@@ -32,15 +31,4 @@ export async function resolveRedis(redisUrl: string | undefined, dataDir: string
   // AOF on so that queued work survives a restart of the bot, as it would with a real Redis.
   const server = await startRedisServer({ appendOnly: true, dir: dataDir });
   return { url: server.url, privateServer: server, origin: "private" };
-}
-
-/** Options for connections that serve requests (fail fast) versus BullMQ workers (wait forever). */
-export function redisOptions(kind: "client" | "worker"): RedisOptions {
-  return kind === "worker"
-    ? { maxRetriesPerRequest: null, enableReadyCheck: true }
-    : { maxRetriesPerRequest: 3, enableOfflineQueue: true, connectTimeout: 5_000 };
-}
-
-export function connectRedis(url: string, kind: "client" | "worker" = "client"): Redis {
-  return new Redis(url, { ...redisOptions(kind), lazyConnect: false });
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
-import { connectRedis } from "./connect.js";
+import type { RedisClient } from "./client.js";
+import { connectRedis, primariesOf, type RedisTarget } from "./client.js";
 
 /**
  * Demo mode's place in Redis. The demo's emulator lives only as long as its process, but Redis (the
@@ -25,11 +25,11 @@ export interface DemoNamespaceOptions {
 
 const DEFAULT_ALIVE_MS = 120_000;
 
-export async function openDemoNamespace(redisUrl: string, basePrefix: string, options: DemoNamespaceOptions = {}): Promise<DemoNamespace> {
+export async function openDemoNamespace(target: RedisTarget, basePrefix: string, options: DemoNamespaceOptions = {}): Promise<DemoNamespace> {
   const aliveMs = options.aliveMs ?? DEFAULT_ALIVE_MS;
   const root = `${basePrefix}:demo`;
   const prefix = `${root}:${randomBytes(6).toString("hex")}`;
-  const redis = connectRedis(redisUrl, "client");
+  const redis = connectRedis(target, "client");
   const alive = aliveKey(prefix);
   try {
     await redis.set(alive, String(process.pid), "PX", aliveMs);
@@ -64,12 +64,14 @@ function aliveKey(prefix: string): string {
 }
 
 /** Earlier demo runs whose `alive` key has expired: killed before they could clean up. */
-async function removeAbandoned(redis: Redis, root: string, own: string): Promise<void> {
+async function removeAbandoned(redis: RedisClient, root: string, own: string): Promise<void> {
   const runs = new Set<string>();
-  for await (const keys of redis.scanStream({ match: `${escapeGlob(root)}:*`, count: 1000 }) as AsyncIterable<string[]>) {
-    for (const key of keys) {
-      const id = key.slice(root.length + 1).split(":")[0];
-      if (id) runs.add(`${root}:${id}`);
+  for (const primary of primariesOf(redis)) {
+    for await (const keys of primary.scanStream({ match: `${escapeGlob(root)}:*`, count: 1000 }) as AsyncIterable<string[]>) {
+      for (const key of keys) {
+        const id = key.slice(root.length + 1).split(":")[0];
+        if (id) runs.add(`${root}:${id}`);
+      }
     }
   }
   for (const run of runs) {
@@ -78,9 +80,15 @@ async function removeAbandoned(redis: Redis, root: string, own: string): Promise
   }
 }
 
-async function removeKeys(redis: Redis, match: string): Promise<void> {
-  for await (const keys of redis.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>) {
-    if (keys.length > 0) await redis.unlink(...keys);
+/**
+ * On a cluster each primary is scanned for the keys it holds and unlinks them itself; one batch is
+ * one slot there, as the prefix carries the hash tag.
+ */
+async function removeKeys(redis: RedisClient, match: string): Promise<void> {
+  for (const primary of primariesOf(redis)) {
+    for await (const keys of primary.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await primary.unlink(...keys);
+    }
   }
 }
 

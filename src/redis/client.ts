@@ -1,0 +1,100 @@
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+import type { Config } from "../config.js";
+import { ChatError } from "../errors.js";
+import type { ClusterSeeds } from "./cluster-nodes.js";
+
+/**
+ * Every Redis connection of the bot is made here: one server (`REDIS_URL`) or a Redis Cluster
+ * (`REDIS_CLUSTER_NODES`), with the same options per role either way. The rest of the code holds a
+ * `RedisClient` and never asks which it got: both speak the same commands and Lua scripts, and every
+ * key lives under the one hash-tagged prefix (see config.ts), so multi-key scripts stay in one slot.
+ */
+export type RedisClient = Redis | Cluster;
+
+/** A `redis://` URL of one server, or a cluster's seed nodes. */
+export type RedisTarget = string | { cluster: ClusterSeeds };
+
+/**
+ * - `client`: the router, accounts, quotas, rate limits, the dashboard: a few retries, then fail.
+ * - `producer`: the work queue a user waits on: fails fast rather than queueing commands forever.
+ * - `worker`: BullMQ workers: wait out any Redis restart (`maxRetriesPerRequest: null`, BullMQ's rule).
+ * None sets ioredis `keyPrefix`: BullMQ's own `prefix` namespaces every key.
+ *
+ * Operators: run Redis with `maxmemory-policy noeviction`. An evicting policy silently drops queue
+ * keys, locks and the "message already sent" markers, which would strand jobs or re-send a turn.
+ */
+export type ConnectionRole = "client" | "producer" | "worker";
+
+function roleOptions(role: ConnectionRole): RedisOptions {
+  switch (role) {
+    case "worker":
+      return { maxRetriesPerRequest: null, enableReadyCheck: true };
+    case "producer":
+      return { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5_000 };
+    case "client":
+      return { maxRetriesPerRequest: 3, enableOfflineQueue: true, connectTimeout: 5_000 };
+  }
+}
+
+/** Where this process's Redis is: the cluster when REDIS_CLUSTER_NODES is set, else REDIS_URL. */
+export function redisTargetOf(config: Pick<Config, "REDIS_URL" | "REDIS_CLUSTER_NODES">): RedisTarget {
+  if (config.REDIS_CLUSTER_NODES) return { cluster: config.REDIS_CLUSTER_NODES };
+  if (config.REDIS_URL) return config.REDIS_URL;
+  throw new ChatError("config_invalid", "no Redis: neither REDIS_CLUSTER_NODES nor a resolved REDIS_URL");
+}
+
+export function connectRedis(target: RedisTarget, role: ConnectionRole = "client"): RedisClient {
+  if (typeof target === "string") return new Redis(target, roleOptions(role));
+  const { nodes, username, password, tls } = target.cluster;
+  const { enableOfflineQueue, enableReadyCheck, ...perNode } = roleOptions(role);
+  return new Cluster(nodes, {
+    // The offline queue and the ready check belong to the cluster client: its node connections
+    // come and go with failovers and slot moves.
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(enableReadyCheck === undefined ? {} : { enableReadyCheck }),
+    redisOptions: {
+      ...perNode,
+      ...(username ? { username } : {}),
+      ...(password ? { password } : {}),
+      ...(tls ? { tls: {} } : {}),
+    },
+    // With TLS the certificate names the host, not its address: connect by the name the cluster gives.
+    ...(tls ? { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) } : {}),
+  });
+}
+
+/** The primaries to walk for a SCAN: each answers only for the slots it holds. */
+export function primariesOf(redis: RedisClient): Redis[] {
+  return redis instanceof Cluster ? redis.nodes("master") : [redis];
+}
+
+/** Resolves when the connection is ready; rejects after `timeoutMs` (a producer must not hang). */
+export async function whenReady(redis: RedisClient, timeoutMs = 5_000): Promise<void> {
+  if (redis.status === "ready") return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis not ready after ${timeoutMs} ms (status ${redis.status})`));
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      redis.off("ready", onReady);
+    };
+    redis.on("ready", onReady);
+  });
+}
+
+/** Closes a connection politely (QUIT), falling back to a hard disconnect when Redis is gone. */
+export async function closeConnection(redis: RedisClient): Promise<void> {
+  if (redis.status === "end") return;
+  try {
+    if (redis.status === "ready") await redis.quit();
+    else redis.disconnect();
+  } catch {
+    redis.disconnect();
+  }
+}
