@@ -25,6 +25,17 @@ export default tseslint.config(
     },
   },
   {
+    // One factory makes every Redis connection, so REDIS_CLUSTER_NODES reaches all of them.
+    files: ["src/**/*.ts", "adapters/**/*.ts", "jobs/**/*.ts"],
+    ignores: ["src/redis/client.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { paths: [{ name: "ioredis", message: "Connect through src/redis/client.ts (connectRedis) and type connections as RedisClient: a Redis Cluster must reach every connection." }] },
+      ],
+    },
+  },
+  {
     files: ["adapters/terminal/**", "scripts/**", "bench/**", "src/emulator/main.ts", "src/main.ts"],
     rules: { "no-console": "off" },
   },

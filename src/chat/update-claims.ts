@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/client.js";
 
 /**
  * How long a handled update is remembered. Telegram keeps an unconfirmed update for 24 hours (and
@@ -19,7 +19,7 @@ export function updateClaimKey(prefix: string, updateKey: string): string {
  */
 export class UpdateClaims {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
