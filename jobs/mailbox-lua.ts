@@ -6,12 +6,21 @@
  *
  * KEYS (all scripts): 1 queue, 2 current, 3 owner, 4 generation, 5 active-set.
  */
+import { BULLMQ_ADD_STANDARD_JOB_FUNCTION } from "./bullmq-add-lua.js";
 
 /**
- * ARGV: 1 envelope JSON, 2 session key, 3 "front" to run it next (a follow-up export) else "back".
- * Returns { items ahead of it, owner generation, 1 when a drainer must be created }.
+ * Appends an item and, when no drainer owns the mailbox, makes the next generation the owner AND
+ * creates its BullMQ job, all in this one script: there is no moment where an item waits with no
+ * drainer job (see bullmq-add-lua.ts).
+ *
+ * KEYS 6–14: the session queue's keys, in the order BullMQ's add script takes them.
+ * ARGV: 1 envelope JSON, 2 session key, 3 "front" to run it next (a follow-up export) else "back",
+ * 4 the session queue's key prefix (`<prefix>:session-work:`), 5 the drainer job id without its
+ * generation (`drain-<session>-`), 6 now (ms), 7 the drainer job's options as JSON.
+ * Returns { items ahead of it, owner generation, 1 when a new drainer (and its job) was created }.
  */
 export const SUBMIT = `
+${BULLMQ_ADD_STANDARD_JOB_FUNCTION}
 local ahead = redis.call('LLEN', KEYS[1]) + redis.call('EXISTS', KEYS[2])
 if ARGV[3] == 'front' then
   redis.call('LPUSH', KEYS[1], ARGV[1])
@@ -26,6 +35,17 @@ if not owner then
   redis.call('SET', KEYS[3], owner)
   redis.call('SADD', KEYS[5], ARGV[2])
   created = 1
+  local jobKeys = { KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14] }
+  local jobId = ARGV[5] .. owner
+  local data = cjson.encode({ sessionKey = ARGV[2], generation = owner })
+  local args = cmsgpack.pack({ ARGV[4], jobId, 'drain', tonumber(ARGV[6]) })
+  -- queue.add keeps the custom id in the options too.
+  local opts = cjson.decode(ARGV[7])
+  opts['jobId'] = jobId
+  local added = bullmqAddStandardJob(jobKeys, { args, data, cmsgpack.pack(opts) })
+  if type(added) == 'number' and added < 0 then
+    return redis.error_reply('adding the drainer job failed: ' .. added)
+  end
 end
 return { ahead, owner, created }
 `;

@@ -1,14 +1,26 @@
+import type { JobsOptions, Queue } from "bullmq";
 import type { RedisClient } from "../src/redis/client.js";
 import type { WorkEnvelope } from "../src/work/types.js";
-import { mailboxKeys } from "./keys.js";
+import { ADD_STANDARD_JOB_KEYS } from "./bullmq-add-lua.js";
+import { drainerJobId, mailboxKeys } from "./keys.js";
 import { CANCEL_QUEUED, CLAIM, DONE, SUBMIT } from "./mailbox-lua.js";
+
+const DAY_SECONDS = 24 * 3600;
+
+export const DRAINER_JOB_OPTIONS: JobsOptions = {
+  // A drainer only fails when Redis does; a few retries ride out a blip, the repair sweep the rest.
+  attempts: 5,
+  backoff: { type: "exponential", delay: 1_000 },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * DAY_SECONDS },
+};
 
 /**
  * One session's items in arrival order, drained by one job at a time. Open-source BullMQ has no
  * per-group ordering, so each session gets a Redis list (the mailbox) and an owner: the generation
  * number of the one drainer job allowed to take from it. The scripts in mailbox-lua.ts keep the
- * hand-over atomic; the drainer's BullMQ job id is derived from (session, generation), so adding
- * it twice is harmless.
+ * hand-over atomic, and `submit` creates a new owner's BullMQ job in the same script; the drainer's
+ * job id is derived from (session, generation), so adding it again (the repair sweep) is harmless.
  */
 
 export type Claim =
@@ -19,12 +31,12 @@ export type Claim =
 export interface SubmitResult {
   ahead: number;
   generation: string;
-  /** A new drainer job must be created for `generation`. */
-  needsDrainer: boolean;
+  /** A new drainer generation took the mailbox (its job was created in the same step). */
+  newDrainer: boolean;
 }
 
 interface ScriptedRedis {
-  mailboxSubmit(q: string, c: string, o: string, g: string, a: string, envelope: string, session: string, where: string): Promise<[number, string, number]>;
+  mailboxSubmit(...keysAndArgs: string[]): Promise<[number, string, number]>;
   mailboxClaim(q: string, c: string, o: string, g: string, a: string, generation: string, session: string): Promise<string[]>;
   mailboxDone(q: string, c: string, o: string, g: string, a: string, generation: string, envelopeId: string): Promise<number>;
   mailboxCancel(q: string, c: string, o: string, g: string, a: string): Promise<number>;
@@ -33,7 +45,7 @@ interface ScriptedRedis {
 function scripted(redis: RedisClient): RedisClient & ScriptedRedis {
   const r = redis as RedisClient & Partial<ScriptedRedis>;
   if (!r.mailboxSubmit) {
-    redis.defineCommand("mailboxSubmit", { numberOfKeys: 5, lua: SUBMIT });
+    redis.defineCommand("mailboxSubmit", { numberOfKeys: 5 + ADD_STANDARD_JOB_KEYS.length, lua: SUBMIT });
     redis.defineCommand("mailboxClaim", { numberOfKeys: 5, lua: CLAIM });
     redis.defineCommand("mailboxDone", { numberOfKeys: 5, lua: DONE });
     redis.defineCommand("mailboxCancel", { numberOfKeys: 5, lua: CANCEL_QUEUED });
@@ -44,11 +56,19 @@ function scripted(redis: RedisClient): RedisClient & ScriptedRedis {
 export class Mailbox {
   private readonly redis: RedisClient & ScriptedRedis;
 
+  private readonly drainerKeys: string[];
+  private readonly drainerKeyPrefix: string;
+  private readonly drainerOptions = JSON.stringify(DRAINER_JOB_OPTIONS);
+
+  /** `drainers`: the session queue, where each mailbox's drainer job goes. */
   constructor(
     redis: RedisClient,
     private readonly prefix: string,
+    drainers: Pick<Queue, "keys" | "toKey">,
   ) {
     this.redis = scripted(redis);
+    this.drainerKeys = ADD_STANDARD_JOB_KEYS.map((name) => drainers.keys[name] ?? drainers.toKey(name));
+    this.drainerKeyPrefix = drainers.toKey("");
   }
 
   private keys(sessionKey: string): [string, string, string, string, string] {
@@ -56,15 +76,23 @@ export class Mailbox {
     return [k.queue, k.current, k.owner, k.generation, k.active];
   }
 
-  /** Appends an item (or puts it first, for a follow-up that must run next). */
+  /**
+   * Appends an item (or puts it first, for a follow-up that must run next) and, when no drainer owns
+   * the mailbox, creates one: one script, one round trip, all or nothing.
+   */
   async submit(sessionKey: string, envelope: WorkEnvelope, where: "back" | "front" = "back"): Promise<SubmitResult> {
     const [ahead, generation, created] = await this.redis.mailboxSubmit(
       ...this.keys(sessionKey),
+      ...this.drainerKeys,
       JSON.stringify(envelope),
       sessionKey,
       where,
+      this.drainerKeyPrefix,
+      drainerJobId(sessionKey, ""),
+      String(Date.now()),
+      this.drainerOptions,
     );
-    return { ahead: Number(ahead), generation: String(generation), needsDrainer: Number(created) === 1 };
+    return { ahead: Number(ahead), generation: String(generation), newDrainer: Number(created) === 1 };
   }
 
   async claim(sessionKey: string, generation: string): Promise<Claim> {

@@ -6,7 +6,7 @@ import type { CancelOutcome, WorkEnvelope, WorkQueue } from "../src/work/types.j
 import type { ItemStep } from "./context.js";
 
 import { drainerJobId, queueNames, renderJobId, sessionKeyOf, sessionRendersKey } from "./keys.js";
-import { Mailbox } from "./mailbox.js";
+import { DRAINER_JOB_OPTIONS, Mailbox } from "./mailbox.js";
 import { Markers } from "./markers.js";
 
 /** What a drainer job carries: whose mailbox, which generation, and the current item's step. */
@@ -17,14 +17,7 @@ export interface DrainerData {
 }
 
 const DAY_SECONDS = 24 * 3600;
-
-export const DRAINER_JOB_OPTIONS: JobsOptions = {
-  // A drainer only fails when Redis does; a few retries ride out a blip, the repair sweep the rest.
-  attempts: 5,
-  backoff: { type: "exponential", delay: 1_000 },
-  removeOnComplete: true,
-  removeOnFail: { age: 7 * DAY_SECONDS },
-};
+export { DRAINER_JOB_OPTIONS };
 
 export const RENDER_JOB_OPTIONS: JobsOptions = {
   attempts: 3,
@@ -48,19 +41,17 @@ export class WorkQueues {
     this.render = new Queue(queueNames.render, { connection: redis, prefix });
     // The connection's owner logs its errors; without a listener BullMQ prints each one to the console.
     for (const queue of [this.session, this.render]) queue.on("error", () => undefined);
-    this.mailbox = new Mailbox(redis, prefix);
+    this.mailbox = new Mailbox(redis, prefix, this.session);
     this.markers = new Markers(redis, prefix);
   }
 
-  /** Appends an item to its session's mailbox, creating the drainer when none owns it. */
+  /** Appends an item to its session's mailbox, creating the drainer (in the same step) when none owns it. */
   async enqueue(envelope: WorkEnvelope, where: "back" | "front" = "back"): Promise<{ position: number }> {
-    const sessionKey = sessionKeyOf(envelope.session);
-    const result = await this.mailbox.submit(sessionKey, envelope, where);
-    if (result.needsDrainer) await this.addDrainer(sessionKey, result.generation);
+    const result = await this.mailbox.submit(sessionKeyOf(envelope.session), envelope, where);
     return { position: result.ahead };
   }
 
-  /** Idempotent: the job id is fixed by (session, generation). */
+  /** For the repair sweep. Idempotent: the job id is fixed by (session, generation). */
   async addDrainer(sessionKey: string, generation: string): Promise<void> {
     await this.session.add("drain", { sessionKey, generation }, { ...DRAINER_JOB_OPTIONS, jobId: drainerJobId(sessionKey, generation) });
   }

@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mailboxKeys } from "../../jobs/keys.js";
+import { Queue } from "bullmq";
+import { mailboxKeys, queueNames } from "../../jobs/keys.js";
 import { Mailbox } from "../../jobs/mailbox.js";
 import type { WorkEnvelope } from "../../src/work/types.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
@@ -13,7 +14,8 @@ describe("the mailbox hand-over (Lua scripts on real Redis)", () => {
   let mailbox: Mailbox;
   beforeAll(() => {
     redis = new Redis(testRedisUrl());
-    mailbox = new Mailbox(redis, uniquePrefix("mb"));
+    const prefix = uniquePrefix("mb");
+    mailbox = new Mailbox(redis, prefix, new Queue(queueNames.session, { connection: redis, prefix }));
   });
   afterAll(async () => {
     await redis.quit();
@@ -21,9 +23,9 @@ describe("the mailbox hand-over (Lua scripts on real Redis)", () => {
 
   it("asks for a drainer only when none owns the mailbox", async () => {
     const first = await mailbox.submit("s1", item("a"));
-    expect(first).toMatchObject({ ahead: 0, needsDrainer: true });
+    expect(first).toMatchObject({ ahead: 0, newDrainer: true });
     const second = await mailbox.submit("s1", item("b"));
-    expect(second).toMatchObject({ ahead: 1, needsDrainer: false, generation: first.generation });
+    expect(second).toMatchObject({ ahead: 1, newDrainer: false, generation: first.generation });
 
     const claimA = await mailbox.claim("s1", first.generation);
     expect(claimA.kind === "item" && claimA.envelope.id).toBe("a");
@@ -43,7 +45,7 @@ describe("the mailbox hand-over (Lua scripts on real Redis)", () => {
     // Arrives after the last item is done but before the drainer's final look: the drainer takes it.
     await mailbox.done("s2", generation, "x");
     const late = await mailbox.submit("s2", item("y"));
-    expect(late.needsDrainer).toBe(false);
+    expect(late.newDrainer).toBe(false);
     const claimY = await mailbox.claim("s2", generation);
     expect(claimY.kind === "item" && claimY.envelope.id).toBe("y");
     await mailbox.done("s2", generation, "y");
@@ -51,7 +53,7 @@ describe("the mailbox hand-over (Lua scripts on real Redis)", () => {
     expect((await mailbox.claim("s2", generation)).kind).toBe("released");
     // …so the next message sees no owner and asks for a new drainer of a new generation.
     const next = await mailbox.submit("s2", item("z"));
-    expect(next.needsDrainer).toBe(true);
+    expect(next.newDrainer).toBe(true);
     expect(next.generation).not.toBe(generation);
     // The old drainer, if it ran again, is stale and takes nothing.
     expect((await mailbox.claim("s2", generation)).kind).toBe("stale");
