@@ -169,7 +169,8 @@ export async function runRenderStep(
 
   let who: SessionContext | undefined;
   try {
-    return await ctx.accounts.withSession(envelope.session, async (session) => {
+    // Polling reads: the user's token and the render's own session, never a new session.
+    return await ctx.accounts.withExistingSession(envelope.session, async (session) => {
       who = session;
       const auth = session.auth;
       if ((await ctx.markers.get("cancel", envelope.id)) !== null) {
@@ -234,7 +235,7 @@ export async function runRenderStep(
         await status.flush();
         return { done: false, delayMs: ctx.config.RENDER_POLL_MS, step: { ...step, pollErrors: 0 } };
       }
-    });
+    }, data.sessionId);
   } catch (error) {
     if (signal.aborted) return { done: false, delayMs: 0, step };
     // Not the backend's answer (the chat platform or Redis failed): let the job retry from its saved step.

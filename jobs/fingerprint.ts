@@ -18,13 +18,17 @@ export interface SentRecord {
   draft: unknown;
   fingerprint: string;
   sentAt: number;
+  /** The session the message went to: recovery reads that one, whatever the chat uses since. */
+  sessionId?: string;
 }
 
 export function parseSentRecord(text: string | null): SentRecord | undefined {
   if (text === null) return undefined;
   try {
     const value = JSON.parse(text) as Partial<SentRecord>;
-    return { draft: value.draft ?? null, fingerprint: value.fingerprint ?? "unknown", sentAt: value.sentAt ?? 0 };
+    const record: SentRecord = { draft: value.draft ?? null, fingerprint: value.fingerprint ?? "unknown", sentAt: value.sentAt ?? 0 };
+    if (typeof value.sessionId === "string") record.sessionId = value.sessionId;
+    return record;
   } catch {
     return { draft: null, fingerprint: "unknown", sentAt: 0 };
   }

@@ -1,3 +1,4 @@
+import { isNemoError } from "../src/errors.js";
 import { messages } from "../src/i18n/index.js";
 import { describeDraftChanges } from "../src/nemo/draft.js";
 import type { SessionState } from "../src/nemo/types.js";
@@ -43,8 +44,17 @@ export async function continueRecovery(ctx: JobContext, run: ItemRun, status: St
 
   let state: SessionState | undefined;
   try {
-    state = await ctx.accounts.withSession(envelope.session, (session) => ctx.nemo.state(session.auth, session.sessionId));
+    // The session the message went to, with the token the chat has now; a read never creates one.
+    state = await ctx.accounts.withExistingSession(envelope.session, (session) => ctx.nemo.state(session.auth, session.sessionId), record?.sessionId);
   } catch (error) {
+    if (isNemoError(error, "session_not_found")) {
+      // The project is gone: nothing left to read, and waiting longer would not bring it back.
+      ctx.logger.info({ item: envelope.id }, "the session the message went to is gone: recovery ends");
+      await outbox.sendText(envelope.replyTo, m.errSessionLost);
+      await status.show(m.turnStopped);
+      emit(ctx.events, "onTurnDone", Date.now() - (run.step.startedAt ?? envelope.receivedAt), "error");
+      return { done: true };
+    }
     // A failed read is a read that showed nothing new.
     ctx.logger.warn({ err: error, item: envelope.id }, "state read failed during recovery");
   }

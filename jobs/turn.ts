@@ -174,7 +174,7 @@ async function sendOnce(
     if (isNemoError(error, "token_invalid") || isNemoError(error, "session_not_found")) throw error;
     ctx.logger.warn({ err: error, item: envelope.id }, "state before the turn unreadable");
   }
-  const record: SentRecord = { draft: before?.draft ?? null, fingerprint: fingerprintOf(before), sentAt: Date.now() };
+  const record: SentRecord = { draft: before?.draft ?? null, fingerprint: fingerprintOf(before), sentAt: Date.now(), sessionId: session.sessionId };
   if (!(await ctx.markers.setOnce("sent", envelope.id, JSON.stringify(record)))) throw new AlreadySent();
 
   let seen = 0;

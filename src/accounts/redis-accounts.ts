@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { RedisClient } from "../redis/client.js";
-import { ChatError, isNemoError } from "../errors.js";
+import { ChatError, NemoError, isNemoError } from "../errors.js";
 import { silentLogger, type Logger } from "../log.js";
 import type { NemoApi, NemoAuth } from "../nemo/types.js";
 import { accountKeys, type AccountKeys } from "./keys.js";
@@ -101,6 +101,25 @@ export class RedisAccounts implements Accounts, TokenStore {
         }
         throw error;
       }
+    }
+  }
+
+  async withExistingSession<T>(ref: SessionRef, work: (context: SessionContext) => Promise<T>, sessionId?: string): Promise<T> {
+    let token = await this.resolveToken(ref.userKey);
+    const existing = async (): Promise<SessionContext> => {
+      const stored = await this.redis.hgetall(this.keys.session(ref.userKey, ref.chatId));
+      const mine = stored.sessionId !== undefined && stored.owner === token.owner ? stored : {};
+      const id = sessionId ?? mine.sessionId;
+      if (id === undefined) throw new NemoError("session_not_found", "this chat has no session to read (reads create none)");
+      return this.context(token, { ...mine, sessionId: id });
+    };
+    try {
+      return await work(await existing());
+    } catch (error) {
+      if (!(isNemoError(error, "token_invalid") && token.kind === "anonymous")) throw error;
+      this.logger.info({ userKey: ref.userKey }, "anonymous token refused (1001) on a read: renewing with the same client id");
+      token = await this.renewAnonymous(ref.userKey, token.token);
+      return work(await existing());
     }
   }
 

@@ -32,6 +32,14 @@ export interface SessionContext {
 export interface Accounts {
   session(ref: SessionRef): Promise<SessionContext>;
   withSession<T>(ref: SessionRef, work: (context: SessionContext) => Promise<T>): Promise<T>;
+  /**
+   * Reading is not creating: runs `work` with the chat's current token and a session that already
+   * exists, `sessionId` when the caller knows which (the one a message went to, the one a render
+   * belongs to), else the chat's stored one. It never creates a session: with none known it throws
+   * session_not_found, and a 1002 from `work` is thrown, not replaced. An anonymous token refused
+   * with 1001 is renewed once (same client id), which creates no session.
+   */
+  withExistingSession<T>(ref: SessionRef, work: (context: SessionContext) => Promise<T>, sessionId?: string): Promise<T>;
   /** `/new`: forget this chat's session; the next need creates one. */
   resetSession(ref: SessionRef): Promise<void>;
 }
