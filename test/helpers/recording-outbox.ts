@@ -46,6 +46,21 @@ export class RecordingOutbox implements Outbox {
     this.events.setMaxListeners(100);
   }
 
+  /**
+   * Calls `listener` with each new entry as it is recorded, before the outbox call returns (a test
+   * can make the very next step fail). Returns the unsubscribe.
+   */
+  onEntry(listener: (entry: OutboxEntry) => void): () => void {
+    const seen = new Set(this.entries);
+    const onChange = (entry: OutboxEntry) => {
+      if (seen.has(entry)) return;
+      seen.add(entry);
+      listener(entry);
+    };
+    this.events.on("change", onChange);
+    return () => this.events.off("change", onChange);
+  }
+
   /** The next call of `method` throws `error` (queue several for several calls). */
   failNext(method: Method, error: unknown = new Error(`${method} failed (test)`)): void {
     const list = this.failures.get(method) ?? [];

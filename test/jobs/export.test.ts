@@ -1,11 +1,12 @@
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deliveryFile } from "../../jobs/export-files.js";
 import { progressBar } from "../../jobs/export.js";
 import { draftFingerprint } from "../../jobs/fingerprint.js";
-import { sessionDraftRendersKey, sessionKeyOf, sessionRendersKey } from "../../jobs/keys.js";
+import { renderJobId, sessionDraftRendersKey, sessionKeyOf, sessionRendersKey } from "../../jobs/keys.js";
 import { Markers } from "../../jobs/markers.js";
 import { ChatError } from "../../src/errors.js";
 import { messages } from "../../src/i18n/index.js";
@@ -123,22 +124,44 @@ describe("export: render, poll as delayed steps, deliver once", () => {
     await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
   });
 
-  it("a failed post of the video is retried, and the video arrives once", async () => {
+  it("a failed post of the video is retried, a failure right after the post does not post it again, and the video arrives once", async () => {
     const u = next();
     const sessionId = await withClip(h, u, clip);
     h.outbox.failNext("sendVideo");
     const envelope = envelopeOf(u, { kind: "export" });
-    await h.queue.submit(envelope);
-    await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
-    await until(() => statusesOf(String(u)).some((s) => s.text === en.exportDone), 5_000, "export done");
-    expect(videosOf(String(u))).toHaveLength(1);
-
-    // Once delivered, a copy of the render job resuming from before the post (a worker that lost
-    // its lock mid-delivery while another took the job over) must not post the video again.
-    const doneBefore = h.done.exports;
     const renderId = `render_${envelope.id}_1`;
+    // The moment the chat has the video, the step's next piece of work fails: a directory where the
+    // delivery's leftover `.part` file goes makes its removal throw. The job is retried from its
+    // saved step (deliver), with the video already in the chat; the obstacle is gone by then (a
+    // retry that fetched the render again would need the path).
+    const blocker = `${deliveryFile(h.config.EXPORT_DIR, renderId)}.part`;
+    let failedAfterPost = false;
+    const stop = h.outbox.onEntry((entry) => {
+      if (entry.type !== "video" || entry.to.chatId !== String(u)) return;
+      mkdirSync(join(blocker, "in-the-way"), { recursive: true });
+      failedAfterPost = true;
+    });
     const renders = new Queue("render", { connection: h.redis, prefix: h.prefix });
+    const attempts = async () => (await renders.getJob(renderJobId(envelope.id)))?.attemptsMade ?? 0;
     try {
+      await h.queue.submit(envelope);
+      await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
+      // The step after the post really failed (the job counts a failed attempt).
+      await until(async () => (await attempts()) >= 1, 15_000, "the failure after the post", 5);
+      rmSync(blocker, { recursive: true, force: true });
+      // Done, failed for good (its retries used up), or already wrong (a second video).
+      const settled = async () =>
+        statusesOf(String(u)).some((s) => s.text === en.exportDone) ||
+        videosOf(String(u)).length > 1 ||
+        ((await (await renders.getJob(renderJobId(envelope.id)))?.isFailed()) ?? false);
+      await until(settled, 15_000, "the export to settle");
+      expect(failedAfterPost).toBe(true);
+      expect(videosOf(String(u))).toHaveLength(1);
+      expect(statusesOf(String(u)).some((s) => s.text === en.exportDone)).toBe(true);
+
+      // Once delivered, a copy of the render job resuming from before the post (a worker that lost
+      // its lock mid-delivery while another took the job over) must not post the video again.
+      const doneBefore = h.done.exports;
       await renders.add(
         "render",
         { envelope, sessionKey: sessionKeyOf(sessionOf(u)), sessionId, draft: {}, step: { phase: "deliver", attempt: 1, renderId, startedAt: Date.now(), output: { id: renderId } } },
@@ -146,6 +169,8 @@ describe("export: render, poll as delayed steps, deliver once", () => {
       );
       await until(() => h.done.exports > doneBefore, 10_000, "the stale copy finished");
     } finally {
+      stop();
+      rmSync(blocker, { recursive: true, force: true });
       await renders.close();
     }
     expect(videosOf(String(u))).toHaveLength(1);

@@ -1,4 +1,7 @@
+import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { drainerJobId, queueNames, sessionKeyOf } from "../../jobs/keys.js";
+import { Mailbox } from "../../jobs/mailbox.js";
 import { messages } from "../../src/i18n/index.js";
 import { envelopeOf, sessionOf, startHarness, until, type Harness } from "./harness.js";
 
@@ -32,12 +35,32 @@ describe("closing the workers", () => {
   });
 
   it("stops taking new work once closed; the items wait for the next worker", async () => {
-    await h.stopWorkers();
-    const user = 801;
-    await h.queue.submit(envelopeOf(user, { kind: "turn", text: 'add the title "Later"' }));
-    await new Promise((r) => setTimeout(r, 200));
-    expect(h.outbox.texts(String(user))).toEqual([]);
-    await h.startWorkers();
-    await h.outbox.waitFor(/Later|don't see any video/, { chatId: String(user), type: "text" });
+    const sessions = new Queue(queueNames.session, { connection: h.redis, prefix: h.prefix });
+    const mailbox = new Mailbox(h.redis, h.prefix);
+    try {
+      // While running, the workers are consumers of the session queue (BullMQ names their connections).
+      expect(await sessions.getWorkersCount()).toBeGreaterThan(0);
+      await h.stopWorkers();
+      // Closed means no consumer is left that could take an item.
+      expect(await sessions.getWorkersCount()).toBe(0);
+
+      const user = 801;
+      const envelope = envelopeOf(user, { kind: "turn", text: 'add the title "Later"' });
+      await h.queue.submit(envelope);
+      // The item is in its mailbox and its drainer job waits to be taken; nothing ran it.
+      const sessionKey = sessionKeyOf(sessionOf(user));
+      const generation = await mailbox.owner(sessionKey);
+      expect(generation).not.toBeNull();
+      const drainer = await sessions.getJob(drainerJobId(sessionKey, generation ?? ""));
+      expect(await drainer?.getState()).toBe("waiting");
+      expect(await mailbox.pending(sessionKey)).toBe(1);
+      expect(h.outbox.texts(String(user))).toEqual([]);
+
+      await h.startWorkers();
+      await h.outbox.waitFor(/Later|don't see any video/, { chatId: String(user), type: "text" });
+      await until(async () => (await mailbox.pending(sessionKey)) === 0, 10_000, "the item to leave its mailbox");
+    } finally {
+      await sessions.close();
+    }
   });
 });

@@ -1,26 +1,24 @@
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SKILL_PROFILE_NAMES } from "../../src/config.js";
 import { fileExtension, formatsList, isAcceptedFile, skillProfile } from "../../src/nemo/skills.js";
 
-const SEEDS = "/work/shared/seeds";
 const CONTRACT_FORMATS = ["mp4", "mov", "avi", "webm", "mkv", "jpg", "png", "gif", "webp", "mp3", "wav", "m4a", "aac"];
 
-/** The seed document that names this skill as its X-Skill-Source, when the seeds are on this machine. */
-function seedOf(source: string): string | undefined {
-  let files: string[];
-  try {
-    files = readdirSync(SEEDS);
-  } catch {
-    return undefined;
-  }
-  for (const file of files) {
-    const text = readFileSync(join(SEEDS, file), "utf8");
-    if (new RegExp(`X-Skill-Source(:| is)\\s*${source}\\b`).test(text)) return text;
-  }
-  return undefined;
+interface SeedFacts {
+  seed: string;
+  greeting: string;
+  maxFileMB: number | null;
+  preferredFormats: string[] | null;
 }
+
+/** What each seed document says of its skill, kept in the repository (seed-facts.json). */
+const FACTS = (JSON.parse(readFileSync(new URL("./seed-facts.json", import.meta.url), "utf8")) as { skills: Record<string, SeedFacts> }).skills;
+
+/** The seed documents themselves live outside the repository; on a machine that has them, the facts are checked against them too. */
+const SEEDS = "/work/shared/seeds";
+const seedsHere = existsSync(SEEDS);
 
 describe("skill profiles", () => {
   it.each(SKILL_PROFILE_NAMES)("%s: complete in both languages, attribution and the contract's formats", (name) => {
@@ -38,15 +36,30 @@ describe("skill profiles", () => {
     for (const f of p.preferredFormats) expect(CONTRACT_FORMATS).toContain(f);
   });
 
-  it.each(SKILL_PROFILE_NAMES)("%s: greeting and file limit as its seed says", (name) => {
-    const seed = seedOf(name);
-    if (seed === undefined) return; // the seeds live outside the repository
+  it("has seed facts for every profile and no other", () => {
+    expect(Object.keys(FACTS).sort()).toEqual([...SKILL_PROFILE_NAMES].sort());
+  });
+
+  it.each(SKILL_PROFILE_NAMES)("%s: greeting, file limit and preferred formats as its seed says", (name) => {
+    const facts = FACTS[name];
+    if (facts === undefined) throw new Error(`no seed facts for ${name}`);
     const p = skillProfile(name);
-    expect(seed).toContain(p.greeting.en);
+    expect(p.greeting.en).toBe(facts.greeting);
+    if (facts.maxFileMB !== null) expect(p.maxFileBytes).toBe(facts.maxFileMB * 1024 * 1024);
+    if (facts.preferredFormats !== null) expect(p.preferredFormats).toEqual(facts.preferredFormats);
+  });
+
+  it.runIf(seedsHere).each(SKILL_PROFILE_NAMES)("%s: the seed facts are what the seed document says", (name) => {
+    const facts = FACTS[name];
+    if (facts === undefined) throw new Error(`no seed facts for ${name}`);
+    const seed = readFileSync(join(SEEDS, facts.seed), "utf8");
+    // Seeds write "X-Skill-Source: name" (sometimes run into the next header) or "X-Skill-Source is name".
+    expect(seed).toMatch(new RegExp(`X-Skill-Source(:| is)\\s*${name}(?![a-z-])`));
+    expect(seed).toContain(facts.greeting);
     const limit = /Max file size is (\d+)MB/.exec(seed)?.[1];
-    if (limit !== undefined) expect(p.maxFileBytes).toBe(Number(limit) * 1024 * 1024);
-    const prefers = /Stick to ([A-Za-z, ]+?) for the smoothest/.exec(seed)?.[1];
-    if (prefers !== undefined) expect(p.preferredFormats).toEqual(prefers.toLowerCase().split(/,\s*/));
+    expect(limit === undefined ? null : Number(limit)).toBe(facts.maxFileMB);
+    const prefers = /Stick to ([A-Za-z0-9, ]+?) for the smoothest/.exec(seed)?.[1];
+    expect(prefers === undefined ? null : prefers.toLowerCase().split(/,\s*/)).toEqual(facts.preferredFormats);
   });
 
   it("has three 500 MB skills and two 200 MB skills, as the contract counts", () => {
