@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { createReadStream } from "node:fs";
 import type { SessionContext } from "../src/accounts/types.js";
 import type { Outbox } from "../src/chat/outbox.js";
-import { ChatError } from "../src/errors.js";
+import { ChatError, SendSlotBusyError } from "../src/errors.js";
 import { messages } from "../src/i18n/index.js";
 import { DownloadError, type ResumeInfo } from "../src/nemo/download.js";
 import type { WorkEnvelope } from "../src/work/types.js";
@@ -44,6 +44,8 @@ export interface DeliveryState {
   resume?: ResumeInfo;
   /** The file is complete on disk with this size (kept through a platform's 429). */
   downloaded?: number;
+  /** Times the video waited for a send slot (the bot's own pacing), parked meanwhile: not failures. */
+  slotWaits?: number;
 }
 
 export type DeliveredAs = "video" | "link" | "no-link";
@@ -99,7 +101,7 @@ export async function deliverRender(
     return { kind: "retry", delayMs, state: { ...next, since, failures } };
   };
 
-  if (state.failures === undefined && !(await ctx.markers.setOnce("posting", envelope.id))) {
+  if (state.failures === undefined && state.slotWaits === undefined && !(await ctx.markers.setOnce("posting", envelope.id))) {
     ctx.logger.warn({ item: envelope.id }, "a previous attempt may have posted this video already; posting again");
   }
   if (render.size !== undefined && render.size > max) return link("too-large", render.size);
@@ -145,6 +147,9 @@ export async function deliverRender(
     });
   } catch (error) {
     if (signal.aborted) throw error;
+    // No send slot soon (the bot is at its platform's limit): nothing was sent, so this is no
+    // failure. Park until the slot could be free; the render's worker slot serves others meanwhile.
+    if (error instanceof SendSlotBusyError) return { kind: "retry", delayMs: error.retryAfterMs, state: { ...state, slotWaits: (state.slotWaits ?? 0) + 1 } };
     // The platform's real limit can sit below `maxVideoBytes` (Telegram's 413 near 50 MB): the same
     // upload would be refused on every retry, so the link goes now.
     if (refusedAsTooLarge(error)) return link("too-large", size);

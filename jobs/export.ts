@@ -1,6 +1,6 @@
 import type { SessionContext } from "../src/accounts/types.js";
 import type { SentRef } from "../src/chat/outbox.js";
-import { NemoError, isNemoError } from "../src/errors.js";
+import { NemoError, RateLimitedError, isNemoError } from "../src/errors.js";
 import { messages, type Messages } from "../src/i18n/index.js";
 import { isExportReady } from "../src/nemo/draft.js";
 import type { Draft, RenderStatus } from "../src/nemo/types.js";
@@ -90,7 +90,7 @@ export interface RenderJobData {
 export type RenderOutcome = { done: true } | { done: false; delayMs: number; step: RenderStep };
 
 const MAX_POLL_ERRORS = 10;
-/** Final status edits tried before giving up on the courtesy (the result itself is delivered). */
+/** Final status edits that failed (not for a busy platform) before giving up on the courtesy (the result itself is delivered). */
 const MAX_FINAL_TRIES = 6;
 
 /** `▓▓▓▓░░░░░░ 40%` */
@@ -146,6 +146,12 @@ export async function runRenderStep(
     try {
       await status.final(final.text);
     } catch (error) {
+      // A busy platform is no failure: the final word waits its turn, however long (progress is
+      // what gets dropped under pressure, never this). Other refusals are tried a few times.
+      if (error instanceof RateLimitedError && !signal.aborted) {
+        ctx.logger.debug({ item: envelope.id, retryAfterMs: error.retryAfterMs }, "final status edit waits for a send slot");
+        return { done: false, delayMs: error.retryAfterMs, step };
+      }
       const tries = (step.finalTries ?? 0) + 1;
       if (tries < MAX_FINAL_TRIES && !signal.aborted) {
         ctx.logger.info({ err: error, item: envelope.id, tries }, "final status edit refused; trying again later");

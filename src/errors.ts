@@ -71,3 +71,12 @@ export class RateLimitedError extends ChatError {
     this.retryAfterMs = retryAfterMs;
   }
 }
+
+/**
+ * The bot's own pacing had no send slot within the wait the caller accepts: the platform was not
+ * asked and refused nothing. Waiting for a slot is not a failure: a job parks until `retryAfterMs`
+ * (a delayed step, its worker slot free meanwhile) rather than counting it against its retries.
+ */
+export class SendSlotBusyError extends RateLimitedError {
+  override readonly name: string = "SendSlotBusyError";
+}

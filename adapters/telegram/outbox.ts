@@ -146,17 +146,22 @@ export function createTelegramOutbox(options: TelegramOutboxOptions): Outbox {
 
   async function uploadVideo(to: ReplyHandle, video: VideoFile, caption: string, buttons: Button[] | undefined): Promise<SentRef> {
     const send = async () => {
-      const file = new InputFile(await video.open(), video.fileName);
-      const sent = await apis.upload.sendVideo(chatIdOf(to), file, {
-        ...placement(to, true),
-        supports_streaming: true,
-        ...(video.duration !== undefined ? { duration: Math.round(video.duration) } : {}),
-        ...(video.width !== undefined ? { width: video.width } : {}),
-        ...(video.height !== undefined ? { height: video.height } : {}),
-        ...(caption ? { caption } : {}),
-        reply_markup: inlineKeyboard(buttons),
-      });
-      return { messageId: String(sent.message_id) };
+      const bytes = await video.open();
+      try {
+        const sent = await apis.upload.sendVideo(chatIdOf(to), new InputFile(bytes, video.fileName), {
+          ...placement(to, true),
+          supports_streaming: true,
+          ...(video.duration !== undefined ? { duration: Math.round(video.duration) } : {}),
+          ...(video.width !== undefined ? { width: video.width } : {}),
+          ...(video.height !== undefined ? { height: video.height } : {}),
+          ...(caption ? { caption } : {}),
+          reply_markup: inlineKeyboard(buttons),
+        });
+        return { messageId: String(sent.message_id) };
+      } finally {
+        // Read to the end when sent; left unread when no send slot was free (or the send failed): closed either way.
+        bytes.destroy();
+      }
     };
     try {
       return await send();

@@ -19,6 +19,11 @@ export interface TelegramRateLimits {
   /** The same for a progress figure that the next update repeats (it holds a job's slot while it waits). */
   progressMaxWaitMs: number;
   /**
+   * The longest a video waits for its slot inside a send; a longer queue refuses it (SendSlotBusyError)
+   * and the delivery parks as a delayed step until its turn, rather than hold a worker slot asleep.
+   */
+  uploadMaxWaitMs: number;
+  /**
    * Tests only: every period (and every `retry_after`) times this factor, for a fake Telegram whose
    * limits are scaled the same way. Production: 1.
    */
@@ -31,6 +36,7 @@ export const DEFAULT_TELEGRAM_LIMITS: TelegramRateLimits = {
   groupPerMinute: 20,
   statusMaxWaitMs: 1_000,
   progressMaxWaitMs: 100,
+  uploadMaxWaitMs: 5_000,
   timeScale: 1,
 };
 
@@ -42,7 +48,7 @@ export type SendLane =
   | "status"
   /** Progress edits: only when a slot is free at once (a tenth of a second), else refused. */
   | "progress"
-  /** Videos: wait for their slot, but never re-sent automatically (the outbox decides). */
+  /** Videos: wait a few seconds for their slot, else refused (the job parks); never re-sent automatically (the outbox decides). */
   | "upload";
 
 export interface ThrottleOptions {
@@ -88,7 +94,8 @@ export function telegramScopes(options: Pick<ThrottleOptions, "limits" | "botId"
  */
 export function throttle(options: ThrottleOptions, lane: SendLane): Transformer {
   const { limiter, limits, logger } = options;
-  const maxWaitMs = lane === "status" ? limits.statusMaxWaitMs * limits.timeScale : lane === "progress" ? limits.progressMaxWaitMs * limits.timeScale : undefined;
+  const laneMaxWaitMs = { status: limits.statusMaxWaitMs, progress: limits.progressMaxWaitMs, upload: limits.uploadMaxWaitMs, answer: undefined }[lane];
+  const maxWaitMs = laneMaxWaitMs === undefined ? undefined : laneMaxWaitMs * limits.timeScale;
   return async (prev, method, payload, signal) => {
     if (!countsAsMessage(method)) return prev(method, payload, signal);
     const { bot, chat } = telegramScopes(options, (payload as { chat_id?: unknown }).chat_id);

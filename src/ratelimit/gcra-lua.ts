@@ -14,29 +14,34 @@
 /**
  * KEYS: one per scope. ARGV[1]: the longest wait in ms the caller accepts (-1: any).
  * ARGV[2i], ARGV[2i+1]: scope i's interval and tolerance in ms.
- * Returns { 1, wait } when a slot `wait` ms from now was reserved in every scope, or { 0, wait }
- * when the wait would be longer than accepted (nothing reserved).
+ * Returns { 1, wait, i } when a slot `wait` ms from now was reserved in every scope, or { 0, wait, i }
+ * when the wait would be longer than accepted (nothing reserved); `i` (1-based, 0: none) is the
+ * scope whose queue set the wait, so a process can remember which scope is busy.
  */
 export const RESERVE = `
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
 local at = now
+local busiest = 0
 local tats = {}
 for i = 1, #KEYS do
   local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
   if tat < now then tat = now end
   tats[i] = tat
   local earliest = tat - tonumber(ARGV[2 * i + 1])
-  if earliest > at then at = earliest end
+  if earliest > at then
+    at = earliest
+    busiest = i
+  end
 end
 local wait = at - now
 local maxWait = tonumber(ARGV[1])
-if maxWait >= 0 and wait > maxWait then return { 0, math.ceil(wait) } end
+if maxWait >= 0 and wait > maxWait then return { 0, math.ceil(wait), busiest } end
 for i = 1, #KEYS do
   local tat = math.max(tats[i], at) + tonumber(ARGV[2 * i])
   redis.call('SET', KEYS[i], string.format('%.3f', tat), 'PX', math.ceil(tat - now) + 1000)
 end
-return { 1, math.ceil(wait) }
+return { 1, math.ceil(wait), busiest }
 `;
 
 /**

@@ -1,6 +1,6 @@
 import type { RedisClient } from "../redis/client.js";
 import { setTimeout as sleep } from "node:timers/promises";
-import { RateLimitedError } from "../errors.js";
+import { SendSlotBusyError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { COUNT, PAUSE, RESERVE } from "./gcra-lua.js";
 
@@ -23,7 +23,7 @@ export interface TakeOptions {
 }
 
 type LimiterCommands = {
-  rateLimitReserve(...args: (string | number)[]): Promise<[number, number]>;
+  rateLimitReserve(...args: (string | number)[]): Promise<[number, number, number?]>;
   rateLimitPause(...args: (string | number)[]): Promise<number>;
   rateLimitCount(...args: (string | number)[]): Promise<number>;
 };
@@ -40,10 +40,17 @@ const tolerance = (rate: Rate) => Math.max(0, rate.burst - 1) * rate.intervalMs;
  *
  * When Redis cannot be reached the limiter lets sends through (logged): the platform's own 429s,
  * handled by the callers, are the backstop, and an answer is worth more than exact pacing.
+ *
+ * Each answer also tells this process how far a scope's queue reaches (its next free slot is no
+ * sooner than that: reservations and pauses only ever move it later). A send that accepts a short
+ * wait only (a status edit) is refused from that memory without asking Redis while the queue is
+ * known to be longer, so thousands of status messages waiting out a busy bot cost no round trips.
  */
 export class SharedRateLimiter {
   private readonly redis: RedisClient & LimiterCommands;
   private lastFailureLog = 0;
+  /** Scope key → local time before which that scope is known to have no free slot. */
+  private readonly busyUntil = new Map<string, number>();
 
   constructor(
     redis: RedisClient,
@@ -63,7 +70,10 @@ export class SharedRateLimiter {
   async take(scopes: Scope[], options: TakeOptions = {}): Promise<void> {
     if (scopes.length === 0) return;
     const maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
-    let reply: [number, number];
+    const now = Date.now();
+    const knownWait = Math.max(...scopes.map((s) => this.busyUntil.get(s.key) ?? 0)) - now;
+    if (knownWait > maxWaitMs) throw new SendSlotBusyError(`no send slot within ${maxWaitMs} ms (next in ${knownWait} ms at the soonest)`, Math.max(1, knownWait - maxWaitMs));
+    let reply: [number, number, number?];
     try {
       const args = scopes.flatMap((s) => [String(s.rate.intervalMs), String(tolerance(s.rate))]);
       reply = await this.redis.rateLimitReserve(scopes.length, ...scopes.map((s) => s.key), Number.isFinite(maxWaitMs) ? String(Math.max(0, maxWaitMs)) : "-1", ...args);
@@ -71,8 +81,14 @@ export class SharedRateLimiter {
       this.logFailure(error);
       return;
     }
-    const [granted, waitMs] = reply;
-    if (granted !== 1) throw new RateLimitedError(`no send slot within ${maxWaitMs} ms (next in ${waitMs} ms)`, Math.max(1, waitMs - maxWaitMs));
+    const [granted, waitMs, busiest = 0] = reply;
+    if (granted !== 1) {
+      const scope = scopes[busiest - 1];
+      if (scope) this.remember(scope.key, now + waitMs);
+      throw new SendSlotBusyError(`no send slot within ${maxWaitMs} ms (next in ${waitMs} ms)`, Math.max(1, waitMs - maxWaitMs));
+    }
+    // Our slot is now + waitMs in every scope: each one's next is an interval later (less its burst).
+    for (const s of scopes) this.remember(s.key, now + waitMs + s.rate.intervalMs - tolerance(s.rate));
     if (waitMs > 0) await sleep(waitMs, undefined, options.signal ? { signal: options.signal } : {});
   }
 
@@ -80,7 +96,9 @@ export class SharedRateLimiter {
   async pause(scopes: Scope[], ms: number): Promise<void> {
     if (scopes.length === 0) return;
     try {
+      const now = Date.now();
       await this.redis.rateLimitPause(scopes.length, ...scopes.map((s) => s.key), String(ms), ...scopes.map((s) => String(tolerance(s.rate))));
+      for (const s of scopes) this.remember(s.key, now + ms);
     } catch (error) {
       this.logFailure(error);
     }
@@ -93,6 +111,17 @@ export class SharedRateLimiter {
     } catch (error) {
       this.logFailure(error);
       return 1;
+    }
+  }
+
+  /** `key` has no free slot before `until` (local time); forgotten once that has passed. */
+  private remember(key: string, until: number): void {
+    if (until <= (this.busyUntil.get(key) ?? 0)) return;
+    this.busyUntil.set(key, until);
+    // One entry per busy chat: past ones are swept now and then, so the map stays small.
+    if (this.busyUntil.size > 1000 && this.busyUntil.size % 500 === 1) {
+      const now = Date.now();
+      for (const [k, t] of this.busyUntil) if (t <= now) this.busyUntil.delete(k);
     }
   }
 

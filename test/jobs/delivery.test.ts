@@ -6,6 +6,7 @@ import { TelegramRateLimitedError } from "../../adapters/telegram/errors.js";
 import { backoffDelay } from "../../jobs/delivery.js";
 import { deliveriesDir, sweepDeliveryFiles } from "../../jobs/export-files.js";
 import { loadConfig } from "../../src/config.js";
+import { RateLimitedError, SendSlotBusyError } from "../../src/errors.js";
 import { messages } from "../../src/i18n/index.js";
 import { looksLikeMp4, makeTestClip } from "../helpers/media.js";
 import type { OutboxEntry } from "../helpers/recording-outbox.js";
@@ -136,6 +137,27 @@ describe("a finished render is never lost", () => {
     h.outbox.failNext("upsertStatus");
     h.outbox.failNext("upsertStatus");
     await statusEndsAt(h, u, en.exportDone);
+  });
+
+  it("a final status edit refused by a busy platform is never given up: it waits its turn however often it is refused", async () => {
+    const u = next();
+    await withClip(h, u, clip);
+    await h.queue.submit(envelopeOf(u, { kind: "export" }));
+    await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
+    // More refusals than a failing edit is allowed: a busy bot is not a failure, and "Done" must show.
+    for (let i = 0; i < 10; i++) h.outbox.failNext("upsertStatus", new RateLimitedError("busy (test)", 20));
+    await statusEndsAt(h, u, en.exportDone);
+  });
+
+  it("a video that waits for a send slot parks without counting it as a failure: the video goes, not the link", async () => {
+    const u = next();
+    await withClip(h, u, clip);
+    // Longer in all than the retry window (1.5 s here), after which failures turn into the link.
+    for (let i = 0; i < 4; i++) h.outbox.failNext("sendVideo", new SendSlotBusyError("no send slot (test)", 500));
+    await h.queue.submit(envelopeOf(u, { kind: "export" }));
+    await statusEndsAt(h, u, en.exportDone);
+    expect(videosOf(h, u)).toHaveLength(1);
+    expect(linksOf(h, u)).toHaveLength(0);
   });
 
   it("an output URL to another host is never fetched and never posted; the video comes from the API", async () => {

@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { RateLimitedError } from "../../src/errors.js";
+import { RateLimitedError, SendSlotBusyError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { SharedRateLimiter, type Scope } from "../../src/ratelimit/shared-limiter.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
@@ -45,6 +45,31 @@ describe("the shared rate limiter", () => {
     const started = Date.now();
     await limiter.take([bot, scope("chat:other", 5_000)]);
     expect(Date.now() - started).toBeLessThan(60);
+  });
+
+  it("a short-wait send is refused from memory while the queue is known to be longer: no Redis round trip each time", async () => {
+    const limiter = new SharedRateLimiter(a, silentLogger);
+    const commands = a as unknown as { rateLimitReserve: (...args: unknown[]) => Promise<unknown> };
+    const reserve = commands.rateLimitReserve.bind(a);
+    let roundTrips = 0;
+    commands.rateLimitReserve = (...args) => {
+      roundTrips += 1;
+      return reserve(...args);
+    };
+    const bot = scope("bot", 2_000);
+    // An answer takes the bot's slot: the next one is 2 s away.
+    await limiter.take([bot]);
+    expect(roundTrips).toBe(1);
+    for (let i = 0; i < 10; i++) {
+      const refused = await limiter.take([bot, scope(`chat:${i}`, 1_000)], { maxWaitMs: 100 }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(SendSlotBusyError);
+      expect((refused as RateLimitedError).retryAfterMs).toBeGreaterThan(1_500);
+    }
+    expect(roundTrips).toBe(1);
+    // Another process's queue is not known here: it asks Redis, learns, then refuses from memory too.
+    const other = new SharedRateLimiter(b, silentLogger);
+    await expect(other.take([bot], { maxWaitMs: 100 })).rejects.toBeInstanceOf(SendSlotBusyError);
+    await expect(other.take([bot], { maxWaitMs: 3_000 })).resolves.toBeUndefined();
   });
 
   it("a pause holds every process's sends in that scope until it ends", async () => {

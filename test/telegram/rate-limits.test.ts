@@ -4,7 +4,8 @@ import { createTelegramAdapter, type TelegramAdapter } from "../../adapters/tele
 import { StatusMessage } from "../../jobs/status-message.js";
 import type { ReplyHandle } from "../../src/chat/message.js";
 import { loadConfig } from "../../src/config.js";
-import { RateLimitedError } from "../../src/errors.js";
+import { Readable } from "node:stream";
+import { RateLimitedError, SendSlotBusyError } from "../../src/errors.js";
 import { skillProfile } from "../../src/nemo/skills.js";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram/server.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
@@ -100,6 +101,24 @@ describe("under pressure", () => {
     expect(edits).toHaveLength(1);
     expect(edits[0]?.at).toBeGreaterThanOrEqual(sentAt(-80).at(-1) ?? Infinity);
     expect(fake.messages(-80)[0]?.history).toEqual(["🎬 Rendering 10%", "🎬 Rendering 60%"]);
+  });
+
+  it("a video whose send slot is far off is refused, not slept on: the caller parks, and nothing reached Telegram", async () => {
+    const [bot, worker] = [processAdapter(), processAdapter()];
+    const group = chat(-82);
+    // Answers queued in the group, one per 3 s (scaled): far longer than a video waits in a send (5 s, scaled).
+    const answers = Promise.all(Array.from({ length: 4 }, (_, i) => bot.outbox.sendText(group, `answer ${i}`)));
+    await fake.waitFor(() => sentAt(-82).length > 0 || undefined, "the first answer");
+    const file = Readable.from([Buffer.from("not really a video")]);
+    const started = Date.now();
+    const refused = await worker.outbox.sendVideo(group, { open: () => file, fileName: "v.mp4", size: 18 }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(SendSlotBusyError);
+    // Refused at once (a Redis round trip), not after sleeping through the queue.
+    expect(Date.now() - started).toBeLessThan(tick(3_000));
+    expect((refused as RateLimitedError).retryAfterMs).toBeGreaterThan(0);
+    expect(file.destroyed).toBe(true);
+    await answers;
+    expect(fake.calls("sendVideo")).toHaveLength(0);
   });
 });
 
