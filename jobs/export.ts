@@ -10,6 +10,8 @@ import { backoffDelay, deliverRender, retryAfterMsOf, type DeliveryState, type F
 import { removeDeliveryFiles } from "./export-files.js";
 import { failureText, noteReplacedSession } from "./replies.js";
 import { StatusMessage } from "./status-message.js";
+import { renderEtaMs, type ProgressReading } from "./line/estimate.js";
+import { renderProgressWords } from "../src/work/place-words.js";
 
 /**
  * Export, in two parts.
@@ -77,6 +79,9 @@ export interface RenderStep {
   final?: { text: string; outcome: RenderDelivery };
   /** Final status edits the platform refused so far. */
   finalTries?: number;
+  /** The first and the latest progress figures (poll phase): their rate gives the time left. */
+  firstReading?: ProgressReading;
+  lastReading?: ProgressReading;
 }
 
 export interface RenderJobData {
@@ -93,12 +98,7 @@ const MAX_POLL_ERRORS = 10;
 /** Final status edits that failed (not for a busy platform) before giving up on the courtesy (the result itself is delivered). */
 const MAX_FINAL_TRIES = 6;
 
-/** `▓▓▓▓░░░░░░ 40%` */
-export function progressBar(percent: number, width = 10): string {
-  const p = Math.max(0, Math.min(100, Math.round(percent)));
-  const filled = Math.round((p / 100) * width);
-  return `${"▓".repeat(filled)}${"░".repeat(width - filled)}`;
-}
+export { progressBar } from "../src/work/place-words.js";
 
 function isUnknownRender(error: unknown): boolean {
   return isNemoError(error) && error.status === 404;
@@ -237,9 +237,15 @@ export async function runRenderStep(
         }
         // Progress is droppable: when the chat platform is busy the next poll shows a newer figure,
         // and this step must not hold its render slot waiting for a send slot.
-        status.set(m.exportProgress({ bar: progressBar(render.progress), percent: Math.round(render.progress) }), { droppable: true });
+        const reading: ProgressReading = { percent: render.progress, at: Date.now() };
+        // The rate is measured from the last moment the figure still stood at its first value: a
+        // render queued at the backend ("pending, 5%") has not started moving, and waiting there
+        // says nothing about how fast it renders.
+        const first = step.firstReading && reading.percent > step.firstReading.percent ? step.firstReading : reading;
+        const progress = renderProgressWords(m, render.progress, renderEtaMs(first, reading));
+        status.set(m.exportProgress({ progress }), { droppable: true });
         await status.flush();
-        return { done: false, delayMs: ctx.config.RENDER_POLL_MS, step: { ...step, pollErrors: 0 } };
+        return { done: false, delayMs: ctx.config.RENDER_POLL_MS, step: { ...step, pollErrors: 0, firstReading: first, lastReading: reading } };
       }
     }, data.sessionId);
   } catch (error) {

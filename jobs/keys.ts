@@ -55,3 +55,26 @@ export function sessionDraftRendersKey(prefix: string, sessionKey: string): stri
 export function sessionRendersKey(prefix: string, sessionKey: string): string {
   return `${prefix}:renders:${sessionKey}`;
 }
+
+/** What jobs/line keeps for one session: the queued items' status messages and the running item's start. */
+export function lineKeys(prefix: string, sessionKey: string) {
+  const base = `${prefix}:line:${sessionKey}`;
+  return {
+    /** Hash: waiting item id → its queued status message (ref, chat, language, the text shown). */
+    statuses: `${base}:statuses`,
+    /** The mailbox's running item: `<id> <started at ms>`. */
+    running: `${base}:running`,
+    /** Sessions with queued status messages to keep current. */
+    sessions: `${prefix}:line:sessions`,
+  };
+}
+
+/** Whoever edits a queued item's status message holds this (the line keeper, or the item starting). */
+export function lineLeaseKey(prefix: string, envelopeId: string): string {
+  return `${prefix}:line:lease:${envelopeId}`;
+}
+
+/** The last measured durations of one kind of item, newest first (a rolling window). */
+export function durationsKey(prefix: string, kind: string): string {
+  return `${prefix}:durations:${kind}`;
+}

@@ -1,11 +1,16 @@
 import { Queue, type JobsOptions } from "bullmq";
 import { closeConnection, connectRedis, whenReady, type RedisClient, type RedisTarget } from "../src/redis/client.js";
 import type { SessionRef } from "../src/accounts/types.js";
-import type { Logger } from "../src/log.js";
-import type { CancelOutcome, WorkEnvelope, WorkQueue } from "../src/work/types.js";
+import type { Platform } from "../src/chat/message.js";
+import type { Outbox } from "../src/chat/outbox.js";
+import { silentLogger, type Logger } from "../src/log.js";
+import type { CancelOneOutcome, CancelOutcome, CancelTarget, WorkEnvelope, WorkOverviewItem, WorkQueue } from "../src/work/types.js";
 import type { ItemStep } from "./context.js";
-
+import type { RenderJobData } from "./export.js";
 import { drainerJobId, queueNames, renderJobId, sessionKeyOf, sessionRendersKey } from "./keys.js";
+import { LineKeeper } from "./line/keeper.js";
+import { sessionOverview } from "./line/overview.js";
+import { removeWaiting } from "./line/read-line.js";
 import { DRAINER_JOB_OPTIONS, Mailbox } from "./mailbox.js";
 import { Markers } from "./markers.js";
 
@@ -29,20 +34,24 @@ export const RENDER_JOB_OPTIONS: JobsOptions = {
 /** The queues and the mailbox over one Redis connection (a producer's or a worker's). */
 export class WorkQueues {
   readonly session: Queue<DrainerData>;
-  readonly render: Queue;
+  readonly render: Queue<RenderJobData>;
   readonly mailbox: Mailbox;
   readonly markers: Markers;
+  /** Places in line: the queued status messages and the measured durations behind their estimates. */
+  readonly line: LineKeeper;
 
   constructor(
     readonly redis: RedisClient,
     readonly prefix: string,
+    options: { outbox?: (platform: Platform) => Outbox; logger?: Logger } = {},
   ) {
     this.session = new Queue<DrainerData>(queueNames.session, { connection: redis, prefix });
-    this.render = new Queue(queueNames.render, { connection: redis, prefix });
+    this.render = new Queue<RenderJobData>(queueNames.render, { connection: redis, prefix });
     // The connection's owner logs its errors; without a listener BullMQ prints each one to the console.
     for (const queue of [this.session, this.render]) queue.on("error", () => undefined);
     this.mailbox = new Mailbox(redis, prefix, this.session);
     this.markers = new Markers(redis, prefix);
+    this.line = new LineKeeper({ redis, prefix, logger: options.logger ?? silentLogger, ...(options.outbox ? { outbox: options.outbox } : {}) });
   }
 
   /** Appends an item to its session's mailbox, creating the drainer (in the same step) when none owns it. */
@@ -64,18 +73,56 @@ export class WorkQueues {
   async cancel(session: SessionRef): Promise<CancelOutcome> {
     const sessionKey = sessionKeyOf(session);
     const dropped = await this.mailbox.cancelQueued(sessionKey);
+    // The dropped items' "Queued" statuses now say "Cancelled".
+    if (dropped > 0) await this.line.refresh(sessionKey);
     const renders = await this.redis.smembers(sessionRendersKey(this.prefix, sessionKey));
     let running = 0;
     for (const envelopeId of renders) {
-      if ((await this.markers.get("delivered", envelopeId)) !== null) continue;
-      // Cancelled already (its job may still be writing "Export cancelled"): not running any more.
-      if (!(await this.markers.setOnce("cancel", envelopeId))) continue;
-      running += 1;
-      const job = await this.render.getJob(renderJobId(envelopeId));
-      if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+      if (await this.cancelRender(envelopeId)) running += 1;
     }
     if (running > 0) return "cancelled-running";
     return dropped > 0 ? "cancelled-queued" : "nothing";
+  }
+
+  /**
+   * Cancels one render: a job waiting for its next poll is woken at once, sees the cancel marker
+   * and calls the backend's cancel. False when it was delivered or cancelled already.
+   */
+  private async cancelRender(envelopeId: string): Promise<boolean> {
+    if ((await this.markers.get("delivered", envelopeId)) !== null) return false;
+    // Cancelled already (its job may still be writing "Export cancelled"): not running any more.
+    if (!(await this.markers.setOnce("cancel", envelopeId))) return false;
+    const job = await this.render.getJob(renderJobId(envelopeId));
+    if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+    return true;
+  }
+
+  /** `/status`: the session's items waiting, running and rendering, numbered. */
+  async overview(session: SessionRef): Promise<WorkOverviewItem[]> {
+    return sessionOverview(this, sessionKeyOf(session));
+  }
+
+  /**
+   * `/cancel 2` or `/cancel export`: that one item only. A waiting item leaves the mailbox (its
+   * status says "Cancelled", the others' places move up); a render is cancelled; a turn or an
+   * upload already running cannot be taken back.
+   */
+  async cancelOne(session: SessionRef, target: CancelTarget): Promise<CancelOneOutcome> {
+    const sessionKey = sessionKeyOf(session);
+    const items = await this.overview(session);
+    const chosen =
+      "number" in target
+        ? items.find((i) => i.number === target.number)
+        : // The latest of that kind that can still be cancelled, else the running one (to say so).
+          ([...items].reverse().find((i) => i.item.kind === target.kind && i.state !== "running") ?? items.find((i) => i.item.kind === target.kind));
+    if (!chosen) return { outcome: "not-found" };
+    if (chosen.state === "waiting" && (await removeWaiting(this.redis, this.prefix, sessionKey, chosen.id))) {
+      await this.line.refresh(sessionKey);
+      return { outcome: "cancelled", item: chosen };
+    }
+    if (chosen.state === "rendering") return (await this.cancelRender(chosen.id)) ? { outcome: "cancelled", item: chosen } : { outcome: "not-found" };
+    // Running, or it started between the look and the cancel.
+    return { outcome: "running", item: chosen };
   }
 
   async close(): Promise<void> {
@@ -89,6 +136,13 @@ export interface WorkQueueOptions {
   /** BullMQ's key prefix (QUEUE_PREFIX, hash-tagged on a Redis Cluster). */
   prefix: string;
   logger: Logger;
+  /** Where queued items' status messages go ("⏳ Queued: 2 ahead of you"); without it none are posted. */
+  outbox?: (platform: Platform) => Outbox;
+  /**
+   * An item with nothing of its own before it but no worker slot free is announced when it still
+   * waits after this long: a worker with a free slot takes a new job within milliseconds.
+   */
+  slotCheckMs?: number;
 }
 
 /**
@@ -98,7 +152,20 @@ export interface WorkQueueOptions {
 export function createWorkQueue(options: WorkQueueOptions): WorkQueue & { close(): Promise<void> } {
   const redis = connectRedis(options.connection, "producer");
   redis.on("error", (error) => options.logger.warn({ err: error }, "work queue: Redis connection error"));
-  const queues = new WorkQueues(redis, options.prefix);
+  const queues = new WorkQueues(redis, options.prefix, { logger: options.logger, ...(options.outbox ? { outbox: options.outbox } : {}) });
+  const timers = new Set<NodeJS.Timeout>();
+  /** Says at once that an item waits (a courtesy: failing to say so never fails the submit). */
+  const announce = (envelope: WorkEnvelope): Promise<void> =>
+    queues.line.announce(envelope).catch((error: unknown) => options.logger.warn({ err: error, item: envelope.id }, "place in line: announce failed"));
+  /** Nothing of its own before it: it waits only if no worker slot is free, which takes a moment to tell. */
+  const announceIfStillWaiting = (envelope: WorkEnvelope): void => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      void announce(envelope);
+    }, options.slotCheckMs ?? 300);
+    timer.unref();
+    timers.add(timer);
+  };
   // One wait for the connection shared by every caller (not one listener per submit).
   let ready: Promise<void> | undefined;
   const connected = async () => {
@@ -111,13 +178,25 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue & { close(
   return {
     async submit(envelope) {
       await connected();
-      return queues.enqueue(envelope);
+      const result = await queues.enqueue(envelope);
+      if (result.position > 0) await announce(envelope);
+      else announceIfStillWaiting(envelope);
+      return result;
     },
     async cancel(session) {
       await connected();
       return queues.cancel(session);
     },
+    async overview(session) {
+      await connected();
+      return queues.overview(session);
+    },
+    async cancelOne(session, target) {
+      await connected();
+      return queues.cancelOne(session, target);
+    },
     async close() {
+      for (const timer of timers) clearTimeout(timer);
       await queues.close();
       await closeConnection(redis);
     },

@@ -16,7 +16,8 @@ import { runExportCapture, runRenderStep, type RenderJobData } from "./export.js
 import { draftFingerprint } from "./fingerprint.js";
 import { drainerJobId, queueNames, renderJobId, sessionDraftRendersKey, sessionKeyOf, sessionRendersKey } from "./keys.js";
 import { RENDER_JOB_OPTIONS, WorkQueues, type DrainerData } from "./queues.js";
-import { DEFAULT_PACING, type StatusPacing } from "./status-message.js";
+import { DEFAULT_PACING, StatusMessage, type StatusPacing } from "./status-message.js";
+import { measure, measuredEvents, openingText } from "./line/measure.js";
 import { runTurn } from "./turn.js";
 import { runUpload } from "./upload.js";
 import { skippedForFailedUpload } from "./upload-dependency.js";
@@ -34,6 +35,8 @@ export interface WorkerTuning {
   repairEveryMs?: number;
   /** Back-off after an item or a render job failed unexpectedly (doubles each time; 3 tries). */
   itemRetryMs?: number;
+  /** How often queued items' places ("⏳ Queued: 2 ahead of you") are brought up to date (one process at a time). */
+  lineEveryMs?: number;
   pacing?: StatusPacing;
 }
 
@@ -86,7 +89,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const prefix = config.QUEUE_PREFIX;
   const redis = connectRedis(deps.connection, "worker");
   redis.on("error", (error) => logger.warn({ err: error }, "workers: Redis connection error"));
-  const queues = new WorkQueues(redis, prefix);
+  const queues = new WorkQueues(redis, prefix, { outbox: deps.outbox, logger });
   const quotas = deps.quotas ?? createQuotas(config, { redis, prefix });
   const exportSweep = startDeliverySweep({ exportDir: config.EXPORT_DIR, logger, maxAgeMs: Math.max(24 * 3600_000, 2 * config.DELIVERY_RETRY_FOR_MS) });
   const running = new Set<AbortController>();
@@ -102,7 +105,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     ...(deps.thumbnails ? { thumbnails: deps.thumbnails } : {}),
     markers: queues.markers,
     pacing: tuning.pacing ?? DEFAULT_PACING,
-    events: deps.events ?? {},
+    events: measuredEvents(deps.events ?? {}, queues.line.durations, logger),
     async followUpExport(from) {
       if ((await queues.markers.get("followup", from.id)) !== null) return;
       // An export the user asked for with the edit ("…and export") was paid when it was queued;
@@ -192,6 +195,20 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     throw new DelayedError();
   };
 
+  /**
+   * A fresh item starts: its queued status message (if it waited) becomes its own, showing what it
+   * does first; the items still waiting behind it move up a place.
+   */
+  const startItem = async (sessionKey: string, envelope: WorkEnvelope): Promise<ItemStep> => {
+    const step: ItemStep = { envelopeId: envelope.id, startedAt: Date.now() };
+    const started = await queues.line.start(sessionKey, envelope, step.startedAt);
+    if (started.waiting > 0) void queues.line.refresh(sessionKey).catch((error: unknown) => logger.warn({ err: error, sessionKey }, "place in line: refresh failed"));
+    if (!started.ref) return step;
+    const opening = openingText(envelope);
+    if (opening !== undefined) await new StatusMessage(deps.outbox(envelope.replyTo.platform), envelope.replyTo, started.ref, ctx.pacing, logger).show(opening);
+    return { ...step, statusRef: started.ref };
+  };
+
   const drain = async (job: Job<DrainerData>, token: string | undefined, bullSignal?: AbortSignal): Promise<string> => {
     const { sessionKey, generation } = job.data;
     const controller = new AbortController();
@@ -202,7 +219,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
         const claim = await queues.mailbox.claim(sessionKey, generation);
         if (claim.kind !== "item") return claim.kind;
         const { envelope } = claim;
-        let step: ItemStep = job.data.step?.envelopeId === envelope.id ? job.data.step : { envelopeId: envelope.id };
+        let step: ItemStep = job.data.step?.envelopeId === envelope.id ? job.data.step : await startItem(sessionKey, envelope);
         const save = async (next: ItemStep) => {
           step = next;
           await job.updateData({ sessionKey, generation, step });
@@ -215,6 +232,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
         }
         if (!outcome.done) return park(job, { sessionKey, generation, step: outcome.step }, outcome.delayMs, token);
         await queues.mailbox.done(sessionKey, generation, envelope.id);
+        measure(queues.line.durations, envelope.item.kind, Date.now() - (step.startedAt ?? Date.now()), logger);
         await job.updateData({ sessionKey, generation });
         // Shutting down: hand the rest of this mailbox to whichever worker runs next.
         if (closing && (await queues.mailbox.pending(sessionKey)) > 0) return park(job, { sessionKey, generation }, 0, token);
@@ -287,12 +305,23 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const repairTimer = setInterval(() => void repairSafely(), tuning.repairEveryMs ?? 60_000);
   repairTimer.unref();
 
+  // Places in line change as other sessions' work finishes and time passes: one process per tick
+  // (a Redis lock) edits the queued statuses whose words changed.
+  const lineEveryMs = tuning.lineEveryMs ?? 5_000;
+  const keepLine = async (): Promise<void> => {
+    if ((await redis.set(`${prefix}:line:tick`, "1", "PX", lineEveryMs, "NX")) !== "OK") return;
+    await queues.line.sweep(queues.session);
+  };
+  const lineTimer = setInterval(() => void keepLine().catch((error: unknown) => logger.warn({ err: error }, "place in line: sweep failed")), lineEveryMs);
+  lineTimer.unref();
+
   return {
     healthy: () => !closing && sessionWorker.isRunning() && renderWorker.isRunning(),
     async close() {
       if (closing) return;
       closing = true;
       clearInterval(repairTimer);
+      clearInterval(lineTimer);
       exportSweep.stop();
       // Stop taking work; give running items a grace period, then hand them back (a turn goes to recovery).
       const grace = setTimeout(() => {

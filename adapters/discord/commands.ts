@@ -45,16 +45,23 @@ export function slashCommands(): RESTPostAPIChatInputApplicationCommandsJSONBody
         { name: "Auto (follow Discord) / 自动", value: "auto" },
       ),
   );
+  const cancel = simple("cancel", "Cancel what is queued or rendering", "取消排队或渲染中的任务").addStringOption((o) =>
+    o
+      .setName("which")
+      .setDescription("Just this one: its number in /status, or export, upload, edit")
+      .setDescriptionLocalizations({ "zh-CN": "只取消这一项：/status 中的编号，或 导出、上传、编辑" })
+      .setMaxLength(20),
+  );
   return [
     edit,
     upload,
     simple("export", "Render your project and get the MP4", "渲染项目并获取 MP4"),
     simple("timeline", "See your project's timeline as a picture", "以图片查看项目时间线"),
-    simple("status", "Show your project's timeline", "查看项目时间线"),
+    simple("status", "What is waiting, running and rendering", "排队、运行和渲染中的任务"),
     simple("credits", "Show your remaining credits", "查看剩余积分"),
     simple("new", "Start a new project", "开始新项目"),
     token,
-    simple("cancel", "Cancel what is queued or rendering", "取消排队或渲染中的任务"),
+    cancel,
     simple("help", "How to use the bot", "使用说明"),
     lang,
   ].map((command) => command.toJSON());

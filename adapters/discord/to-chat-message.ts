@@ -35,6 +35,8 @@ export function commandText(name: string, option: (name: string) => string | nul
       return `/token ${option("value") ?? ""}`.trim();
     case "lang":
       return `/lang ${option("language") ?? ""}`.trim();
+    case "cancel":
+      return `/cancel ${option("which") ?? ""}`.trim();
     default:
       return `/${name}`;
   }

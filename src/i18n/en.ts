@@ -15,10 +15,11 @@ export const en = {
       "🎬 Send me clips, images or audio and tell me what to make: \"cut this to 30 seconds, add captions, format it for Reels\".",
       "",
       "/export — render the video and send it here (or just say \"export\")",
-      "/timeline or /status — see the timeline (or \"show tracks\")",
+      "/timeline — see the timeline (or \"show tracks\")",
+      "/status — what of yours is waiting, running and rendering, numbered",
       "/credits — your NemoVideo credits",
       "/new — start a fresh project",
-      "/cancel — drop what is waiting and stop a render",
+      "/cancel — drop what is waiting and stop a render; /cancel 2 (the number /status shows) or /cancel export, upload or edit drops just that one",
       "/lang en|zh — the language I answer in",
       "/token <token> — use your own NemoVideo account (private chat only)",
       "",
@@ -28,11 +29,19 @@ export const en = {
     `💳 Credits: ${p.available} available / ${p.frozen} frozen / ${p.total} total\n(frozen = reserved by work in progress)`,
   uploadHint: (p: { formats: string; maxSize: string }) =>
     `📎 Just send the file here (${p.formats}; up to ${p.maxSize}). Add a caption to say what to do with it.`,
-  queuedBehind: (p: { ahead: number }) =>
-    `🕒 Queued: ${p.ahead} ${p.ahead === 1 ? "request" : "requests"} of yours ahead of this one.`,
   cancelledQueued: "🛑 Cancelled: what was waiting has been dropped.",
   cancelledRunning: "🛑 Cancelled: the running job is being stopped.",
   cancelNothing: "Nothing to cancel: no work of yours is waiting or running.",
+  cancelledOne: (p: { item: string }) => `🛑 Cancelled: ${p.item}`,
+  cancelRunningItem: (p: { item: string }) => `${p.item} is already running and cannot be stopped; it will finish by itself.`,
+  cancelNoSuchItem: (p: { which: string }) => `There is no "${p.which}" of yours waiting or rendering. Send /status to see the numbers.`,
+  statusTitle: "Your work in this chat:",
+  statusNothing: "Nothing of yours is waiting, running or rendering. /timeline shows your project.",
+  statusHint: "Drop one with /cancel and its number (e.g. /cancel 2), or /cancel export.",
+  statusRunning: (p: { left?: string }) => `▶️ Running${p.left ? ` · ${p.left} left` : ""}`,
+  itemTurn: (p: { text: string }) => `✏️ "${p.text}"`,
+  itemUpload: (p: { names: string[] }) => `📤 ${p.names.join(", ")}`,
+  itemExport: "🎬 Export",
   newSession: "🆕 Fresh project started. Send a clip or describe the video you want.",
   langSet: "OK, I'll answer in English from now on.",
   langUsage: (p: { current: string }) => `I'm answering in ${p.current}. Use /lang en, /lang zh, or /lang auto (follow your app's language).`,
@@ -72,7 +81,7 @@ export const en = {
   errRateLimited: "🚦 The video service is busy. Please try again in a minute.",
   errServiceDown: "📡 The video service is not answering right now. Nothing was lost; please try again in a few minutes.",
   errTurnTimeout:
-    "⌛ The editor took too long on that request, so I stopped waiting. Send /status to see where the project stands, or try a shorter request.",
+    "⌛ The editor took too long on that request, so I stopped waiting. Send /timeline to see where the project stands, or try a shorter request.",
   errAnonymousLimit:
     "🚧 No more free starter accounts are available from this server right now. Send /token <token> in a private chat to use your own NemoVideo account.",
   errTokenUser: "🔑 NemoVideo refused your token (it may have expired). Send a new one with /token <token>, or /token clear to use the bot's default.",
@@ -92,14 +101,20 @@ export const en = {
     start: "Start and see examples",
     help: "What I can do",
     export: "Render the video and send it here",
-    status: "Show the timeline",
+    status: "What is waiting, running and rendering",
     timeline: "See the timeline as a picture",
     credits: "Your NemoVideo credits",
     new: "Start a fresh project",
-    cancel: "Drop waiting work and stop a render",
+    cancel: "Drop waiting work and stop a render (/cancel 2: just that one)",
     lang: "The language I answer in (en, zh)",
     token: "Use your own NemoVideo account (private chat)",
   },
+
+  // --- places in line (jobs/line/) ---
+  queuedPlace: (p: { ahead: number; eta?: string }) =>
+    `${p.ahead === 0 ? "⏳ Queued: you're next" : `⏳ Queued: ${p.ahead} ahead of you`}${p.eta ? ` · ${p.eta}` : ""}`,
+  about: (p: { value: number; unit: "s" | "min" | "h" }) => `about ${p.value} ${p.unit}`,
+  queuedCancelled: "🛑 Cancelled",
 
   // --- turns (jobs/) ---
   thinking: "🤔 Thinking…",
@@ -121,7 +136,7 @@ export const en = {
   turnFailedButChanged: (p: { changes: string[] }) =>
     `⚠️ The editor stopped with an error, but this changed in your project (no need to send it again):\n${p.changes.map((c) => `• ${c}`).join("\n")}`,
   turnFailedUnchanged:
-    "⚠️ The editor stopped with an error after it had started working, and your project looks the same as before. Check it with /status before asking again.",
+    "⚠️ The editor stopped with an error after it had started working, and your project looks the same as before. Check it with /timeline before asking again.",
   turnBusyRetrying: "⏳ NemoVideo is busy; trying again in a moment…",
   recoveryChecking: "🔌 The connection dropped while I was working. Checking what happened to your project…",
   recoveryCheckingAfterError:
@@ -130,7 +145,7 @@ export const en = {
   recoveryFound: (p: { changes: string[] }) =>
     `Your request went through. What changed:\n${p.changes.map((c) => `• ${c}`).join("\n")}`,
   recoveryUnconfirmed:
-    "I could not confirm that your last request was applied: your project still looks the same as before. Check with /status before sending it again.",
+    "I could not confirm that your last request was applied: your project still looks the same as before. Check with /timeline before sending it again.",
   buttonExport: "🎬 Export",
   buttonTimeline: "📋 Timeline",
   buttonRefreshTimeline: "🔄 Refresh",
@@ -146,7 +161,8 @@ export const en = {
   exportPreparing: "🎬 Preparing your export…",
   exportAlreadyRendering: "⏳ This version is already being rendered: the video will arrive here shortly.",
   exportNotReady: "There is nothing to export yet: send a clip or ask me to make a video first.",
-  exportProgress: (p: { bar: string; percent: number }) => `🎬 Rendering your video…\n${p.bar} ${p.percent}%`,
+  exportProgress: (p: { progress: string }) => `🎬 Rendering your video…\n${p.progress}`,
+  renderProgress: (p: { bar: string; percent: number; left?: string }) => `${p.bar} ${p.percent}%${p.left ? ` · ${p.left} left` : ""}`,
   exportRetrying: "The render failed; trying once more…",
   exportDelivering: "📦 Sending your video…",
   exportDone: "✅ Your video is ready.",

@@ -59,9 +59,9 @@ export function createContext(deps: RouterDeps, message: ChatMessage, locale: Lo
         firstPosition ??= position;
         if (item.kind === "upload") upload = id;
       }
+      // An item that cannot start at once gets its status message now ("⏳ Queued: 2 ahead of you"),
+      // posted and kept current by the work queue (jobs/line/).
       log.info({ items: items.map((i) => i.kind), position: firstPosition }, "queued");
-      // The job posts its own status when it starts; a queue ahead of it is worth saying now.
-      if (firstPosition !== undefined && firstPosition > 0) await ctx.reply(t.queuedBehind({ ahead: firstPosition }));
       return true;
     },
   };

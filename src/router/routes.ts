@@ -6,6 +6,7 @@ import { help, unknownCommand } from "./handlers/help.js";
 import { lang } from "./handlers/lang.js";
 import { newSession } from "./handlers/new-session.js";
 import { start } from "./handlers/start.js";
+import { status } from "./handlers/status.js";
 import { timeline } from "./handlers/timeline.js";
 import { token } from "./handlers/token.js";
 import { turn } from "./handlers/turn.js";
@@ -18,7 +19,7 @@ const COMMAND_ROUTES: { [C in Command]: Handler<{ kind: "command"; command: C; a
   help,
   new: newSession,
   credits,
-  status: timeline,
+  status,
   timeline,
   export: exportVideo,
   cancel,

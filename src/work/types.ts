@@ -28,6 +28,30 @@ export interface WorkEnvelope {
 
 export type CancelOutcome = "cancelled-queued" | "cancelled-running" | "nothing";
 
+/** One item of a user's work in a chat, as `/status` lists it (numbered from 1 in that order). */
+export interface WorkOverviewItem {
+  number: number;
+  id: string;
+  item: WorkItem;
+  /** waiting: not started; running: in the worker now; rendering: an export's render at the backend. */
+  state: "waiting" | "running" | "rendering";
+  /** waiting: items before it and the estimate until it starts (undefined without measurements). */
+  place?: { ahead: number; etaMs: number | undefined };
+  /** running, rendering: the estimate of what is left (undefined without measurements). */
+  leftMs?: number;
+  /** rendering: the backend's last progress figure. */
+  percent?: number;
+}
+
+/** `/cancel 2` (the number `/status` shows) or `/cancel export` (the latest of that kind). */
+export type CancelTarget = { number: number } | { kind: WorkItem["kind"] };
+
+export type CancelOneOutcome =
+  | { outcome: "cancelled"; item: WorkOverviewItem }
+  /** A turn or an upload already in the worker: it cannot be taken back. */
+  | { outcome: "running"; item: WorkOverviewItem }
+  | { outcome: "not-found" };
+
 /**
  * Items of one session run one at a time in the order submitted; sessions run in parallel.
  * A caption's edit is submitted right after its upload and so runs after it, and only when the
@@ -37,4 +61,8 @@ export interface WorkQueue {
   submit(envelope: WorkEnvelope): Promise<{ position: number }>;
   /** `/cancel`: removes this session's queued items and cancels a running render. */
   cancel(session: SessionRef): Promise<CancelOutcome>;
+  /** `/status`: the session's items waiting, running and rendering. */
+  overview(session: SessionRef): Promise<WorkOverviewItem[]>;
+  /** `/cancel 2`: cancels that one item only. */
+  cancelOne(session: SessionRef, target: CancelTarget): Promise<CancelOneOutcome>;
 }

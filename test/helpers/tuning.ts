@@ -8,6 +8,7 @@ export const TINY_TUNING: WorkerTuning = {
   repairEveryMs: 1_000,
   itemRetryMs: 50,
   pacing: { privateMs: 5, groupMs: 10 },
+  lineEveryMs: 200,
 };
 
 /** Settings for in-process end-to-end tests: polls, recovery waits and the 429 retry made tiny. */

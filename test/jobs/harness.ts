@@ -108,7 +108,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       tuning: { ...TINY_TUNING, ...options.tuning },
     });
   let workers = options.noWorkers ? undefined : await launch();
-  const queue = createWorkQueue({ connection: url, prefix, logger: silentLogger });
+  const queue = createWorkQueue({ connection: url, prefix, logger: silentLogger, outbox: () => outbox });
   return {
     emulator,
     config,

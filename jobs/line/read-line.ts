@@ -1,0 +1,100 @@
+import type { RedisClient } from "../../src/redis/client.js";
+import type { WorkEnvelope } from "../../src/work/types.js";
+import { drainerJobId, lineKeys, mailboxKeys, queueNames } from "../keys.js";
+
+/**
+ * The one place that reads how the mailbox and the BullMQ queue hold a session's work (see
+ * jobs/README.md, "Order: a mailbox per session"). Everything about places in line and their
+ * estimates is computed from what this returns, so a change to the scheduling touches only here.
+ */
+
+export interface SessionLine {
+  /** The item being worked on, and since when (ms since epoch; undefined when not recorded). */
+  running: { envelope: WorkEnvelope; startedAt: number | undefined } | undefined;
+  /** Items of this session not started yet, in the order they will run. */
+  waiting: WorkEnvelope[];
+  /**
+   * Set when the session's next item waits for a worker slot (every slot busy): how many other
+   * sessions' work is before it in the queue, and how many slots are busy.
+   */
+  slot: { ahead: number; busy: number } | undefined;
+}
+
+function parse(json: string): WorkEnvelope | undefined {
+  try {
+    return JSON.parse(json) as WorkEnvelope;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readSessionLine(redis: RedisClient, prefix: string, sessionKey: string): Promise<SessionLine> {
+  const mailbox = mailboxKeys(prefix, sessionKey);
+  const line = lineKeys(prefix, sessionKey);
+  const queueKey = (name: string) => `${prefix}:${queueNames.session}:${name}`;
+  const [queued, current, owner, running] = await Promise.all([
+    redis.lrange(mailbox.queue, 0, -1),
+    redis.get(mailbox.current),
+    redis.get(mailbox.owner),
+    redis.get(line.running),
+  ]);
+  const waiting = queued.map(parse).filter((e): e is WorkEnvelope => e !== undefined);
+  const currentEnvelope = current === null ? undefined : parse(current);
+  let startedAt: number | undefined;
+  if (currentEnvelope && running) {
+    const [id, at] = running.split(" ");
+    if (id === currentEnvelope.id && at !== undefined) startedAt = Number(at);
+  }
+
+  // The drainer job waits in BullMQ's wait list until a worker has a free slot. BullMQ pushes new
+  // jobs on the left and workers take from the right, so what is to its right starts before it.
+  let slot: SessionLine["slot"];
+  if (owner !== null) {
+    const index = await redis.lpos(queueKey("wait"), drainerJobId(sessionKey, owner));
+    if (index !== null) {
+      const [length, busy] = await Promise.all([redis.llen(queueKey("wait")), redis.llen(queueKey("active"))]);
+      slot = { ahead: Math.max(0, length - 1 - index), busy };
+    }
+  }
+  return { running: currentEnvelope ? { envelope: currentEnvelope, startedAt } : undefined, waiting, slot };
+}
+
+/** Whether `envelope` still waits in its session's mailbox (not started, not cancelled). */
+export async function isWaiting(redis: RedisClient, prefix: string, sessionKey: string, envelope: WorkEnvelope): Promise<boolean> {
+  // The mailbox holds each envelope as the JSON the producer wrote; parsing and writing it again gives the same string.
+  return (await redis.lpos(mailboxKeys(prefix, sessionKey).queue, JSON.stringify(envelope))) !== null;
+}
+
+/** How many items wait in the session's mailbox (not counting the running one). */
+export async function waitingCount(redis: RedisClient, prefix: string, sessionKey: string): Promise<number> {
+  return redis.llen(mailboxKeys(prefix, sessionKey).queue);
+}
+
+// Removes the waiting item whose id is ARGV[1]; 1 when it was there. KEYS: 1 the mailbox's queue.
+const REMOVE_WAITING = `
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+for _, item in ipairs(items) do
+  local ok, decoded = pcall(cjson.decode, item)
+  if ok and decoded['id'] == ARGV[1] then
+    redis.call('LREM', KEYS[1], 1, item)
+    return 1
+  end
+end
+return 0
+`;
+
+/** `/cancel 2`: takes one waiting item out of its mailbox; false when it is no longer waiting. */
+export async function removeWaiting(redis: RedisClient, prefix: string, sessionKey: string, envelopeId: string): Promise<boolean> {
+  return Number(await redis.eval(REMOVE_WAITING, 1, mailboxKeys(prefix, sessionKey).queue, envelopeId)) === 1;
+}
+
+/** The drainer queue as far as the line needs it (BullMQ's `Queue<DrainerData>`). */
+export interface WaitingDrainers {
+  getWaiting(start: number, end: number): Promise<{ data: { sessionKey: string } }[]>;
+}
+
+/** Sessions whose work waits for a worker slot (the oldest `limit` of them), read through BullMQ. */
+export async function sessionsWaitingForSlot(queue: WaitingDrainers, limit: number): Promise<string[]> {
+  const jobs = await queue.getWaiting(0, limit - 1);
+  return jobs.map((job) => job.data.sessionKey).filter((key): key is string => typeof key === "string");
+}

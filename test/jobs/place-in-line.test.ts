@@ -1,0 +1,251 @@
+import { mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { durationsKey } from "../../jobs/keys.js";
+import { renderEtaMs } from "../../jobs/line/estimate.js";
+import { median } from "../../jobs/line/durations.js";
+import { RedisPreferences } from "../../src/accounts/index.js";
+import type { ChatAttachment, ChatMessage } from "../../src/chat/message.js";
+import { UpdateClaims } from "../../src/chat/update-claims.js";
+import { en } from "../../src/i18n/en.js";
+import { zhCN } from "../../src/i18n/zh-CN.js";
+import { silentLogger } from "../../src/log.js";
+import { skillProfile } from "../../src/nemo/skills.js";
+import { createQuotas } from "../../src/quota/index.js";
+import { createRouter, type Router } from "../../src/router/index.js";
+import { placeWords, renderProgressWords } from "../../src/work/place-words.js";
+import type { OutboxEntry } from "../helpers/recording-outbox.js";
+import { makeTestClip } from "../helpers/media.js";
+import { startHarness, until, type Harness } from "./harness.js";
+
+/**
+ * Places in line, through the real router, the real work queue and workers (BullMQ on the test
+ * Redis) and the emulator: the status message says at once that an item waits and where, keeps
+ * it current, estimates from the durations measured in Redis, and /status and /cancel 2 name items.
+ */
+
+/** Turns of a few steps of this long: slow enough that a line forms behind them. */
+const SLOW_TURN = { turnStepMs: 700, heartbeatMs: 20, renderMs: 60, heartbeatOnlyMs: 60_000 };
+
+let clipPath: string;
+beforeAll(async () => {
+  clipPath = await makeTestClip(mkdtempSync(join(tmpdir(), "line-")));
+});
+
+let seq = 0;
+function message(user: number, text: string, attachments: ChatAttachment[] = []): ChatMessage {
+  seq += 1;
+  const chatId = String(user);
+  return {
+    platform: "telegram",
+    threadId: `telegram:${chatId}:`,
+    chatId,
+    messageId: String(seq),
+    userKey: `telegram:${user}`,
+    userId: chatId,
+    userName: undefined,
+    chatKind: "private",
+    addressed: true,
+    text,
+    attachments,
+    locale: "en",
+    replyTo: { platform: "telegram", chatId, threadId: `telegram:${chatId}:`, chatKind: "private" },
+    raw: {},
+  };
+}
+
+function clip(name: string): ChatAttachment {
+  return { id: `file-${name}-${seq}`, name, size: statSync(clipPath).size, mimeType: "video/mp4", kind: "video", source: { type: "local-path", path: clipPath } };
+}
+
+function routerOf(h: Harness): Router {
+  return createRouter({
+    config: h.config,
+    accounts: h.accounts,
+    nemo: h.nemo,
+    work: h.queue,
+    outbox: () => h.outbox,
+    skill: skillProfile(h.config.SKILL_PROFILE),
+    quotas: createQuotas(h.config, { redis: h.redis, prefix: h.prefix }),
+    preferences: new RedisPreferences(h.redis, h.prefix),
+    claims: new UpdateClaims(h.redis, h.prefix),
+    logger: silentLogger,
+  });
+}
+
+/** The status messages of one chat, oldest first. */
+function statuses(h: Harness, user: number): Extract<OutboxEntry, { type: "status" }>[] {
+  return h.outbox.entries.filter((e): e is Extract<OutboxEntry, { type: "status" }> => e.type === "status" && e.to.chatId === String(user));
+}
+
+/** The status message whose first words were `first`. */
+function statusThatSaid(h: Harness, user: number, first: string): Extract<OutboxEntry, { type: "status" }> | undefined {
+  return statuses(h, user).find((s) => s.history[0] === first);
+}
+
+/** The places a status message said, each once, in order: [2, 1] for "2 ahead", "1 ahead", "1 ahead · about 5 s". */
+function placesShown(history: string[]): number[] {
+  const places = history.flatMap((text) => {
+    const match = /^⏳ Queued: (\d+) ahead of you/.exec(text);
+    return match ? [Number(match[1])] : [];
+  });
+  return places.filter((place, i) => place !== places[i - 1]);
+}
+
+/** How many of a status message's first texts were its place in line. */
+function placesAnnounced(history: string[]): number {
+  const index = history.findIndex((text) => !text.startsWith("⏳ Queued"));
+  return index === -1 ? history.length : index;
+}
+
+async function seed(h: Harness, kind: string, ms: number[]): Promise<void> {
+  await h.redis.lpush(durationsKey(h.prefix, kind), ...ms.map(String));
+}
+
+describe("the words", () => {
+  it("say the place, and a number only when there is an estimate", () => {
+    expect(placeWords(en, { ahead: 2, etaMs: 40_000 })).toBe("⏳ Queued: 2 ahead of you · about 40 s");
+    expect(placeWords(en, { ahead: 2, etaMs: undefined })).toBe("⏳ Queued: 2 ahead of you");
+    expect(placeWords(en, { ahead: 0, etaMs: 90_000 })).toBe("⏳ Queued: you're next · about 2 min");
+    expect(placeWords(zhCN, { ahead: 2, etaMs: 40_000 })).toBe("⏳ 排队中：前面还有 2 项 · 约 40 秒");
+  });
+
+  it("give a render's time left from the rate between two progress readings", () => {
+    // 10% → 40% in 30 s: 1% a second, 60% to go.
+    const left = renderEtaMs({ percent: 10, at: 0 }, { percent: 40, at: 30_000 });
+    expect(left).toBe(60_000);
+    expect(renderProgressWords(en, 40, left)).toBe("▓▓▓▓░░░░░░ 40% · about 1 min left");
+    expect(renderProgressWords(zhCN, 40, left)).toBe("▓▓▓▓░░░░░░ 40% · 还剩约 1 分钟");
+    // No movement yet: no figure.
+    expect(renderEtaMs({ percent: 5, at: 0 }, { percent: 5, at: 10_000 })).toBeUndefined();
+    expect(renderProgressWords(en, 5, undefined)).toBe("▓░░░░░░░░░ 5%");
+  });
+
+  it("take the median, so one very long item does not skew the estimate", () => {
+    expect(median([10, 900, 12])).toBe(12);
+    expect(median([10, 20])).toBe(15);
+    expect(median([])).toBeUndefined();
+  });
+});
+
+describe("a user's items behind their earlier ones", () => {
+  let h: Harness;
+  let router: Router;
+  beforeAll(async () => {
+    h = await startHarness({ emulator: { timing: SLOW_TURN } });
+    router = routerOf(h);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("say so at once with the right count, and the count goes down as the items before finish", async () => {
+    const user = 7101;
+    await router.handle(message(user, 'add the title "one"'));
+    await h.outbox.waitFor(en.thinking, { chatId: String(user), type: "status" });
+    await router.handle(message(user, 'add the title "two"'));
+    // Nothing measured in this fresh Redis: the words give no number.
+    expect(statuses(h, user).at(-1)?.text).toBe("⏳ Queued: 1 ahead of you");
+    await router.handle(message(user, 'add the title "three"'));
+    expect(statuses(h, user).at(-1)?.text).toBe("⏳ Queued: 2 ahead of you");
+
+    const third = statusThatSaid(h, user, "⏳ Queued: 2 ahead of you");
+    await until(() => third?.text === en.turnDone, 30_000, "the third item done");
+    // One message, from its place in line to its end: 2 ahead, then 1 (with an estimate once the
+    // first turn's duration was measured), then the turn's own words.
+    expect(placesShown(third?.history ?? [])).toEqual([2, 1]);
+    expect(third?.history[placesAnnounced(third?.history ?? [])]).toBe(en.thinking);
+    expect(third?.history.at(-1)).toBe(en.turnDone);
+    const second = statusThatSaid(h, user, "⏳ Queued: 1 ahead of you");
+    expect(placesShown(second?.history ?? [])).toEqual([1]);
+    expect(second?.history[placesAnnounced(second?.history ?? [])]).toBe(en.thinking);
+    // Three items, three status messages: none posted twice.
+    expect(statuses(h, user)).toHaveLength(3);
+  });
+
+  it("estimate from the medians measured in Redis, per kind of item", async () => {
+    const user = 7102;
+    // Seven typical turns and one very long one; the three short turns of the test above are in the window too.
+    await seed(h, "turn", [20_000, 19_000, 21_000, 400_000, 20_000, 20_000, 20_000, 20_000]);
+    await seed(h, "upload", [10_000, 10_000, 11_000]);
+    await router.handle(message(user, 'add the title "first"'));
+    await h.outbox.waitFor(en.thinking, { chatId: String(user), type: "status" });
+    await router.handle(message(user, "", [clip("b.mp4")]));
+    await router.handle(message(user, 'add the title "last"'));
+    const [, upload, last] = statuses(h, user);
+    // The running turn's median (20 s) less the moment it has run, then the upload's (10 s).
+    expect(upload?.history[0]).toBe("⏳ Queued: 1 ahead of you · about 20 s");
+    expect(last?.history[0]).toBe("⏳ Queued: 2 ahead of you · about 30 s");
+    await until(() => last?.text === en.turnDone, 30_000, "the last item done");
+    expect(last?.history).toContain("⏳ Queued: 1 ahead of you · about 10 s");
+  });
+
+  it("record what they measure, shared through Redis", async () => {
+    // The items of the tests above ran: their durations are in the rolling window.
+    await until(async () => (await h.redis.llen(durationsKey(h.prefix, "turn"))) === 8 + 5, 5_000, "five turns measured");
+    await until(async () => (await h.redis.llen(durationsKey(h.prefix, "upload"))) === 3 + 1, 5_000, "one upload measured");
+  });
+
+  it("/status lists what is running and waiting with the same words, and /cancel 2 cancels that one only", async () => {
+    const user = 7103;
+    await router.handle(message(user, 'add the title "keep me"'));
+    await h.outbox.waitFor(en.thinking, { chatId: String(user), type: "status" });
+    await router.handle(message(user, 'add the title "drop me"'));
+    await router.handle(message(user, 'add the title "keep me too"'));
+    await router.handle(message(user, "/status"));
+    const list = h.outbox.entries.filter((e) => e.type === "text" && e.to.chatId === String(user)).at(-1);
+    expect(list?.type === "text" && list.text).toMatch(
+      /^Your work in this chat:\n1\. ✏️ "add the title "keep me""\n {3}▶️ Running.*\n2\. ✏️ "add the title "drop me""\n {3}⏳ Queued: 1 ahead of you.*\n3\. ✏️ "add the title "keep me too""\n {3}⏳ Queued: 2 ahead of you/,
+    );
+
+    await router.handle(message(user, "/cancel 2"));
+    await h.outbox.waitFor('🛑 Cancelled: ✏️ "add the title "drop me""', { chatId: String(user), type: "text" });
+    const dropped = statuses(h, user).find((s) => s.history[0]?.startsWith("⏳ Queued: 1 ahead"));
+    const kept = statuses(h, user).find((s) => s.history[0]?.startsWith("⏳ Queued: 2 ahead"));
+    await until(() => dropped?.text === en.queuedCancelled, 10_000, "the cancelled item's status");
+    await until(() => kept?.text === en.turnDone, 30_000, "the kept item done");
+    // The other item moved up a place and ran; the cancelled one never reached the editor.
+    expect(placesShown(kept?.history ?? [])).toEqual([2, 1]);
+    const sessionId = await h.sessionIdOf({ platform: "telegram", userKey: `telegram:${user}`, chatId: String(user), locale: "en" });
+    expect(h.emulator.session(sessionId)?.messages).toEqual(['add the title "keep me"', 'add the title "keep me too"']);
+
+    await router.handle(message(user, "/status"));
+    await h.outbox.waitFor(en.statusNothing, { chatId: String(user), type: "text" });
+  });
+
+  it("/cancel names a running turn it cannot stop, and something that is not there", async () => {
+    const user = 7104;
+    await router.handle(message(user, 'add the title "running"'));
+    await h.outbox.waitFor(en.thinking, { chatId: String(user), type: "status" });
+    await router.handle(message(user, "/cancel 1"));
+    await h.outbox.waitFor(en.cancelRunningItem({ item: '✏️ "add the title "running""' }), { chatId: String(user), type: "text" });
+    await router.handle(message(user, "/cancel 5"));
+    await h.outbox.waitFor(en.cancelNoSuchItem({ which: "5" }), { chatId: String(user), type: "text" });
+  });
+});
+
+describe("a render", () => {
+  let h: Harness;
+  let router: Router;
+  beforeAll(async () => {
+    h = await startHarness({ emulator: { timing: { ...SLOW_TURN, turnStepMs: 5, renderMs: 2_500 } }, config: { RENDER_POLL_MS: "150" } });
+    router = routerOf(h);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("shows the backend's progress with the time left from its rate, in the status and in /status", async () => {
+    const user = 7201;
+    await router.handle(message(user, "", [clip("a.mp4")]));
+    await h.outbox.waitFor(en.uploadDone({ names: ["a.mp4"] }), { chatId: String(user) });
+    await router.handle(message(user, "/export"));
+    await h.outbox.waitFor(/% · about \d+ s left/, { chatId: String(user), type: "status", timeoutMs: 15_000 });
+    await router.handle(message(user, "/status"));
+    const list = await h.outbox.waitFor(/Your work in this chat/, { chatId: String(user), type: "text" });
+    expect(list.type === "text" && list.text).toMatch(/1\. 🎬 Export\n {3}[▓░]{10} \d+%( · about \d+ s left)?/);
+    await h.outbox.waitFor(en.exportDone, { chatId: String(user), type: "status", timeoutMs: 20_000 });
+    await until(async () => (await h.redis.llen(durationsKey(h.prefix, "render"))) === 1, 5_000, "the render measured");
+  });
+});
