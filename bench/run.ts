@@ -1,11 +1,12 @@
 /**
  * `npm run bench` runs every figure and writes bench/report.md and bench/report.json;
  * `npm run bench -- ingress exports` runs some (their results replace those figures in the report,
- * the others are kept from the last run). Figures: ingress, open-streams, upload, exports, idle, timeline-picture.
+ * the others are kept from the last run). Figures: ingress, open-streams, upload, exports, idle, timeline-picture, hostile-text.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runExports } from "./exports.js";
+import { runHostileText } from "./hostile-text.js";
 import { runIdle } from "./idle.js";
 import { runIngress } from "./ingress.js";
 import { runOpenStreams } from "./open-streams.js";
@@ -26,6 +27,7 @@ const FIGURES: { id: string; title: string; run: () => Promise<FigureRun> }[] = 
   { id: "exports", title: "4. Exports: 2,000 concurrent renders polled by one worker", run: runExports },
   { id: "idle", title: "5. Idle footprint of the all-in-one process", run: runIdle },
   { id: "timeline-picture", title: "6. Timeline picture: draw and encode one PNG", run: runTimelinePicture },
+  { id: "hostile-text", title: "7. Hostile text: a 1 MB backend answer translated for the chat", run: runHostileText },
 ];
 
 async function main(): Promise<number> {

@@ -33,7 +33,7 @@ export const REDACT_PATHS = [
 const SECRET_PATTERNS: RegExp[] = [
   /\/(?:file\/)?bot\d+:[A-Za-z0-9_-]+/g,
   /\b\d{6,12}:[A-Za-z0-9_-]{30,}\b/g,
-  /Bearer\s+[A-Za-z0-9._~+/=-]+/gi,
+  /Bearer\s+[\w.~+/=-]+/gi,
   /\bnmv_[A-Za-z0-9_]+/g,
 ];
 

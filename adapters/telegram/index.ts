@@ -19,6 +19,7 @@ import { createTelegramOutbox } from "./outbox.js";
 import { DEFAULT_TELEGRAM_LIMITS, throttle, type TelegramRateLimits } from "./rate-limits.js";
 import { cloudLimitText, overCloudLimit, type SkillLimits } from "./size-rules.js";
 import { callbackToChatMessage, messageToChatMessage, type TelegramMessage } from "./to-chat-message.js";
+import { trimEndOf } from "../../src/text/trim.js";
 
 export { TelegramRateLimitedError, TelegramVideoTooLargeError } from "./errors.js";
 export type { TelegramMessage } from "./to-chat-message.js";
@@ -59,7 +60,7 @@ export interface TelegramAdapterDeps {
 export function createTelegramAdapter(config: Config, deps: TelegramAdapterDeps): TelegramAdapter {
   const token = config.TELEGRAM_BOT_TOKEN;
   if (!token) throw new ChatError("config_invalid", "TELEGRAM_BOT_TOKEN is not set");
-  const apiRoot = config.TELEGRAM_API_ROOT.replace(/\/+$/, "");
+  const apiRoot = trimEndOf(config.TELEGRAM_API_ROOT, "/");
   const logger = deps.logger.child({ adapter: "telegram" });
   const tuning = deps.tuning ?? {};
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...tuning.retryPolicy };

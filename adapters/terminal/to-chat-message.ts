@@ -46,7 +46,7 @@ export function parseTerminalLine(line: string, user: TerminalUser, messageId: n
     replyTo: { platform: "terminal", chatId: TERMINAL_CHAT_ID, threadId: threadIdOf("terminal", TERMINAL_CHAT_ID), chatKind: "private" },
     raw: line,
   };
-  const upload = /^\/upload(?:\s+(.*))?$/s.exec(text);
+  const upload = /^\/upload(?:\s(.*))?$/s.exec(text);
   if (upload) {
     const rest = (upload[1] ?? "").trim();
     const split = splitPathAndCaption(rest);
@@ -61,7 +61,7 @@ export function parseTerminalLine(line: string, user: TerminalUser, messageId: n
 function splitPathAndCaption(rest: string): { path: string; caption: string } | undefined {
   if (rest === "") return undefined;
   if (isFile(rest)) return { path: rest, caption: "" };
-  const match = /^(\S+)\s+(.*)$/s.exec(rest);
+  const match = /^(\S+)\s(.*)$/s.exec(rest);
   if (match?.[1] && isFile(match[1])) return { path: match[1], caption: (match[2] ?? "").trim() };
   return undefined;
 }

@@ -1,5 +1,6 @@
 import type { Locale } from "./message.js";
 import { messages, type Messages } from "../i18n/index.js";
+import { trailingWhitespace, trimEndOf, trimStartOf } from "../text/trim.js";
 
 /**
  * NemoVideo's backend talks as if its web editor were open ("click the Export button", "open the
@@ -16,31 +17,34 @@ export interface TranslatedText {
   actions: GuiAction[];
 }
 
-/** Longer text is cut: a chat message is at most a few thousand characters anyway. */
-const MAX_INPUT = 100_000;
+/**
+ * Longer text is cut: a chat message is at most a few thousand characters anyway. Every pattern below
+ * is also linear in its input (lint: regexp/no-super-linear-*), so this bound is a second line.
+ */
+export const MAX_INPUT = 16_000;
 const HIDDEN = "•••";
 
 // --- secrets and raw JSON ---
 
 /** Patterns of things that are or may be credentials. Order matters: whole URLs before their parts. */
 const SECRET_PATTERNS: readonly RegExp[] = [
-  // A Telegram file URL holds the bot token; so does any Bot API URL.
-  /https?:\/\/[^\s"'<>]*\/(?:file\/)?bot\d+:[A-Za-z0-9_-]+[^\s"'<>]*/g,
   /\bbot\d{5,}:[A-Za-z0-9_-]{20,}/g,
   /\b\d{5,}:[A-Za-z0-9_-]{30,}\b/g,
   /\bnmv_[A-Za-z0-9_-]{4,}/g,
-  /\bBearer\s+[A-Za-z0-9._~+/=-]{6,}/gi,
+  /\bBearer\s+[\w.~+/=-]{6,}/gi,
   /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}/g,
   // Discord bot tokens: three dot-separated base64 parts.
   /\b[MNO][A-Za-z0-9_-]{22,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{20,}\b/g,
-  /\b(?:sk|pk|ghp|gho|xox[abp])[-_][A-Za-z0-9_-]{16,}/g,
+  /\b(?:sk|pk|ghp|gho|xox[abp])[-_][\w-]{16,}/g,
 ];
 /** `token: abc`, `api_key=abc`: keep the name, hide the value. */
 const NAMED_SECRET =
-  /\b((?:access[_-]?|refresh[_-]?|bot[_-]?|auth[_-]?)?token|api[_-]?key|secret|password|authorization|client[_-]?secret)(\s*["']?\s*[:=]\s*["']?)([^\s"',;)}\]]{4,})/gi;
+  /\b((?:access[_-]?|refresh[_-]?|bot[_-]?|auth[_-]?)?token|api[_-]?key|secret|password|authorization|client[_-]?secret)(\s*(?:["']\s*)?[:=]\s*["']?)([^\s"',;)}\]]{4,})/gi;
 /** Query parameters that carry credentials in signed or authenticated URLs. */
 const SECRET_QUERY = /([?&](?:token|access_token|key|api_key|sig|signature|auth|x-amz-signature|x-amz-credential|x-amz-security-token)=)[^&\s"'<>]+/gi;
 const URL_OR_WORD = /https?:\/\/[^\s"'<>]+|[A-Za-z0-9_-]{32,}/g;
+/** A Telegram file URL holds the bot token; so does any Bot API URL: the whole URL goes. */
+const BOT_API_PATH = /\/(?:file\/)?bot\d+:/;
 
 /**
  * A long random-looking word is treated as a credential: one stretch of 20+ characters mixing
@@ -51,7 +55,8 @@ function looksRandom(word: string): boolean {
 }
 
 export function redactSecrets(text: string): string {
-  let out = text;
+  // Whole URLs before their parts.
+  let out = text.replace(URL_OR_WORD, (match) => (/^https?:/i.test(match) && BOT_API_PATH.test(match) ? HIDDEN : match));
   for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, HIDDEN);
   out = out.replace(NAMED_SECRET, (_all, name: string, sep: string) => `${name}${sep}${HIDDEN}`);
   out = out.replace(URL_OR_WORD, (match) => {
@@ -78,7 +83,7 @@ function isJsonLike(span: string): boolean {
  * a stack, so unbalanced braces in a long text cost nothing extra.
  */
 export function stripJsonBlobs(text: string): string {
-  let out = text.replace(/```[a-zA-Z]*\s*([\s\S]*?)```/g, (all, body: string) => (/^\s*[{[]/.test(body) ? "" : all));
+  const out = stripJsonFences(text);
   const spans: Array<[number, number]> = [];
   const stack: string[] = [];
   let start = -1;
@@ -105,15 +110,40 @@ export function stripJsonBlobs(text: string): string {
       inString = true;
     }
   }
-  for (let k = spans.length - 1; k >= 0; k--) {
-    const [from, to] = spans[k] as [number, number];
+  // The text between the blobs, joined in one pass (cutting one blob at a time copies the text once per blob).
+  const pieces: string[] = [];
+  let cursor = 0;
+  for (const [from, to] of spans) {
     if (!isJsonLike(out.slice(from, to))) continue;
-    const before = out.slice(0, from).replace(/[ \t]+$/, "");
-    const after = out.slice(to).replace(/^[ \t]+/, "");
-    const gap = before !== "" && after !== "" && !/^[\n.,;:!?，。；：！？)]/.test(after) && !before.endsWith("\n");
-    out = before + (gap ? " " : "") + after;
+    pieces.push(out.slice(cursor, from));
+    cursor = to;
   }
-  return out;
+  if (pieces.length === 0) return out;
+  pieces.push(out.slice(cursor));
+  let joined = trimEndOf(pieces[0] ?? "", " \t");
+  for (let k = 1; k < pieces.length; k++) {
+    // Where a blob was: the blanks on both sides go, and one space stays between words.
+    const after = trimStartOf(k === pieces.length - 1 ? (pieces[k] ?? "") : trimEndOf(pieces[k] ?? "", " \t"), " \t");
+    const gap = joined !== "" && after !== "" && !/^[\n.,;:!?，。；：！？)]/.test(after) && !joined.endsWith("\n");
+    joined += (gap ? " " : "") + after;
+  }
+  return joined;
+}
+
+/** Removes fenced code blocks whose body is JSON (```json {…}```), by position rather than a lazy regex. */
+function stripJsonFences(text: string): string {
+  let out = "";
+  let from = 0;
+  for (;;) {
+    const open = text.indexOf("```", from);
+    if (open === -1) break;
+    const close = text.indexOf("```", open + 3);
+    if (close === -1) break;
+    const isJson = /^[a-zA-Z]*\s*[{[]/.test(text.slice(open + 3, close));
+    out += text.slice(from, open) + (isJson ? "" : text.slice(open, close + 3));
+    from = close + 3;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }
 
 // --- GUI sentences ---
@@ -129,7 +159,7 @@ const NEGATED_ZH = /不要|别|无需|不用|先不|暂时不|不必/;
 const PAST_EN = /\b(exported|already|earlier|previously|last time|was|were|had|has been|have been|did|clicked|pressed|tapped|used)\b/i;
 const PAST_ZH = /已经?导出|导出(了|完成|成功|失败)|之前|上次|刚才|已点击/;
 
-const EXPORT_CLICK_EN = /\b(click|tap|press|hit|select|choose)\b(\s+on)?[^.!?\n]{0,40}?\b(export|download)\b/i;
+const EXPORT_CLICK_EN = /\b(click|tap|press|hit|select|choose)\b(\s+on)?[^.!?\n]{1,40}?\b(export|download)\b/i;
 const EXPORT_BUTTON_EN = /\b(export|download)\s+(button|icon|option)\b/i;
 const EXPORT_CLICK_ZH = /(点击|单击|点一下|轻点|按下|点选)[^。！？\n]{0,12}?(导出|下载)/;
 const EXPORT_BUTTON_ZH = /(导出|下载)(按钮|键|选项)/;
@@ -141,25 +171,25 @@ const CONDITIONAL_EN = /\b(when|once|if|whenever|as soon as)\b|^\W*or\b/i;
 const CONDITIONAL_ZH = /如果|满意|的话|等你|准备好|确认无误|觉得可以|^\W*或者/;
 
 const PREVIEW_EN =
-  /\bpreview\b[^.!?\n]{0,30}\b(timeline|track)|\b(check|see|view|look at|review|watch)\b[^.!?\n]{0,25}\b(in|on) the timeline\b|\btimeline preview\b/i;
+  /\bpreview\b[^.!?\n]{1,30}\b(timeline|track)|\b(check|see|view|look at|review|watch)\b[^.!?\n]{1,25}\b(in|on) the timeline\b|\btimeline preview\b/i;
 const PREVIEW_ZH = /时间(线|轴)[^。！？\n]{0,6}(预览|查看)|(预览|查看)[^。！？\n]{0,6}时间(线|轴)/;
 
 const PANEL_EN =
-  /\b(open|go to|navigate to|switch to|head to|expand)\b[^.!?\n]{0,30}?\b(panel|tab|menu|sidebar|inspector|settings|library|properties|toolbar|drawer)\b/i;
+  /\b(open|go to|navigate to|switch to|head to|expand)\b[^.!?\n]{1,30}?\b(panel|tab|menu|sidebar|inspector|settings|library|properties|toolbar|drawer)\b/i;
 const PANEL_ZH = /(打开|进入|切换到|展开)[^。！？\n]{0,12}?(面板|窗口|菜单|设置|素材库|属性|标签页|侧边栏|工具栏)/;
 
 const DRAG_EN =
-  /\bdrag(ging|ged)?\b|\bdrag-and-drop\b|\bdrop\b[^.!?\n]{0,30}\b(onto|into|on|to|in)\b[^.!?\n]{0,20}\b(timeline|track|canvas|editor|area|zone|box|window)\b/i;
+  /\bdrag(ging|ged)?\b|\bdrag-and-drop\b|\bdrop\b[^.!?\n]{1,30}\b(onto|into|on|to|in)\b[^.!?\n]{1,20}\b(timeline|track|canvas|editor|area|zone|box|window)\b/i;
 const DRAG_ZH = /拖拽|拖动|拖放|拖到|拖入|拖进/;
 const UPLOAD_CONTEXT = /\b(upload\w*|files?|here|media library)\b|上传|文件|这里|此处|素材库/i;
 
-const CLICK_EN = /\b(click|tap|press)\b(?:\s+on)?(?:\s+the)?\s+(.{0,40})/i;
+const CLICK_EN = /\b(click|tap|press)(?:\s+on)?(?:\s+the)?\s+(.{0,40})/i;
 const CLICK_ZH = /(点击|单击|点一下|轻点|按下)\s*(.{0,16})/;
 
 /** The button's name from what follows "click", when it is plain: "Apply", "Add Text", "应用". */
 function buttonName(after: string, zh: boolean): string | undefined {
   if (zh) {
-    const rest = after.replace(/^[“「【[“"']/, "");
+    const rest = after.replace(/^[“「【["']/, "");
     const end = rest.search(/[”」】\]"'\s，。！？、,.!?：:]|按钮|图标|选项|即可|就|来|以/);
     let name = (end === -1 ? rest : rest.slice(0, end)).slice(0, 12);
     // "右上角的分享" names the place and the button: the button is what follows the last 的.
@@ -168,7 +198,7 @@ function buttonName(after: string, zh: boolean): string | undefined {
   }
   const quoted = /^["“'[]([^"”'\]]{1,24})["”'\]]/.exec(after)?.[1];
   if (quoted !== undefined) return quoted.trim();
-  const named = /^([A-Za-z][A-Za-z0-9 ]{0,24}?)\s+(button|icon|option|tab|link)\b/i.exec(after)?.[1];
+  const named = /^([a-z][a-z0-9 ]{0,24}?)\s+(button|icon|option|tab|link)\b/i.exec(after)?.[1];
   if (named !== undefined) return named.trim();
   // Capitalised words right after "click" are a button's label in the editor's own words.
   return /^([A-Z][A-Za-z0-9]*(?:\s+[A-Z][A-Za-z0-9]*){0,2})\b/.exec(after)?.[1];
@@ -253,10 +283,19 @@ const LIST_MARKER = /^(\s*(?:[-*•]|\d{1,3}[.)])\s+)/;
  * A sentence ends at . ! ? followed by a space (so "2.5s" and "nemovideo.ai" stay whole), or at a
  * Chinese full stop, which needs no space. Each piece keeps its trailing spaces.
  */
-const SENTENCE_END = /(?<=[.!?]["'”’)]*\s+)(?=\S)|(?<=[。！？][”’」)]*)(?=\S)/;
+const SENTENCE_END = /[.!?]["'”’)]*\s+(?=\S)|[。！？][”’」)]*(?=\S)/g;
 
+/** Split at the end of each match (a lookbehind split retries the run of blanks from every position). */
 function splitSentences(line: string): string[] {
-  return line.split(SENTENCE_END).filter((p) => p !== "");
+  const pieces: string[] = [];
+  let from = 0;
+  for (const end of line.matchAll(SENTENCE_END)) {
+    const at = end.index + end[0].length;
+    pieces.push(line.slice(from, at));
+    from = at;
+  }
+  pieces.push(line.slice(from));
+  return pieces.filter((p) => p !== "");
 }
 
 /**
@@ -273,7 +312,7 @@ export function translateBackendText(text: string, locale: Locale): TranslatedTe
     const body = line.slice(marker.length);
     const out: string[] = [];
     for (const sentence of splitSentences(body)) {
-      const trailing = /\s*$/.exec(sentence)?.[0] ?? "";
+      const trailing = trailingWhitespace(sentence);
       const result = translateSentence(sentence.trimEnd(), locale);
       if (result.action !== undefined && !actions.includes(result.action)) actions.push(result.action);
       if (result.rewrite === undefined) {
@@ -293,8 +332,8 @@ export function translateBackendText(text: string, locale: Locale): TranslatedTe
     if (joined !== "" || line.trim() === "") lines.push(joined === "" ? "" : marker + joined);
   }
   const result = lines
+    .map((line) => trimEndOf(line, " \t"))
     .join("\n")
-    .replace(/[ \t]+\n/g, "\n")
     .replace(/\n{3,}/g, "\n\n")
     .trim();
   return { text: result, actions };

@@ -57,7 +57,7 @@ export function classify(message: ClassifiableMessage, botUsername?: string): In
 
 /** `/export`, `/export@MyBot 1080p`; a command for another bot in a group is not ours. */
 function parseCommand(text: string, botUsername: string | undefined): Intent | undefined {
-  const match = /^[/／]([A-Za-z_]+)(?:@([A-Za-z0-9_]+))?(?:\s+([\s\S]*))?$/.exec(text);
+  const match = /^[/／]([A-Za-z_]+)(?:@([A-Za-z0-9_]+))?(?:\s([\s\S]*))?$/.exec(text);
   if (!match) return undefined;
   const name = (match[1] ?? "").toLowerCase();
   const target = match[2];
@@ -184,6 +184,6 @@ function asksForExport(text: string): boolean {
   if (!asks) return false;
   const notYet =
     /\b(?:dont|do not|not|never|without|before|no)\s+(?:\w+\s+)?export/.test(normalized) ||
-    /(?:不要|别|不用|先别|暂时不|不)导出|导出(?:之?前)/.test(normalized);
+    /(?:不要|别|不用|先别|暂时不|不)导出|导出之?前/.test(normalized);
   return !notYet;
 }

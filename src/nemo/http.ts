@@ -7,6 +7,7 @@ import { errorFromAnswer } from "./error-map.js";
 import { unwrapEnvelope } from "./envelope.js";
 import { UploadSourceError } from "./multipart.js";
 import type { NemoAuth } from "./types.js";
+import { trimEndOf } from "../text/trim.js";
 
 /**
  * One HTTP exchange with the backend over undici: the attribution headers, the bearer token, a
@@ -96,7 +97,7 @@ export class NemoHttp {
   }
 
   private base(): string {
-    return this.settings.baseUrl.replace(/\/+$/, "");
+    return trimEndOf(this.settings.baseUrl, "/");
   }
 
   /** Whether a URL is on the backend's own host (and so may receive the token). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Locale } from "../../src/chat/message.js";
-import { redactSecrets, stripJsonBlobs, translateBackendText, type GuiAction } from "../../src/chat/gui-translation.js";
+import { MAX_INPUT, redactSecrets, stripJsonBlobs, translateBackendText, type GuiAction } from "../../src/chat/gui-translation.js";
+import { ADVERSARIAL_FAMILIES, adversarialText } from "../helpers/adversarial-text.js";
 
 const EXPORT_EN = "I'll export it now.";
 const EXPORT_ZH = "我现在就为你导出。";
@@ -184,5 +185,39 @@ describe("what never reaches a chat", () => {
     const hostile = `${"{[".repeat(50_000)} click ${"a".repeat(50_000)} "${"]".repeat(10_000)}`;
     const result = translateBackendText(hostile, "en");
     expect(typeof result.text).toBe("string");
+  });
+});
+
+describe("backend text of any size and shape", () => {
+  /** The fastest of a few runs: a pause for garbage collection or another process is not the code's cost. */
+  function fastestMs(text: string): number {
+    let best = Number.POSITIVE_INFINITY;
+    for (let run = 0; run < 5; run++) {
+      const started = performance.now();
+      translateBackendText(text, "en");
+      best = Math.min(best, performance.now() - started);
+    }
+    return best;
+  }
+
+  it("costs time in proportion to its length, for every shape that backtracking regexes choke on", () => {
+    // 10x the text may cost 10x the time; a quadratic pattern costs 100x. The floor keeps timer
+    // resolution out of the ratio; the factor leaves room for a busy machine.
+    const small = 1_600;
+    const big = 16_000;
+    const slow: string[] = [];
+    for (const family of Object.keys(ADVERSARIAL_FAMILIES)) {
+      const smallMs = Math.max(fastestMs(adversarialText(family, small)), 0.5);
+      const bigMs = fastestMs(adversarialText(family, big));
+      if (bigMs > smallMs * 10 * 4) slow.push(`${family}: ${bigMs.toFixed(1)} ms for ${big} chars vs ${smallMs.toFixed(1)} ms for ${small}`);
+    }
+    expect(slow).toEqual([]);
+  });
+
+  it("reads at most MAX_INPUT characters of a 1 MB answer", () => {
+    for (const family of Object.keys(ADVERSARIAL_FAMILIES)) {
+      const huge = adversarialText(family, 1_000_000);
+      expect(translateBackendText(huge, "en")).toEqual(translateBackendText(huge.slice(0, MAX_INPUT), "en"));
+    }
   });
 });
