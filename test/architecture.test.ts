@@ -30,7 +30,7 @@ function importEdges(): Edge[] {
       if (!name.endsWith(".ts")) continue;
       const file = `${dir}/${name}`;
       const source = readFileSync(join(ROOT, file), "utf8");
-      for (const match of source.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s+"(\.{1,2}\/[^"]+)"/g)) {
+      for (const match of source.matchAll(/^[ \t]*(?:import|export)\b[^;]+?\bfrom\s+"(\.{1,2}\/[^"]+)"/gm)) {
         const target = relative(ROOT, normalize(join(ROOT, dirname(file), match[1] as string)));
         if (partOf(target) !== partOf(file)) edges.push({ from: partOf(file), to: partOf(target), file });
       }
