@@ -36,7 +36,7 @@ describe("closing the workers", () => {
 
   it("stops taking new work once closed; the items wait for the next worker", async () => {
     const sessions = new Queue(queueNames.session, { connection: h.redis, prefix: h.prefix });
-    const mailbox = new Mailbox(h.redis, h.prefix);
+    const mailbox = new Mailbox(h.redis, h.prefix, sessions);
     try {
       // While running, the workers are consumers of the session queue (BullMQ names their connections).
       expect(await sessions.getWorkersCount()).toBeGreaterThan(0);
