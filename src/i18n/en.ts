@@ -57,6 +57,8 @@ export const en = {
     `🔑 This bot can't store personal tokens (its operator has not set a TOKEN_KEY).${p.deleted ? " I deleted your message." : " Please delete your message: it holds your token."}`,
   tokenUsage: (p: { kind: "user" | "operator" | "anonymous" }) =>
     `${p.kind === "user" ? "You're using your own NemoVideo token." : p.kind === "operator" ? "You're using the bot's shared NemoVideo account." : "You're using a free starter account (100 credits, renewed weekly)."}\nSend /token <token> in a private chat to use your own account, or /token clear to forget it.`,
+  tokenMalformed: (p: { deleted: boolean; max: number }) =>
+    `🔑 That can't be a NemoVideo token: a token is one word of at most ${p.max} letters, digits and . _ - ~ + / = : (no spaces or line breaks), so I didn't save it.${p.deleted ? " I deleted your message." : " Please delete your message."}`,
   tokenCleared: "🔑 Forgotten. I'm back to the bot's default account.",
   tokenNotSet: "You haven't set a token of your own.",
 

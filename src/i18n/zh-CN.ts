@@ -54,6 +54,8 @@ export const zhCN: Messages = {
     `🔑 这个机器人无法保存个人令牌（运营者没有设置 TOKEN_KEY）。${p.deleted ? "我已删除你的消息。" : "请删除你的消息：里面有你的令牌。"}`,
   tokenUsage: (p) =>
     `${p.kind === "user" ? "你正在使用自己的 NemoVideo 令牌。" : p.kind === "operator" ? "你正在使用机器人的共享 NemoVideo 账号。" : "你正在使用免费入门账号（100 积分，每周更新）。"}\n在私聊中发送 /token <token> 使用你自己的账号，或发送 /token clear 清除。`,
+  tokenMalformed: (p) =>
+    `🔑 这不可能是 NemoVideo 令牌：令牌是一个不超过 ${p.max} 个字符的词，只含字母、数字和 . _ - ~ + / = :（不含空格或换行），所以我没有保存。${p.deleted ? "我已删除你的消息。" : "请删除你的消息。"}`,
   tokenCleared: "🔑 已清除。恢复使用机器人的默认账号。",
   tokenNotSet: "你还没有设置自己的令牌。",
 

@@ -313,6 +313,24 @@ describe("/token", () => {
     expect(await bot.accounts.tokenKind(`telegram:${userId}`)).toBe("anonymous");
   });
 
+  it.each([
+    ["too long", `nmv_usr_${"a".repeat(600)}`, "en", /can't be a NemoVideo token.*at most 512.*deleted your message/],
+    ["100 KB", "x".repeat(100_000), "en", /can't be a NemoVideo token/],
+    ["with CR/LF inside", "nmv_usr_abc\r\nX-Injected: 1", "en", /no spaces or line breaks/],
+    ["with a space inside", "nmv_usr_abc def", "zh-CN", /这不可能是 NemoVideo 令牌.*512.*已删除你的消息/],
+    ["with a control character", "nmv_usr_abc\u0000def", "en", /can't be a NemoVideo token/],
+  ] as const)("a value that can never be a token (%s) is refused, never stored nor sent to NemoVideo", async (_name, value, locale, answer) => {
+    const bot = makeBot();
+    const userId = newUserId();
+    const before = counts();
+    const msg = message({ userId, locale, text: `/token ${value}` });
+    await bot.router.handle(msg);
+    expect(bot.outbox.texts().join("\n")).toMatch(answer);
+    expect(bot.outbox.transcript()).toContain(`deleted message ${msg.messageId}`);
+    expect(await bot.accounts.tokenKind(`telegram:${userId}`)).toBe("anonymous");
+    expect(counts().requests).toBe(before.requests);
+  });
+
   it("without a TOKEN_KEY: refused with a clear message, the message still deleted", async () => {
     const bot = makeBot({}, { tokenKey: null });
     const msg = message({ userId: newUserId(), text: "/token nmv_usr_abcdef" });

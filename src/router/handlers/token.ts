@@ -2,6 +2,10 @@ import { isNemoError } from "../../errors.js";
 import type { Handler, RouteContext } from "../types.js";
 
 const CLEAR_WORDS = new Set(["clear", "reset", "remove", "forget", "delete", "清除"]);
+/** Longer than any bearer token NemoVideo issues (and than a JWT with room to spare). */
+export const MAX_TOKEN_LENGTH = 512;
+/** What a bearer token is made of (base64url, JWT, `nmv_usr_…`): no blanks, line breaks or controls. */
+const TOKEN_ALPHABET = /^[\w.~+/=:-]+$/;
 
 /**
  * /token <value>: the user's own NemoVideo token. Only in a private chat, stored encrypted, the
@@ -28,6 +32,11 @@ export const token: Handler<{ kind: "command"; command: "token"; args: string }>
   const deleted = await deleteTheMessage(ctx);
   if (!accounts.canStoreUserTokens) {
     await ctx.reply(ctx.t.tokenStorageOff({ deleted }));
+    return;
+  }
+  // A value that can never work is not stored, not even "unverified", and never reaches the backend.
+  if (value.length > MAX_TOKEN_LENGTH || !TOKEN_ALPHABET.test(value)) {
+    await ctx.reply(ctx.t.tokenMalformed({ deleted, max: MAX_TOKEN_LENGTH }));
     return;
   }
 
