@@ -53,7 +53,10 @@ export class DiscordDelivery {
     // Our own request function and Agent, so posts with files work whichever undici set the global dispatcher.
     const makeRequest = discordRequest();
     this.rest = new REST({ api: options.apiRoot, timeout: options.requestTimeoutMs, makeRequest, ...shared });
-    this.uploadRest = new REST({ api: options.apiRoot, timeout: options.uploadTimeoutMs, makeRequest, ...shared });
+    // A post with files is sent once: @discordjs/rest would send it again after a timeout, a reset or a
+    // 5xx (`retries`, 3 by default), and a video Discord took but answered late would be posted twice.
+    // The delivery step retries on its own, knowing what was posted. (429s are still waited out.)
+    this.uploadRest = new REST({ api: options.apiRoot, timeout: options.uploadTimeoutMs, retries: 0, makeRequest, ...shared });
     this.pacing = options.pacing;
     if (options.token) {
       this.rest.setToken(options.token);

@@ -45,6 +45,15 @@ const fail = (spec: DiscordErrorSpec): never => {
 
 export class FakeRest {
   private readonly globalLimit = new GlobalLimit();
+  /** A slow network: answers to requests carrying files are held back this long after the work is done. */
+  private slowFiles: { ms: number; left: number } | undefined;
+  /** Answers held back right now. */
+  heldAnswers = 0;
+
+  /** The next `times` requests with files are carried out at once but answered only after `ms`. */
+  delayFileAnswers(ms: number, times: number): void {
+    this.slowFiles = { ms, left: times };
+  }
 
   constructor(
     private readonly store: FakeStore,
@@ -85,6 +94,15 @@ export class FakeRest {
     }
     this.store.requests.push({ method, path, at: Date.now(), status: reply.status, bodyText: body.text });
     this.store.changed();
+    if (body.files.length > 0 && this.slowFiles && this.slowFiles.left > 0) {
+      // The message exists already; only its answer is late (a client that gave up never sees it).
+      this.slowFiles.left -= 1;
+      this.heldAnswers += 1;
+      await new Promise((resolve) => setTimeout(resolve, this.slowFiles?.ms ?? 0));
+      this.heldAnswers -= 1;
+      this.store.changed();
+      if (res.destroyed) return;
+    }
     if (reply.json === undefined) {
       res.writeHead(reply.status).end();
     } else {

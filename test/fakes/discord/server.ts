@@ -87,6 +87,10 @@ export interface FakeDiscord {
   /** Every message that answers the interaction, in order of creation. */
   repliesTo(interactionId: string): FakeMessage[];
   denyChannel(channelId: string): void;
+  /** A slow network: the next `times` requests with files take effect at once but are answered only after `ms`. */
+  delayFileAnswers(ms: number, times?: number): void;
+  /** Answers the fake is holding back right now (see delayFileAnswers). */
+  readonly heldAnswers: number;
   closeDms(userId: string): void;
   dmChannelOf(userId: string): string | undefined;
   /** Replays the gateway event of an interaction or a message (same id), as after a RESUME. */
@@ -352,6 +356,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       });
     },
 
+    delayFileAnswers(ms, times = 1) {
+      rest.delayFileAnswers(ms, times);
+    },
+    get heldAnswers() {
+      return rest.heldAnswers;
+    },
     denyChannel(channelId) {
       store.deniedChannels.add(channelId);
     },
