@@ -23,6 +23,8 @@ export type Intent =
   | { kind: "upload-hint" }
   | { kind: "turn"; text: string; exportAfter: boolean }
   | { kind: "empty" }
+  /** Longer than any request needs (and than a Telegram message): answered, never sent to the editor. */
+  | { kind: "too-long"; max: number }
   /** A command for another bot in the group: not ours to answer. */
   | { kind: "not-for-us" };
 
@@ -40,14 +42,47 @@ const BUTTON_INTENTS: Record<ButtonIntent, Intent> = {
   "timeline-refresh": { kind: "timeline", refresh: true },
 };
 
+/** A request or caption longer than this is refused (Telegram's own message limit). */
+export const MAX_TEXT_LENGTH = 4096;
+/**
+ * Controls (but tab and line breaks), format characters (zero-width spaces, direction marks and
+ * overrides, the BOM) and the blank "letters" some apps use as filler: nothing anyone means to say.
+ * The zero-width joiner and non-joiner stay: emoji sequences and several scripts need them.
+ */
+const INVISIBLE = /[^\P{Cc}\t\n\r]|[^\P{Cf}\u200C\u200D]|[\u115F\u1160\u3164\uFFA0\u2800]/gu;
+const JOINERS = /[\u200C\u200D]/g;
+
+/** The text without invisible characters. */
+export function visibleText(text: string): string {
+  return text.replace(INVISIBLE, "");
+}
+
+function codePointLength(text: string, atMost: number): number {
+  // UTF-16 length is an upper bound; count code points only when it could matter.
+  if (text.length <= atMost) return text.length;
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
 export function classify(message: ClassifiableMessage, botUsername?: string): Intent {
   if (message.button) return BUTTON_INTENTS[message.button];
-  const text = stripMentions(message.text, botUsername).trim();
+  const text = stripMentions(visibleText(message.text), botUsername).trim();
+  // Joiners alone are as empty as nothing at all.
+  const empty = text.replace(JOINERS, "").trim() === "";
 
-  if (message.attachments.length > 0) return text ? { kind: "upload", caption: text } : { kind: "upload" };
-  if (text === "") return { kind: "empty" };
+  const tooLong = !empty && codePointLength(text, MAX_TEXT_LENGTH) > MAX_TEXT_LENGTH;
 
+  if (message.attachments.length > 0) {
+    if (tooLong) return { kind: "too-long", max: MAX_TEXT_LENGTH };
+    return empty ? { kind: "upload" } : { kind: "upload", caption: text };
+  }
+  if (empty) return { kind: "empty" };
+
+  // A command's arguments are its handler's to judge (/token answers a huge value in its own words).
   const command = parseCommand(text, botUsername);
+  if (command && command.kind !== "unknown-command") return command;
+  if (tooLong) return { kind: "too-long", max: MAX_TEXT_LENGTH };
   if (command) return command;
 
   const fast = fastPath(text);

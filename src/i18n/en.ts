@@ -64,6 +64,8 @@ export const en = {
 
   // --- access and quotas (src/quota/) ---
   emptyHint: "👋 Send me a clip or some photos with what you'd like done, or describe the video to make. /help shows everything I can do.",
+  textTooLong: (p: { max: number }) =>
+    `✂️ That message is too long for me: at most ${p.max} characters, please. Say what you want in a few sentences.`,
   notAllowed: "🔒 This bot is private. Ask its operator for access.",
   quotaTurns: (p: { limit: number; at: string; minutes: number }) =>
     `⏳ You've used your ${p.limit} edits for this hour; more at ${p.at} UTC (in ${p.minutes} min).`,

@@ -61,6 +61,7 @@ export const zhCN: Messages = {
 
   // --- access and quotas (src/quota/) ---
   emptyHint: "👋 发给我视频片段或照片并说明想怎么处理，或者直接描述想做的视频。/help 查看我能做的所有事。",
+  textTooLong: (p) => `✂️ 这条消息太长了：最多 ${p.max} 个字符。请用几句话说明你想要什么。`,
   notAllowed: "🔒 这是一个私有机器人。请联系运营者获取使用权限。",
   quotaTurns: (p) => `⏳ 你本小时的 ${p.limit} 次编辑已用完；UTC ${p.at} 后可继续（约 ${p.minutes} 分钟后）。`,
   quotaExports: (p) => `⏳ 你本小时的 ${p.limit} 次导出已用完；UTC ${p.at} 后可继续（约 ${p.minutes} 分钟后）。`,

@@ -39,6 +39,7 @@ const INTENT_ROUTES: { [K in Exclude<Intent["kind"], "command">]: Handler<Intent
   turn,
   // A sticker, an empty mention, a blank line: say what the bot takes rather than stay silent.
   empty: async (ctx) => ctx.reply(ctx.t.emptyHint),
+  "too-long": async (ctx, intent) => ctx.reply(ctx.t.textTooLong({ max: intent.max })),
   "not-for-us": async () => undefined,
 };
 

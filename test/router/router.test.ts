@@ -318,7 +318,7 @@ describe("/token", () => {
     ["100 KB", "x".repeat(100_000), "en", /can't be a NemoVideo token/],
     ["with CR/LF inside", "nmv_usr_abc\r\nX-Injected: 1", "en", /no spaces or line breaks/],
     ["with a space inside", "nmv_usr_abc def", "zh-CN", /这不可能是 NemoVideo 令牌.*512.*已删除你的消息/],
-    ["with a control character", "nmv_usr_abc\u0000def", "en", /can't be a NemoVideo token/],
+    ["with quotes and a semicolon", 'nmv_usr_ab"c;d', "en", /can't be a NemoVideo token/],
   ] as const)("a value that can never be a token (%s) is refused, never stored nor sent to NemoVideo", async (_name, value, locale, answer) => {
     const bot = makeBot();
     const userId = newUserId();
@@ -431,5 +431,53 @@ describe("users and sessions end to end", () => {
     expect(bot.outbox.entries[1]).toMatchObject({ type: "text", buttons: [{ intent: "timeline-refresh" }] });
     const bobRef = { ...aliceRef, userKey: `telegram:${bob}` };
     expect((await bot.accounts.session(bobRef)).sessionId).not.toBe((await bot.accounts.session(aliceRef)).sessionId);
+  });
+});
+
+describe("invisible and huge text", () => {
+  it.each([
+    ["zero-width spaces", "\u200b\u200b\u200b"],
+    ["direction marks and overrides", "\u200e\u200f\u202e\u2066\u2069"],
+    ["control characters", "\u0000\u0007\u001b\u007f\u0085"],
+    ["a BOM, a word joiner and a zero-width joiner", "\ufeff\u2060\u200d"],
+    ["Hangul fillers and a braille blank", "\u3164\u115f\u2800"],
+  ])("a message of only %s is answered with what the bot takes, and never becomes a turn", async (_name, text) => {
+    const bot = makeBot();
+    const before = counts();
+    await bot.router.handle(message({ userId: newUserId(), text }));
+    expect(bot.outbox.texts()).toEqual([expect.stringMatching(/Send me a clip/)]);
+    expect(bot.work.items()).toEqual([]);
+    expect(counts().requests).toBe(before.requests);
+  });
+
+  it("a request keeps its words but loses its invisible characters", async () => {
+    const bot = makeBot();
+    await bot.router.handle(message({ userId: newUserId(), text: "make\u200b it \u202epop\u0007" }));
+    expect(bot.work.items()).toEqual([expect.objectContaining({ kind: "turn", text: "make it pop" })]);
+  });
+
+  it.each([
+    ["en", /too long for me: at most 4096 characters/],
+    ["zh-CN", /这条消息太长了：最多 4096 个字符/],
+  ] as const)("a text over 4,096 characters is refused with an answer (%s), not forwarded", async (locale, answer) => {
+    const bot = makeBot();
+    const before = counts();
+    await bot.router.handle(message({ userId: newUserId(), locale, text: "make it pop ".repeat(8_334) }));
+    expect(bot.outbox.texts()).toEqual([expect.stringMatching(answer)]);
+    expect(bot.work.items()).toEqual([]);
+    expect(counts().requests).toBe(before.requests);
+  });
+
+  it("4,096 characters (emoji counted once) still go through", async () => {
+    const bot = makeBot();
+    await bot.router.handle(message({ userId: newUserId(), text: `make it pop ${"🎬".repeat(4_084)}` }));
+    expect(bot.work.items().map((item) => item.kind)).toEqual(["turn"]);
+  });
+
+  it("a caption over 4,096 characters refuses the upload with the same answer", async () => {
+    const bot = makeBot();
+    await bot.router.handle(message({ userId: newUserId(), text: "x".repeat(4_097), attachments: [clip("a.mp4", MB)] }));
+    expect(bot.outbox.texts()).toEqual([expect.stringMatching(/too long for me/)]);
+    expect(bot.work.items()).toEqual([]);
   });
 });
