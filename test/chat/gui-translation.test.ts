@@ -189,27 +189,36 @@ describe("what never reaches a chat", () => {
 });
 
 describe("backend text of any size and shape", () => {
-  /** The fastest of a few runs: a pause for garbage collection or another process is not the code's cost. */
-  function fastestMs(text: string): number {
+  /**
+   * The least CPU time of a few runs: CPU time leaves out the waiting for a core on a busy machine,
+   * and the least of several leaves out a pause for garbage collection.
+   */
+  function leastCpuMs(text: string): number {
     let best = Number.POSITIVE_INFINITY;
     for (let run = 0; run < 5; run++) {
-      const started = performance.now();
+      const before = process.cpuUsage();
       translateBackendText(text, "en");
-      best = Math.min(best, performance.now() - started);
+      const used = process.cpuUsage(before);
+      best = Math.min(best, (used.user + used.system) / 1000);
     }
     return best;
   }
 
   it("costs time in proportion to its length, for every shape that backtracking regexes choke on", () => {
     // 10x the text may cost 10x the time; a quadratic pattern costs 100x. The floor keeps timer
-    // resolution out of the ratio; the factor leaves room for a busy machine.
+    // resolution out of the ratio, the factor and the second chance leave room for a busy machine.
     const small = 1_600;
     const big = 16_000;
     const slow: string[] = [];
     for (const family of Object.keys(ADVERSARIAL_FAMILIES)) {
-      const smallMs = Math.max(fastestMs(adversarialText(family, small)), 0.5);
-      const bigMs = fastestMs(adversarialText(family, big));
-      if (bigMs > smallMs * 10 * 4) slow.push(`${family}: ${bigMs.toFixed(1)} ms for ${big} chars vs ${smallMs.toFixed(1)} ms for ${small}`);
+      let verdict = "";
+      for (let chance = 0; chance < 3; chance++) {
+        const smallMs = Math.max(leastCpuMs(adversarialText(family, small)), 1);
+        const bigMs = leastCpuMs(adversarialText(family, big));
+        verdict = bigMs > smallMs * 10 * 4 ? `${family}: ${bigMs.toFixed(1)} ms for ${big} chars vs ${smallMs.toFixed(1)} ms for ${small}` : "";
+        if (verdict === "") break;
+      }
+      if (verdict !== "") slow.push(verdict);
     }
     expect(slow).toEqual([]);
   });
