@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { createReadStream } from "node:fs";
 import type { SessionContext } from "../src/accounts/types.js";
 import type { Outbox } from "../src/chat/outbox.js";
-import { ChatError, SendSlotBusyError } from "../src/errors.js";
+import { ChatError, RateLimitedError, SendSlotBusyError } from "../src/errors.js";
 import { messages } from "../src/i18n/index.js";
 import { DownloadError, type ResumeInfo } from "../src/nemo/download.js";
 import type { WorkEnvelope } from "../src/work/types.js";
@@ -67,9 +67,9 @@ export function backoffDelay(firstMs: number, failures: number): number {
 
 /** How long a chat platform asked us to wait (Telegram's `retry_after` on an upload), if it did. */
 export function retryAfterMsOf(error: unknown): number | undefined {
-  if (!(error instanceof ChatError) || error.code !== "rate_limited") return undefined;
-  const wait = (error as ChatError & { retryAfterMs?: unknown }).retryAfterMs;
-  return typeof wait === "number" && Number.isFinite(wait) && wait >= 0 ? wait : undefined;
+  if (!(error instanceof RateLimitedError)) return undefined;
+  const wait = error.retryAfterMs;
+  return Number.isFinite(wait) && wait >= 0 ? wait : undefined;
 }
 
 export async function deliverRender(
@@ -197,9 +197,9 @@ async function sendLinkInstead(
   return { kind: "delivered", how };
 }
 
-/** The outboxes' "this file is over the chat's limit" errors (Telegram's and Discord's codes). */
+/** Every outbox says "this file is over the chat's limit" with the same code. */
 function refusedAsTooLarge(error: unknown): boolean {
-  return error instanceof ChatError && (error.code === "video_too_large" || error.code === "discord_file_too_large");
+  return error instanceof ChatError && error.code === "video_too_large";
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {

@@ -63,3 +63,33 @@ export function nameOf(value: unknown): string {
     return "unknown";
   }
 }
+
+/** A log-safe summary of a failure: never the error object, which may carry a request with a token. */
+export interface ErrorSummary {
+  name: string;
+  message: string;
+  code?: number | string;
+  status?: number;
+  method?: string;
+}
+
+/**
+ * Summarizes any thrown value and never throws. `readLibraryError` reads a platform library's own
+ * error types (undefined for anything else); every text goes through `scrub`.
+ */
+export function summarizeError(
+  error: unknown,
+  readLibraryError: (error: unknown) => ErrorSummary | undefined,
+  scrub: (text: string) => string,
+): ErrorSummary {
+  try {
+    const known = readLibraryError(error);
+    if (known !== undefined) return { ...known, message: scrub(known.message) };
+    const code = codeOf(error);
+    const name = nameOf(error);
+    return { name, message: scrub(textOf(error)), ...(code === undefined ? {} : { code }) };
+  } catch {
+    // Even `instanceof` can throw (a revoked Proxy): the log line still gets written.
+    return { name: "unknown", message: "(an error that could not be read)" };
+  }
+}

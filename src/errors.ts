@@ -4,13 +4,52 @@
  */
 export class ChatError extends Error {
   override readonly name: string = "ChatError";
-  readonly code: string;
+  readonly code: ChatErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ChatErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }
 }
+
+/**
+ * Every code a ChatError can carry: a closed set, so a `switch` over it is checked for exhaustiveness
+ * and no layer invents a code another layer cannot know.
+ */
+export type ChatErrorCode = NemoErrorCode | PlatformErrorCode | AttachmentErrorCode | RenderDownloadErrorCode | SetupErrorCode;
+
+/**
+ * What a chat platform's refusal means for the work, whichever platform said it. Each adapter
+ * translates its platform's errors (Telegram's descriptions, Discord's JSON codes, HTTP statuses)
+ * into these; jobs act on them and never on a platform's numbers.
+ */
+export type PlatformErrorCode =
+  | "video_too_large" // the file is over what this chat accepts: send the link instead
+  | "rate_limited" // wait `retryAfterMs` (a RateLimitedError) and try again
+  | "target_gone" // the message, interaction or chat to answer no longer exists
+  | "forbidden" // the bot may not post there (blocked, no permission, DMs closed)
+  | "platform_refused"; // any other refusal or failure of the platform's API
+
+/** Opening a user's attachment. */
+export type AttachmentErrorCode =
+  | "unsupported_source" // this adapter cannot open that kind of attachment
+  | "attachment_unavailable" // the platform no longer serves it (an expired link)
+  | "file_too_big_for_cloud" // over what the platform lets a bot download
+  | "attachment_download_failed";
+
+/** Fetching a finished render (src/nemo/download.ts). */
+export type RenderDownloadErrorCode = "download_refused" | "download_not_video" | "download_truncated" | "download_failed";
+
+/** The process cannot run as configured, or its own state is broken. */
+export type SetupErrorCode =
+  | "config_invalid"
+  | "redis_missing"
+  | "no_adapter"
+  | "already_started"
+  | "lock_timeout"
+  | "token_storage_off"
+  | "accounts_broken"
+  | "token_unreadable";
 
 /** Codes of the NemoVideo backend's failures, as the contract's error table names them. */
 export type NemoErrorCode =

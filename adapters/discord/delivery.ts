@@ -157,7 +157,7 @@ export class DiscordDelivery {
         { userId: data.userId, channelId: data.channelId, error: describeError(error) },
         "discord: cannot deliver: the interaction expired, the channel is closed to the app and the user's DMs are closed",
       );
-      throw new DiscordDeliveryError("discord_unreachable", "The user cannot be reached: channel closed to the app and DMs closed", {
+      throw new DiscordDeliveryError("forbidden", "The user cannot be reached: channel closed to the app and DMs closed", {
         status: 403,
         discordCode: DiscordCode.cannotDmUser,
       });

@@ -1,6 +1,6 @@
 import { DiscordAPIError, HTTPError } from "@discordjs/rest";
-import { nameOf, textOf } from "../../src/error-shape.js";
-import { ChatError } from "../../src/errors.js";
+import { nameOf, summarizeError, textOf, type ErrorSummary } from "../../src/error-shape.js";
+import { ChatError, type PlatformErrorCode } from "../../src/errors.js";
 
 /** Discord's JSON error codes the outbox acts on. */
 export const DiscordCode = {
@@ -11,6 +11,7 @@ export const DiscordCode = {
   cannotDmUser: 50007,
   missingPermissions: 50013,
   invalidWebhookToken: 50027,
+  requestEntityTooLarge: 40005,
 } as const;
 
 export function discordCode(error: unknown): number | undefined {
@@ -42,7 +43,7 @@ export class DiscordDeliveryError extends ChatError {
   override readonly name = "DiscordDeliveryError";
   readonly status: number | undefined;
   readonly discordCode: number | undefined;
-  constructor(code: "discord_api" | "discord_unreachable" | "discord_file_too_large", message: string, details: { status?: number; discordCode?: number } = {}) {
+  constructor(code: PlatformErrorCode, message: string, details: { status?: number; discordCode?: number } = {}) {
     super(code, scrubDiscordUrl(message));
     this.status = details.status;
     this.discordCode = details.discordCode;
@@ -50,27 +51,37 @@ export class DiscordDeliveryError extends ChatError {
 }
 
 /** A log-safe summary of any error from @discordjs/rest, or of any other thrown value (never throws). */
-export function describeError(error: unknown): { code?: number | string; status?: number; method?: string; message: string } {
-  try {
-    return summarize(error);
-  } catch {
-    // Even `instanceof` can throw (a revoked Proxy): the log line still gets written.
-    return { message: "(an error that could not be read)" };
-  }
+export function describeError(error: unknown): ErrorSummary {
+  return summarizeError(error, readDiscordError, scrubDiscordUrl);
 }
 
-function summarize(error: unknown): { code?: number | string; status?: number; method?: string; message: string } {
-  if (error instanceof DiscordAPIError) return { code: error.code, status: error.status, method: error.method, message: scrubDiscordUrl(textOf(error)) };
-  if (error instanceof HTTPError) return { status: error.status, method: error.method, message: scrubDiscordUrl(textOf(error)) };
-  if (error instanceof ChatError) return { code: error.code, message: scrubDiscordUrl(textOf(error)) };
-  return { message: scrubDiscordUrl(error instanceof Error ? `${nameOf(error)}: ${textOf(error)}` : textOf(error)) };
+function readDiscordError(error: unknown): ErrorSummary | undefined {
+  if (error instanceof DiscordAPIError) return { name: error.name, code: error.code, status: error.status, method: error.method, message: textOf(error) };
+  if (error instanceof HTTPError) return { name: error.name, status: error.status, method: error.method, message: textOf(error) };
+  if (error instanceof ChatError) return { name: error.name, code: error.code, message: textOf(error) };
+  if (error instanceof Error) return { name: nameOf(error), message: `${nameOf(error)}: ${textOf(error)}` };
+  return undefined;
 }
 
 export function toDeliveryError(error: unknown): DiscordDeliveryError {
   if (error instanceof DiscordDeliveryError) return error;
   const safe = describeError(error);
-  return new DiscordDeliveryError("discord_api", `Discord refused the request: ${safe.message}`, {
+  const discordCode = typeof safe.code === "number" ? safe.code : undefined;
+  return new DiscordDeliveryError(platformCodeOf(error, safe.status), `Discord refused the request: ${safe.message}`, {
     status: safe.status,
-    discordCode: typeof safe.code === "number" ? safe.code : undefined,
+    discordCode,
   });
+}
+
+/** What the outbox lets out: our own errors as they are, Discord's translated (jobs never read its codes). */
+export function toDiscordChatError(error: unknown): unknown {
+  return error instanceof ChatError ? error : toDeliveryError(error);
+}
+
+/** Discord's JSON codes and statuses, in the words jobs act on (src/errors.ts). */
+function platformCodeOf(error: unknown, status: number | undefined): PlatformErrorCode {
+  if (webhookGone(error) || hasCode(error, DiscordCode.unknownMessage)) return "target_gone";
+  if (noChannelAccess(error) || hasCode(error, DiscordCode.cannotDmUser)) return "forbidden";
+  if (hasCode(error, DiscordCode.requestEntityTooLarge) || status === 413) return "video_too_large";
+  return "platform_refused";
 }

@@ -1,14 +1,15 @@
 import type { Readable } from "node:stream";
 import type { ReplyHandle } from "../../src/chat/message.js";
-import type { Button, Outbox, SentRef, VideoFile } from "../../src/chat/outbox.js";
+import { translatingErrors, type Button, type Outbox, type SentRef, type VideoFile } from "../../src/chat/outbox.js";
 import type { Logger } from "../../src/log.js";
 import { buttonRows } from "./buttons.js";
 import { DiscordDelivery, type DeliveryOptions } from "./delivery.js";
-import { DiscordDeliveryError } from "./discord-errors.js";
+import { DiscordDeliveryError, toDiscordChatError } from "./discord-errors.js";
 import { decodeRef, encodeRef } from "./refs.js";
 import { DEFAULT_ATTACHMENT_LIMIT, readHandleData } from "./reply-data.js";
 import { tokenSeal } from "./seal.js";
-import { fitOne, splitText } from "./split-text.js";
+import { fitOne, splitText } from "../../src/chat/split-text.js";
+import { MAX_MESSAGE_LENGTH } from "./limits.js";
 
 export type DiscordOutboxOptions = DeliveryOptions;
 
@@ -23,7 +24,7 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
 
   async function sendText(to: ReplyHandle, text: string, opts?: { buttons?: Button[] }): Promise<SentRef> {
     const data = readHandleData(to, seal);
-    const pieces = splitText(text);
+    const pieces = splitText(text, MAX_MESSAGE_LENGTH);
     let last: SentRef | undefined;
     for (const [i, content] of pieces.entries()) {
       const components = i === pieces.length - 1 ? buttonRows(opts?.buttons) : undefined;
@@ -32,12 +33,12 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
     return last!;
   }
 
-  return {
+  return translatingErrors({
     sendText,
 
     async upsertStatus(to, ref, text, opts) {
       const data = readHandleData(to, seal);
-      const body = { content: fitOne(text) };
+      const body = { content: fitOne(text, MAX_MESSAGE_LENGTH) };
       const previous = ref ? decodeRef(ref) : undefined;
       if (previous) {
         const edited = await delivery.edit(data, previous, body, opts?.droppable ? "progress" : "status");
@@ -53,12 +54,12 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
     async sendVideo(to, video, opts) {
       const limit = readHandleData(to, seal).attachmentLimit ?? DEFAULT_ATTACHMENT_LIMIT;
       if (video.size > limit) {
-        throw new DiscordDeliveryError("discord_file_too_large", `The video (${video.size} bytes) is over this chat's limit of ${limit} bytes`);
+        throw new DiscordDeliveryError("video_too_large", `The video (${video.size} bytes) is over this chat's limit of ${limit} bytes`);
       }
       // @discordjs/rest takes a file as bytes; the limit above bounds what is held in memory.
       const bytes = await readAtMost(await video.open(), limit, video);
       const components = buttonRows(opts?.buttons);
-      const body = { content: fitOne(video.caption ?? ""), ...(components ? { components } : {}) };
+      const body = { content: fitOne(video.caption ?? "", MAX_MESSAGE_LENGTH), ...(components ? { components } : {}) };
       const sent = await delivery.post(readHandleData(to, seal), body, [{ name: video.fileName, data: bytes, contentType: "video/mp4" }]);
       logger.debug({ bytes: bytes.length }, "discord: video posted");
       return encodeRef(sent);
@@ -73,9 +74,9 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
       const data = readHandleData(to, seal);
       const limit = data.attachmentLimit ?? DEFAULT_ATTACHMENT_LIMIT;
       if (photo.bytes.length > limit) {
-        throw new DiscordDeliveryError("discord_file_too_large", `The picture (${photo.bytes.length} bytes) is over this chat's limit of ${limit} bytes`);
+        throw new DiscordDeliveryError("video_too_large", `The picture (${photo.bytes.length} bytes) is over this chat's limit of ${limit} bytes`);
       }
-      const [content = "", ...rest] = splitText(photo.caption ?? "");
+      const [content = "", ...rest] = splitText(photo.caption ?? "", MAX_MESSAGE_LENGTH);
       const components = rest.length === 0 ? buttonRows(opts?.buttons) : undefined;
       const file = { name: photo.fileName, data: photo.bytes, contentType: "image/png" };
       const sent = encodeRef(await delivery.post(data, { content, ...(components ? { components } : {}) }, [file]));
@@ -94,7 +95,7 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
     async showActivity(to) {
       await delivery.typing(readHandleData(to, seal).channelId);
     },
-  };
+  }, toDiscordChatError);
 }
 
 async function readAtMost(stream: Readable, limit: number, video: VideoFile): Promise<Buffer> {
@@ -105,7 +106,7 @@ async function readAtMost(stream: Readable, limit: number, video: VideoFile): Pr
     total += buffer.length;
     if (total > limit) {
       stream.destroy();
-      throw new DiscordDeliveryError("discord_file_too_large", `The video ${video.fileName} is over this chat's limit of ${limit} bytes`);
+      throw new DiscordDeliveryError("video_too_large", `The video ${video.fileName} is over this chat's limit of ${limit} bytes`);
     }
     chunks.push(buffer);
   }

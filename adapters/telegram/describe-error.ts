@@ -1,6 +1,8 @@
 import { BotError, GrammyError } from "grammy";
-import { codeOf, nameOf, textOf } from "../../src/error-shape.js";
+import { summarizeError, type ErrorSummary } from "../../src/error-shape.js";
 import { scrubSecrets } from "../../src/log.js";
+
+export type { ErrorSummary };
 
 /**
  * A loggable summary of an error. Never the error object itself: a BotError carries the whole
@@ -10,33 +12,19 @@ import { scrubSecrets } from "../../src/log.js";
  * `description` (HTTP 500 `{"message": …}`), and grammY then makes a GrammyError without one.
  */
 export function describeError(error: unknown): ErrorSummary {
-  try {
-    return summarize(error);
-  } catch {
-    // Even `instanceof` can throw (a revoked Proxy): the log line still gets written.
-    return { name: "unknown", message: "(an error that could not be read)" };
-  }
+  return summarizeError(error, readGrammyError, scrubSecrets);
 }
 
-export interface ErrorSummary {
-  name: string;
-  message: string;
-  code?: number | string;
-  method?: string;
-}
-
-function summarize(error: unknown): ErrorSummary {
-  const inner = error instanceof BotError ? (error.error as unknown) : error;
-  if (inner instanceof GrammyError) {
-    const description = typeof inner.description === "string" && inner.description !== "" ? inner.description : undefined;
-    const code = typeof inner.error_code === "number" ? inner.error_code : undefined;
-    return {
-      name: "GrammyError",
-      message: scrubSecrets(description ?? `the Bot API refused ${String(inner.method)} without a description`),
-      ...(code === undefined ? {} : { code }),
-      method: String(inner.method),
-    };
-  }
-  const code = codeOf(inner);
-  return { name: nameOf(inner), message: scrubSecrets(textOf(inner)), ...(code === undefined ? {} : { code }) };
+function readGrammyError(error: unknown): ErrorSummary | undefined {
+  // A BotError is described by what it wraps, never by the update it carries.
+  if (error instanceof BotError) return summarizeError(error.error, readGrammyError, (text) => text);
+  if (!(error instanceof GrammyError)) return undefined;
+  const description = typeof error.description === "string" && error.description !== "" ? error.description : undefined;
+  const code = typeof error.error_code === "number" ? error.error_code : undefined;
+  return {
+    name: "GrammyError",
+    message: description ?? `the Bot API refused ${String(error.method)} without a description`,
+    ...(code === undefined ? {} : { code }),
+    method: String(error.method),
+  };
 }

@@ -37,9 +37,9 @@ export function createTelegramFileOpener(options: TelegramFilesOptions): Attachm
       if (describes(error, "file is too big")) {
         throw new ChatError("file_too_big_for_cloud", "Telegram's cloud Bot API serves files up to 20 MB only");
       }
-      throw new ChatError("download_failed", `Telegram getFile failed: ${scrubSecrets(errorText(error))}`);
+      throw new ChatError("attachment_download_failed", `Telegram getFile failed: ${scrubSecrets(errorText(error))}`);
     }
-    if (!filePath) throw new ChatError("download_failed", "Telegram getFile returned no file path");
+    if (!filePath) throw new ChatError("attachment_download_failed", "Telegram getFile returned no file path");
     if (options.localApi && isAbsolute(filePath)) return createReadStream(filePath);
 
     const url = `${options.apiRoot}/file/bot${options.token}/${filePath.split("/").map(encodeURIComponent).join("/")}`;
@@ -48,11 +48,11 @@ export function createTelegramFileOpener(options: TelegramFilesOptions): Attachm
       // A big file on a slow link keeps the body flowing; only a stall of 5 minutes ends it.
       response = await request(url, { method: "GET", signal, headersTimeout: 60_000, bodyTimeout: 300_000, dispatcher: agent });
     } catch (error) {
-      throw new ChatError("download_failed", `Telegram file download failed: ${scrubSecrets(errorText(error))}`);
+      throw new ChatError("attachment_download_failed", `Telegram file download failed: ${scrubSecrets(errorText(error))}`);
     }
     if (response.statusCode !== 200) {
       await response.body.dump();
-      throw new ChatError("download_failed", `Telegram file download answered HTTP ${response.statusCode}`);
+      throw new ChatError("attachment_download_failed", `Telegram file download answered HTTP ${response.statusCode}`);
     }
     return response.body;
   };

@@ -1,13 +1,14 @@
 import { InputFile, type Api } from "grammy";
 import type { ReplyParameters } from "grammy/types";
 import type { ReplyHandle } from "../../src/chat/message.js";
-import type { Button, Outbox, PhotoFile, SentRef, VideoFile } from "../../src/chat/outbox.js";
+import { translatingErrors, type Button, type Outbox, type PhotoFile, type SentRef, type VideoFile } from "../../src/chat/outbox.js";
 import type { Logger } from "../../src/log.js";
 import { describes, retryAfterOf, type RetryPolicy, type TelegramApis } from "./api.js";
-import { TelegramRateLimitedError, TelegramVideoTooLargeError } from "./errors.js";
+import { TelegramRateLimitedError, TelegramVideoTooLargeError, toTelegramChatError } from "./errors.js";
 import { inlineKeyboard } from "./keyboard.js";
 import { LOCAL_UPLOAD_LIMIT } from "./size-rules.js";
-import { CAPTION_LIMIT, MESSAGE_LIMIT, splitText } from "./split-text.js";
+import { fitOne, splitText } from "../../src/chat/split-text.js";
+import { CAPTION_LIMIT, MESSAGE_LIMIT } from "./limits.js";
 
 const MB = 1024 * 1024;
 /** What the cloud Bot API accepts from a bot. */
@@ -47,7 +48,7 @@ export function createTelegramOutbox(options: TelegramOutboxOptions): Outbox {
     sendText: (to, text, opts) => sendChunks(to, text, opts?.buttons),
 
     async upsertStatus(to, ref, text, opts) {
-      const body = text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT - 1)}…` : text;
+      const body = fitOne(text, MESSAGE_LIMIT);
       // A new status message answers the user's command; edits of it come last when the bot is busy
       // (the status lane refuses them with RateLimitedError, and the caller keeps the latest text).
       if (!ref) return sendChunks(to, body, undefined);
@@ -182,7 +183,7 @@ export function createTelegramOutbox(options: TelegramOutboxOptions): Outbox {
     }
   }
 
-  return outbox;
+  return translatingErrors(outbox, toTelegramChatError);
 }
 
 function chatIdOf(to: ReplyHandle): number | string {

@@ -37,7 +37,7 @@ export function createTerminalAdapter(options: TerminalAdapterOptions): Terminal
   let reader: ReturnType<typeof createInterface> | undefined;
 
   async function openAttachment(source: AttachmentSource): Promise<Readable> {
-    if (source.type !== "local-path") throw new ChatError("attachment_source", `the terminal cannot open a ${source.type} attachment`);
+    if (source.type !== "local-path") throw new ChatError("unsupported_source", `the terminal cannot open a ${source.type} attachment`);
     return createReadStream(source.path);
   }
 

@@ -63,3 +63,30 @@ export interface Outbox {
   /** "uploading video…" and the like, where the platform has it. */
   showActivity?(to: ReplyHandle, activity: "upload_video" | "typing"): Promise<void>;
 }
+
+/**
+ * The same outbox, with every failure passed through the adapter's `translate` first: what leaves an
+ * outbox is a ChatError with a code from src/errors.ts (or the value as it was, when `translate` keeps
+ * it), never a platform library's error that callers would have to know.
+ */
+export function translatingErrors(outbox: Outbox, translate: (error: unknown) => unknown): Outbox {
+  const wrapped: Record<string, unknown> = { ...outbox };
+  for (const [key, value] of Object.entries(outbox)) {
+    if (typeof value !== "function") continue;
+    const method = value as (...args: unknown[]) => unknown;
+    wrapped[key] = (...args: unknown[]): unknown => {
+      let result: unknown;
+      try {
+        result = method.apply(outbox, args);
+      } catch (error) {
+        throw translate(error);
+      }
+      return result instanceof Promise
+        ? result.catch((error: unknown) => {
+            throw translate(error);
+          })
+        : result;
+    };
+  }
+  return wrapped as unknown as Outbox;
+}

@@ -1,7 +1,7 @@
 import { open, rename, rm, stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { request, type Dispatcher } from "undici";
-import { ChatError, NemoError } from "../errors.js";
+import { ChatError, NemoError, type RenderDownloadErrorCode } from "../errors.js";
 import { silentLogger, type Logger } from "../log.js";
 import { errorFromAnswer } from "./error-map.js";
 import { PrivateAddressError } from "./guarded-agent.js";
@@ -27,7 +27,7 @@ export type { DownloadRequest, DownloadResult, DownloadSource, ResumeInfo } from
  * - The bytes must start like an MP4 (`ftyp` at offset 4), or they are thrown away.
  */
 
-export type DownloadErrorCode = "download_refused" | "download_not_video" | "download_truncated" | "download_failed";
+export type DownloadErrorCode = RenderDownloadErrorCode;
 
 /** A download that did not finish; `transient` ones are worth trying again later. */
 export class DownloadError extends ChatError {

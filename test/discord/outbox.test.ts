@@ -122,7 +122,7 @@ describe("Discord outbox over REST", () => {
     fake.denyChannel(interaction.channelId);
     fake.closeDms(interaction.userId);
     await expect(quiet.sendText(handleFor(fake, interaction, { windowMs: 0 }), "lost words")).rejects.toMatchObject({
-      code: "discord_unreachable",
+      code: "forbidden",
     });
     expect(lines()).toMatch(/cannot deliver.*DMs are closed/);
     expect(lines()).not.toContain(interaction.token);
@@ -158,7 +158,7 @@ describe("Discord outbox over REST", () => {
 
     const tight = handleFor(fake, interaction, { attachmentLimit: size - 1 });
     await expect(outbox.sendVideo(tight, { open: () => createReadStream(clip), fileName: "big.mp4", size })).rejects.toMatchObject({
-      code: "discord_file_too_large",
+      code: "video_too_large",
     });
     await outbox.sendLink(tight, "📦 Too big to attach here; download it:", "https://cdn.example.invalid/render.mp4");
     const link = await fake.waitForReply(interaction.id, /cdn\.example\.invalid\/render\.mp4/);
@@ -192,7 +192,7 @@ describe("Discord outbox over REST", () => {
   it("refuses a picture over the attachment limit", async () => {
     const interaction = await deferredCommand("timeline");
     const to = handleFor(fake, interaction, { attachmentLimit: 100 });
-    await expect(outbox.sendPhoto(to, { bytes: Buffer.alloc(101), fileName: "timeline.png", width: 1, height: 1 })).rejects.toMatchObject({ code: "discord_file_too_large" });
+    await expect(outbox.sendPhoto(to, { bytes: Buffer.alloc(101), fileName: "timeline.png", width: 1, height: 1 })).rejects.toMatchObject({ code: "video_too_large" });
   });
 
   it("defaults the attachment limit to 10 MiB when the payload has none", () => {

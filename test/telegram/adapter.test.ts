@@ -182,7 +182,7 @@ describe("a Bot API (or a proxy before it) that answers an error without a descr
     h.fake.userSends({ chatId: 521, video: { path: clip } });
     const m = await h.nextMessage();
     h.fake.failNext("getFile", proxyError);
-    await expect(h.adapter.openAttachment(m.attachments[0]!.source)).rejects.toMatchObject({ name: "ChatError", code: "download_failed" });
+    await expect(h.adapter.openAttachment(m.attachments[0]!.source)).rejects.toMatchObject({ name: "ChatError", code: "attachment_download_failed" });
   });
 });
 

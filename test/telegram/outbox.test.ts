@@ -341,3 +341,18 @@ describe("opening a Telegram file", () => {
     await expect(adapter.openAttachment({ type: "public-url", url: "https://x.test/a.mp4" })).rejects.toMatchObject({ code: "unsupported_source" });
   });
 });
+
+describe("what the outbox lets out: the shared error codes, never the Bot API's", () => {
+  it("a blocked bot is forbidden, a vanished chat is gone, anything else a refusal; the token never shows", async () => {
+    fake.failNext("sendMessage", { errorCode: 403, description: "Forbidden: bot was blocked by the user" });
+    const blocked = adapter.outbox.sendText(chat(301), "hello");
+    await expect(blocked).rejects.toMatchObject({ code: "forbidden" });
+    fake.failNext("sendMessage", { errorCode: 400, description: "Bad Request: chat not found" });
+    await expect(adapter.outbox.sendText(chat(302), "hello")).rejects.toMatchObject({ code: "target_gone" });
+    // An error page with no description at all (some proxies answer so) is still a plain refusal.
+    fake.failNext("sendMessage", { errorCode: 500, body: { message: "upstream broke" } });
+    const refused = await adapter.outbox.sendText(chat(303), "hello").catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: "platform_refused" });
+    expect(String((refused as Error).message)).not.toContain(fake.token);
+  });
+});

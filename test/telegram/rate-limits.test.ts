@@ -127,7 +127,7 @@ describe("a 429 pauses what it applies to", () => {
     const [bot, worker] = [processAdapter(), processAdapter()];
     // Longer than the bot waits out itself: the answer is handed back, the pause stays.
     fake.failNext("sendMessage", { retryAfter: 8 });
-    await expect(bot.outbox.sendText(chat(90), "one")).rejects.toMatchObject({ error_code: 429 });
+    await expect(bot.outbox.sendText(chat(90), "one")).rejects.toMatchObject({ code: "rate_limited", retryAfterMs: 8000 });
     await worker.outbox.sendText(chat(91), "two");
     await worker.outbox.sendText(chat(90), "three");
     const [refusedAt, thirdAt] = sentAt(90);

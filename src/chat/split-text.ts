@@ -1,10 +1,12 @@
-/** Telegram's limits, in UTF-16 code units as the Bot API counts them. */
-export const MESSAGE_LIMIT = 4096;
-export const CAPTION_LIMIT = 1024;
+/**
+ * Chat platforms cap a message's length (Telegram 4096, a caption 1024, Discord 2000), counted in
+ * UTF-16 code units as JavaScript strings are. Each adapter passes its own limit.
+ */
 
 /**
  * Splits text into chunks of at most `limit`, breaking at a paragraph, a line or a space when one
- * is near the end of the chunk, and never inside a surrogate pair (an emoji stays whole).
+ * is near the end of the chunk, and never inside a surrogate pair (an emoji stays whole). Never an
+ * empty list: "" is one empty chunk.
  */
 export function splitText(text: string, limit: number): string[] {
   const chunks: string[] = [];
@@ -29,4 +31,13 @@ function bestBreak(text: string, limit: number): number {
     if (at >= floor) return at + separator.length;
   }
   return limit;
+}
+
+/** One message at most, for a status line edited in place: cut with an ellipsis, never mid-emoji. */
+export function fitOne(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  let cut = limit - 1;
+  const code = text.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
+  return `${text.slice(0, cut)}…`;
 }
