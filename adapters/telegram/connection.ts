@@ -1,8 +1,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { run, type RunnerHandle } from "@grammyjs/runner";
 import { webhookCallback, type Bot } from "grammy";
+import type { Update } from "grammy/types";
+import { BodyTooLargeError, readBody } from "../../src/ops/body-limit.js";
+import { refuseTooLarge } from "../../src/ops/http-server.js";
 import type { Logger } from "../../src/log.js";
 import { describeError } from "./describe-error.js";
+
+const SECRET_HEADER = "x-telegram-bot-api-secret-token";
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
 
 /** The update kinds the bot acts on; Telegram sends nothing else. */
 export const ALLOWED_UPDATES = ["message", "callback_query"] as const;
@@ -67,7 +76,17 @@ export function pollingConnection(bot: Bot, logger: Logger): Connection {
  */
 export function webhookConnection(bot: Bot, options: { url: string; secret: string; timeoutMs?: number }): Connection {
   let running = false;
-  const callback = webhookCallback(bot, "http", {
+  // grammY's own "http" adapter reads a body of any size; this one stops at MAX_BODY_BYTES.
+  const boundedHttp = (req: IncomingMessage, res: ServerResponse) => ({
+    get update(): Promise<Update> {
+      return readBody(req).then((body) => JSON.parse(body.toString("utf8")) as Update);
+    },
+    header: firstHeader(req.headers[SECRET_HEADER]),
+    end: () => void res.end(),
+    respond: (json: string) => void res.writeHead(200, { "content-type": "application/json" }).end(json),
+    unauthorized: () => void res.writeHead(401).end("secret token is wrong"),
+  });
+  const callback = webhookCallback(bot, boundedHttp, {
     secretToken: options.secret,
     // The router answers fast and long work is queued; a slow handler must not make Telegram resend.
     onTimeout: "return",
@@ -79,7 +98,13 @@ export function webhookConnection(bot: Bot, options: { url: string; secret: stri
         res.writeHead(503).end();
         return;
       }
-      await callback(req, res);
+      try {
+        await callback(req, res);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) refuseTooLarge(res);
+        else if (error instanceof SyntaxError) res.writeHead(400).end("not JSON");
+        else throw error;
+      }
     },
     async start() {
       await bot.init();

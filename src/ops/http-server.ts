@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../log.js";
+import { declaresTooLarge } from "./body-limit.js";
 import type { BotMetrics } from "./metrics.js";
 
 export interface HealthCheck {
@@ -58,6 +59,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       res.end(body);
       return;
     }
+    // Nothing we serve takes a big body: refuse before any route reads a byte of it.
+    if (declaresTooLarge(req)) {
+      refuseTooLarge(res);
+      return;
+    }
     const route = Object.entries(options.routes ?? {}).find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`));
     if (route) {
       await route[1](req, res);
@@ -81,4 +87,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         server.close(() => resolve());
       }),
   };
+}
+
+/** 413, and the connection closed so the rest of the body is never read. */
+export function refuseTooLarge(res: ServerResponse): void {
+  if (!res.headersSent) res.writeHead(413, { "content-type": "text/plain", connection: "close" });
+  res.end("request body too large");
 }

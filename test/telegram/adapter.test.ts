@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { makeTestClip, makeTestImage } from "../helpers/media.js";
 import { startHarness, type Harness } from "./harness.js";
+import { silentLogger } from "../../src/log.js";
+import { createMetrics } from "../../src/ops/metrics.js";
+import { startHttpServer } from "../../src/ops/http-server.js";
 
 const MB = 1024 * 1024;
 let dir: string;
@@ -314,6 +317,46 @@ describe("webhook mode", () => {
       await h.close();
     }
     expect(h.adapter.healthy()).toBe(false);
+  });
+});
+
+describe("webhook body limit", () => {
+  it("refuses a body over 1 MB with 413 before parsing it, declared or chunked, and still takes updates", async () => {
+    const secret = "s3cret-webhook";
+    const h = await startHarness({ env: { TELEGRAM_WEBHOOK_URL: "https://bot.example.test/telegram", TELEGRAM_WEBHOOK_SECRET: secret } });
+    const handler = h.adapter.webhookHandler;
+    if (!handler) throw new Error("no webhook handler");
+    const http = await startHttpServer({
+      port: 0,
+      host: "127.0.0.1",
+      metrics: createMetrics(),
+      health: async () => ({ ok: true, checks: {} }),
+      routes: { "/telegram": handler },
+      logger: silentLogger,
+    });
+    const url = `http://127.0.0.1:${http.port}/telegram`;
+    const headers = { "content-type": "application/json", "x-telegram-bot-api-secret-token": secret };
+    // A valid JSON update padded past the limit: only its size is wrong.
+    const big = JSON.stringify({ update_id: 90, message: { message_id: 1, date: 1, chat: { id: 702, type: "private" }, text: "x".repeat(2 * 1024 * 1024) } });
+    try {
+      const declared = await fetch(url, { method: "POST", headers, body: big });
+      expect(declared.status).toBe(413);
+      // No Content-Length: the body streams in chunks and is cut off once past 1 MB.
+      const chunks = (async function* () {
+        for (let sent = 0; sent < big.length; sent += 64 * 1024) yield new TextEncoder().encode(big.slice(sent, sent + 64 * 1024));
+      })();
+      const chunked = await fetch(url, { method: "POST", headers, body: ReadableStream.from(chunks), duplex: "half" } as RequestInit);
+      expect(chunked.status).toBe(413);
+      expect(h.received).toHaveLength(0);
+      // Just under the limit is fine.
+      const update = { update_id: 91, message: { message_id: 2, date: 1, chat: { id: 702, type: "private", first_name: "Ada" }, from: { id: 702, is_bot: false, first_name: "Ada" }, text: "credits" } };
+      const ok = await fetch(url, { method: "POST", headers, body: JSON.stringify(update) });
+      expect(ok.status).toBe(200);
+      expect((await h.nextMessage()).text).toBe("credits");
+    } finally {
+      await http.close();
+      await h.close();
+    }
   });
 });
 
