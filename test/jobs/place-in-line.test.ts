@@ -2,7 +2,9 @@ import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { durationsKey } from "../../jobs/keys.js";
+import { durationsKey, sessionKeyOf } from "../../jobs/keys.js";
+import { LineKeeper } from "../../jobs/line/keeper.js";
+import { RateLimitedError } from "../../src/errors.js";
 import { renderEtaMs } from "../../jobs/line/estimate.js";
 import { median } from "../../jobs/line/durations.js";
 import { RedisPreferences } from "../../src/accounts/index.js";
@@ -87,6 +89,7 @@ function statusThatSaid(h: Harness, user: number, first: string): Extract<Outbox
 /** The places a status message said, each once, in order: [2, 1] for "2 ahead", "1 ahead", "1 ahead · about 5 s". */
 function placesShown(history: string[]): number[] {
   const places = history.flatMap((text) => {
+    if (text.startsWith("⏳ Queued: you're next")) return [0];
     const match = /^⏳ Queued: (\d+) ahead of you/.exec(text);
     return match ? [Number(match[1])] : [];
   });
@@ -225,6 +228,76 @@ describe("a user's items behind their earlier ones", () => {
   });
 });
 
+describe("every worker slot busy", () => {
+  let h: Harness;
+  let router: Router;
+  beforeAll(async () => {
+    h = await startHarness({ emulator: { timing: SLOW_TURN }, config: { WORKER_CONCURRENCY: "1" } });
+    router = routerOf(h);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("an item with nothing of its own before it says it waits for others' work, and moves up as it finishes", async () => {
+    const [a, b, c] = [7301, 7302, 7303];
+    await router.handle(message(a, 'add the title "holding the slot"'));
+    await h.outbox.waitFor(en.thinking, { chatId: String(a), type: "status" });
+    await router.handle(message(b, 'add the title "second"'));
+    await h.outbox.waitFor("⏳ Queued: you're next", { chatId: String(b), type: "status" });
+    await router.handle(message(c, 'add the title "third"'));
+    await h.outbox.waitFor("⏳ Queued: 1 ahead of you", { chatId: String(c), type: "status" });
+
+    const [cStatus] = statuses(h, c);
+    await until(() => cStatus?.text === en.turnDone, 30_000, "the third user's turn done");
+    expect(placesShown(cStatus?.history ?? [])).toEqual([1, 0]);
+    expect(cStatus?.history[placesAnnounced(cStatus?.history ?? [])]).toBe(en.thinking);
+    const [bStatus] = statuses(h, b);
+    expect(placesShown(bStatus?.history ?? [])).toEqual([0]);
+    expect(statuses(h, b)).toHaveLength(1);
+  });
+});
+
+describe("when the chat platform is busy", () => {
+  let h: Harness;
+  let router: Router;
+  beforeAll(async () => {
+    // No workers: the items stay in line while the test looks.
+    h = await startHarness({ noWorkers: true });
+    router = routerOf(h);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("a place that changed is skipped while the limits refuse the edit, and said by the next refresh", async () => {
+    const user = 7401;
+    const sessionKey = sessionKeyOf({ userKey: `telegram:${user}`, chatId: String(user) });
+    const keeper = new LineKeeper({ redis: h.redis, prefix: h.prefix, outbox: () => h.outbox, logger: silentLogger });
+    await router.handle(message(user, 'add the title "one"'));
+    await router.handle(message(user, 'add the title "two"'));
+    await router.handle(message(user, 'add the title "three"'));
+    const third = statusThatSaid(h, user, "⏳ Queued: 2 ahead of you");
+    expect(third).toBeDefined();
+    await router.handle(message(user, "/cancel 1"));
+    await h.outbox.waitFor('🛑 Cancelled: ✏️ "add the title "one""', { chatId: String(user), type: "text" });
+    // The cancel's own refresh moved everyone up; make the place change again, under a busy platform.
+    await router.handle(message(user, "/cancel 1"));
+    await h.outbox.waitFor('🛑 Cancelled: ✏️ "add the title "two""', { chatId: String(user), type: "text" });
+    const before = third?.history.length ?? 0;
+    await h.redis.lpush(durationsKey(h.prefix, "turn"), "20000");
+    h.outbox.failNext("upsertStatus", new RateLimitedError("busy", 1_000));
+    await keeper.refresh(sessionKey);
+    // Refused: nothing shown, nothing waited for.
+    expect(third?.history.length).toBe(before);
+    await keeper.refresh(sessionKey);
+    expect(third?.history.slice(before)).toEqual(["⏳ Queued: you're next · about 20 s"]);
+    // Unchanged words are not sent again.
+    await keeper.refresh(sessionKey);
+    expect(third?.history.length).toBe(before + 1);
+  });
+});
+
 describe("a render", () => {
   let h: Harness;
   let router: Router;
@@ -247,5 +320,17 @@ describe("a render", () => {
     expect(list.type === "text" && list.text).toMatch(/1\. 🎬 Export\n {3}[▓░]{10} \d+%( · about \d+ s left)?/);
     await h.outbox.waitFor(en.exportDone, { chatId: String(user), type: "status", timeoutMs: 20_000 });
     await until(async () => (await h.redis.llen(durationsKey(h.prefix, "render"))) === 1, 5_000, "the render measured");
+  });
+
+  it("/cancel export cancels the render only, by its kind", async () => {
+    const user = 7202;
+    await router.handle(message(user, "", [clip("a.mp4")]));
+    await h.outbox.waitFor(en.uploadDone({ names: ["a.mp4"] }), { chatId: String(user) });
+    await router.handle(message(user, "/export"));
+    await h.outbox.waitFor(/[▓░]{10} \d+%/, { chatId: String(user), type: "status", timeoutMs: 15_000 });
+    await router.handle(message(user, "/cancel export"));
+    await h.outbox.waitFor(en.cancelledOne({ item: en.itemExport }), { chatId: String(user), type: "text" });
+    await h.outbox.waitFor(en.exportCancelled, { chatId: String(user), type: "status", timeoutMs: 15_000 });
+    expect(h.outbox.entries.filter((e) => e.type === "video" && e.to.chatId === String(user))).toHaveLength(0);
   });
 });
