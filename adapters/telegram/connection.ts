@@ -85,6 +85,7 @@ export function webhookConnection(bot: Bot, options: { url: string; secret: stri
     end: () => void res.end(),
     respond: (json: string) => void res.writeHead(200, { "content-type": "application/json" }).end(json),
     unauthorized: () => void res.writeHead(401).end("secret token is wrong"),
+    handlerReturn: undefined,
   });
   const callback = webhookCallback(bot, boundedHttp, {
     secretToken: options.secret,
