@@ -71,7 +71,9 @@ export async function runTurn(ctx: JobContext, run: ItemRun): Promise<StepOutcom
   if (step.phase === "recovering") return continueRecovery(ctx, current, status);
   if ((await ctx.markers.get("sent", envelope.id)) !== null) return beginRecovery(ctx, current, status, "dropped");
 
-  if (step.statusRef === undefined || step.phase === "retry-after-429") await status.show(m.thinking);
+  // Not awaited: under a burst the bot's send queue can hold "Thinking…" for a minute (Telegram: 30
+  // messages a second for the whole bot), and the user's message need not wait for it to reach the agent.
+  if (step.statusRef === undefined || step.phase === "retry-after-429") status.set(m.thinking);
   let who: SessionContext | undefined;
   let result: TurnResult;
   try {

@@ -168,20 +168,21 @@ export class NemoHttp {
     const url = this.url(spec.path);
     const where = `${spec.method} ${url.pathname}`;
     const token = spec.auth?.token;
-    const controller = new AbortController();
     const outer = spec.signal;
-    const onOuterAbort = (): void => controller.abort(outer?.reason);
     if (outer?.aborted) throw outer.reason;
-    outer?.addEventListener("abort", onOuterAbort, { once: true });
-    const timer =
-      spec.timeoutMs === undefined || spec.timeoutMs <= 0
-        ? undefined
-        : setTimeout(() => controller.abort(new OwnTimeout(`${where} took longer than ${spec.timeoutMs} ms`)), spec.timeoutMs);
+    const timeoutMs = spec.timeoutMs !== undefined && spec.timeoutMs > 0 ? spec.timeoutMs : undefined;
+    // Without a total limit (an event stream, which keeps its own) the caller's signal is used as it
+    // is: a process holding thousands of open turns keeps one controller and listener less for each.
+    const controller = timeoutMs === undefined ? undefined : new AbortController();
+    const signal = controller?.signal ?? outer;
+    const onOuterAbort = (): void => controller?.abort(outer?.reason);
+    if (controller) outer?.addEventListener("abort", onOuterAbort, { once: true });
+    const timer = controller && setTimeout(() => controller.abort(new OwnTimeout(`${where} took longer than ${timeoutMs} ms`)), timeoutMs);
     const done = (): void => {
       if (timer) clearTimeout(timer);
-      outer?.removeEventListener("abort", onOuterAbort);
+      if (controller) outer?.removeEventListener("abort", onOuterAbort);
     };
-    const fail = (error: unknown): unknown => this.mapFailure(error, controller.signal, where, token);
+    const fail = (error: unknown): unknown => this.mapFailure(error, signal, where, token);
 
     const headers = this.headers(spec);
     let body: string | Readable | undefined;
@@ -201,7 +202,7 @@ export class NemoHttp {
         method: spec.method,
         headers,
         body: body ?? null,
-        signal: controller.signal,
+        ...(signal ? { signal } : {}),
         dispatcher: this.dispatcher,
         headersTimeout: spec.headersTimeoutMs ?? spec.timeoutMs ?? this.settings.requestTimeoutMs,
         bodyTimeout: spec.bodyTimeoutMs ?? spec.timeoutMs ?? this.settings.requestTimeoutMs,
@@ -236,12 +237,12 @@ export class NemoHttp {
   }
 
   /** Our timeout → timeout; the caller's abort → its own reason; a bad source → as it is; else network. */
-  mapFailure(error: unknown, signal: AbortSignal, where: string, token: string | undefined): unknown {
+  mapFailure(error: unknown, signal: AbortSignal | undefined, where: string, token: string | undefined): unknown {
     if (error instanceof NemoError) return error;
-    if (signal.aborted && signal.reason instanceof OwnTimeout) {
+    if (signal?.aborted && signal.reason instanceof OwnTimeout) {
       return new NemoError("timeout", signal.reason.message, { cause: error });
     }
-    if (signal.aborted) return signal.reason;
+    if (signal?.aborted) return signal.reason;
     const source = findSourceError(error);
     if (source) return source;
     const code = (error as { code?: unknown } | undefined)?.code;

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTestClip } from "../helpers/media.js";
 import { messages } from "../../src/i18n/index.js";
 import { markerKey } from "../../jobs/keys.js";
-import type { OutboxEntry } from "../helpers/recording-outbox.js";
+import { RecordingOutbox, type OutboxEntry } from "../helpers/recording-outbox.js";
+import type { ReplyHandle } from "../../src/chat/message.js";
+import type { SentRef } from "../../src/chat/outbox.js";
 import { envelopeOf, sessionOf, startHarness, until, type Harness } from "./harness.js";
 
 const en = messages("en");
@@ -213,5 +215,33 @@ describe("a turn, as the user sees it", () => {
     await h.queue.submit(envelope);
     await until(() => statusOf(u.chatId)[0]?.text === messages("zh-CN").turnDone, 5_000, "zh status done");
     expect(statusOf(u.chatId)[0]?.history[0]).toBe(messages("zh-CN").thinking);
+  });
+});
+
+describe("a turn's stream does not wait for its status message", () => {
+  it("the message reaches the agent while 'Thinking…' still waits for a send slot", async () => {
+    let release = (): void => undefined;
+    const slot = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    /** A busy bot: a new status message waits for its send slot until the test frees it. */
+    class BusyOutbox extends RecordingOutbox {
+      override async upsertStatus(to: ReplyHandle, ref: SentRef | undefined, text: string): Promise<SentRef> {
+        if (!ref) await slot;
+        return super.upsertStatus(to, ref, text);
+      }
+    }
+    const h = await startHarness({ outbox: new BusyOutbox() });
+    try {
+      await h.queue.submit(envelopeOf(9_001, { kind: "turn", text: 'add the title "Early Bird"' }));
+      await until(() => h.emulator.counters.runSseTotal() > 0, 10_000, "the message at the backend's stream");
+      expect(h.outbox.entries.filter((e) => e.type === "status")).toHaveLength(0);
+      release();
+      await h.outbox.waitFor(/./, { chatId: "9001", type: "text" });
+      await until(() => h.outbox.entries.some((e) => e.type === "status" && e.to.chatId === "9001" && e.text === en.turnDone), 10_000, "the status done");
+    } finally {
+      release();
+      await h.close();
+    }
   });
 });
