@@ -20,7 +20,7 @@ import { DEFAULT_PACING, StatusMessage, type StatusPacing } from "./status-messa
 import { measure, measuredEvents, openingText } from "./line/measure.js";
 import { runTurn } from "./turn.js";
 import { runUpload } from "./upload.js";
-import { skippedForFailedUpload } from "./upload-dependency.js";
+import { failedUploadOf, skippedForFailedUpload } from "./upload-dependency.js";
 import type { Thumbnails } from "../src/present/thumbnails.js";
 
 /** Knobs with production defaults that tests shrink. */
@@ -159,7 +159,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   };
 
   const runItem = async (run: ItemRun): Promise<StepOutcome> => {
-    if (await skippedForFailedUpload(ctx, run.envelope)) return { done: true };
+    if (await skippedForFailedUpload(ctx, run.envelope, run.step.statusRef)) return { done: true };
     switch (run.envelope.item.kind) {
       case "turn":
         return runTurn(ctx, run);
@@ -204,7 +204,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     const started = await queues.line.start(sessionKey, envelope, step.startedAt);
     if (started.waiting > 0) void queues.line.refresh(sessionKey).catch((error: unknown) => logger.warn({ err: error, sessionKey }, "place in line: refresh failed"));
     if (!started.ref) return step;
-    const opening = openingText(envelope);
+    // An item that will not run (its upload failed) must not first say "Thinking…".
+    const opening = (await failedUploadOf(ctx, envelope)) === undefined ? openingText(envelope) : undefined;
     if (opening !== undefined) await new StatusMessage(deps.outbox(envelope.replyTo.platform), envelope.replyTo, started.ref, ctx.pacing, logger).show(opening);
     return { ...step, statusRef: started.ref };
   };
