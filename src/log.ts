@@ -1,4 +1,5 @@
 import pino, { type Logger } from "pino";
+import { SECRET_KEY, scrubText } from "./secrets.js";
 
 export type { Logger };
 
@@ -29,32 +30,57 @@ export const REDACT_PATHS = [
   "*.file_url",
 ];
 
-/** Telegram bot tokens (`123456:AA…`), Bot API file/method URLs and bearer tokens, wherever they hide in text. */
-const SECRET_PATTERNS: RegExp[] = [
-  /\/(?:file\/)?bot\d+:[A-Za-z0-9_-]+/g,
-  /\b\d{6,12}:[A-Za-z0-9_-]{30,}\b/g,
-  /Bearer\s+[\w.~+/=-]+/gi,
-  /\bnmv_[A-Za-z0-9_]+/g,
-];
+const REDACTED = "[redacted]";
 
-/** Removes secrets from free text (error messages carry URLs and headers). */
+/** Removes secrets from free text (error messages carry URLs and headers), with the shared list. */
 export function scrubSecrets(text: string): string {
-  let out = text;
-  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, "[redacted]");
-  return out;
+  return scrubText(text, REDACTED);
 }
 
-/** A serialized error with `scrubSecrets` applied to every string in it, however deep. */
-function scrubDeep<T>(value: T, depth = 0): T {
-  if (typeof value === "string") return scrubSecrets(value) as T;
+const MAX_DEPTH = 8;
+
+/**
+ * A copy of `value` with every string scrubbed and every secret-named field blanked, however deep.
+ * Never throws: a revoked Proxy, a getter that throws or a cycle becomes a placeholder instead of a
+ * crash in the middle of logging.
+ */
+export function scrubDeep(value: unknown, depth = 0, seen: WeakSet<object> = new WeakSet()): unknown {
+  if (typeof value === "string") return scrubSecrets(value);
   if (value === null || typeof value !== "object") return value;
-  // Deeper than any error's own structure (or a cycle): left out rather than printed unscrubbed.
-  if (depth > 8) return "[too deep]" as T;
-  if (Array.isArray(value)) return value.map((item: unknown) => scrubDeep(item, depth + 1)) as T;
-  // A copy: pino's error serializer passes the error's own objects (a request payload) through by reference.
-  const copy: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value as Record<string, unknown>)) copy[key] = scrubDeep(item, depth + 1);
-  return copy as T;
+  try {
+    // Deeper than any error's or request's own structure (or a cycle): left out rather than printed unscrubbed.
+    if (depth > MAX_DEPTH || seen.has(value)) return "[too deep]";
+    seen.add(value);
+    if (Array.isArray(value)) return value.map((item: unknown) => scrubDeep(item, depth + 1, seen));
+    // An error elsewhere than `err` is serialized by the same rules as `err`.
+    if (value instanceof Error) return scrubDeep(pino.stdSerializers.err(value), depth + 1, seen);
+    if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
+    // A copy: pino's error serializer passes the error's own objects (a request payload) through by reference.
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      copy[key] = SECRET_KEY.test(key) && item !== undefined && item !== null && item !== "" ? REDACTED : scrubDeep(item, depth + 1, seen);
+    }
+    return copy;
+  } catch {
+    return "[unreadable]";
+  }
+}
+
+/** pino's `err` serializer, scrubbed, and safe for any thrown value (a string, a revoked Proxy, an object whose getters throw). */
+export function serializeError(error: unknown): unknown {
+  try {
+    if (error instanceof Error) return scrubDeep(pino.stdSerializers.err(error));
+  } catch {
+    // Fall through to describing it without touching its properties.
+  }
+  if (typeof error === "string") return { type: "string", message: scrubSecrets(error) };
+  let type: string = typeof error;
+  try {
+    type = Object.prototype.toString.call(error);
+  } catch {
+    // A revoked Proxy refuses even this.
+  }
+  return { type, message: "(not an Error)", value: scrubDeep(error) };
 }
 
 export interface LoggerOptions {
@@ -71,7 +97,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     serializers: {
       // Every string, nested ones too: grammY's HttpError keeps node-fetch's error (whose message is
       // "request to https://…/bot<token>/… failed") in an `error` field that pino serializes as is.
-      err: (error: unknown) => scrubDeep(pino.stdSerializers.err(error as Error)),
+      err: serializeError,
+    },
+    formatters: {
+      // Every field of every line, not only `err` and `msg`: a token can sit in any field at any depth.
+      log: (object) => scrubDeep(object) as Record<string, unknown>,
+      bindings: (bindings) => scrubDeep(bindings) as Record<string, unknown>,
     },
     hooks: {
       // Messages are free text: scrub them as well as the structured fields.

@@ -1,5 +1,6 @@
 import type { Locale } from "./message.js";
 import { messages, type Messages } from "../i18n/index.js";
+import { scrubText } from "../secrets.js";
 import { trailingWhitespace, trimEndOf, trimStartOf } from "../text/trim.js";
 
 /**
@@ -26,25 +27,8 @@ const HIDDEN = "•••";
 
 // --- secrets and raw JSON ---
 
-/** Patterns of things that are or may be credentials. Order matters: whole URLs before their parts. */
-const SECRET_PATTERNS: readonly RegExp[] = [
-  /\bbot\d{5,}:[A-Za-z0-9_-]{20,}/g,
-  /\b\d{5,}:[A-Za-z0-9_-]{30,}\b/g,
-  /\bnmv_[A-Za-z0-9_-]{4,}/g,
-  /\bBearer\s+[\w.~+/=-]{6,}/gi,
-  /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}/g,
-  // Discord bot tokens: three dot-separated base64 parts.
-  /\b[MNO][A-Za-z0-9_-]{22,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{20,}\b/g,
-  /\b(?:sk|pk|ghp|gho|xox[abp])[-_][\w-]{16,}/g,
-];
-/** `token: abc`, `api_key=abc`: keep the name, hide the value. */
-const NAMED_SECRET =
-  /\b((?:access[_-]?|refresh[_-]?|bot[_-]?|auth[_-]?)?token|api[_-]?key|secret|password|authorization|client[_-]?secret)(\s*(?:["']\s*)?[:=]\s*["']?)([^\s"',;)}\]]{4,})/gi;
-/** Query parameters that carry credentials in signed or authenticated URLs. */
-const SECRET_QUERY = /([?&](?:token|access_token|key|api_key|sig|signature|auth|x-amz-signature|x-amz-credential|x-amz-security-token)=)[^&\s"'<>]+/gi;
-const URL_OR_WORD = /https?:\/\/[^\s"'<>]+|[A-Za-z0-9_-]{32,}/g;
-/** A Telegram file URL holds the bot token; so does any Bot API URL: the whole URL goes. */
-const BOT_API_PATH = /\/(?:file\/)?bot\d+:/;
+/** A URL (left as the shared list made it) or a long word, to be judged by `looksRandom`. */
+const URL_OR_WORD = /https?:\/\/[^\s"'<>]+|[\w-]{32,}/gi;
 
 /**
  * A long random-looking word is treated as a credential: one stretch of 20+ characters mixing
@@ -54,16 +38,9 @@ function looksRandom(word: string): boolean {
   return word.split(/[-_]/).some((part) => part.length >= 20 && /\d/.test(part) && /[A-Za-z]/.test(part));
 }
 
+/** Secrets (the shared list) and, in chat text only, anything that looks random enough to be one. */
 export function redactSecrets(text: string): string {
-  // Whole URLs before their parts.
-  let out = text.replace(URL_OR_WORD, (match) => (/^https?:/i.test(match) && BOT_API_PATH.test(match) ? HIDDEN : match));
-  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, HIDDEN);
-  out = out.replace(NAMED_SECRET, (_all, name: string, sep: string) => `${name}${sep}${HIDDEN}`);
-  out = out.replace(URL_OR_WORD, (match) => {
-    if (/^https?:/i.test(match)) return match.replace(SECRET_QUERY, `$1${HIDDEN}`);
-    return looksRandom(match) ? HIDDEN : match;
-  });
-  return out;
+  return scrubText(text, HIDDEN).replace(URL_OR_WORD, (match) => (!/^https?:/i.test(match) && looksRandom(match) ? HIDDEN : match));
 }
 
 /** Does a bracketed span look like data rather than words ("[Export]" is words)? */
