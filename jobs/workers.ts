@@ -268,8 +268,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     connection: redis,
     prefix,
     concurrency: config.WORKER_CONCURRENCY,
-    lockDuration: tuning.lockDurationMs ?? 30_000,
-    stalledInterval: tuning.stalledIntervalMs ?? 30_000,
+    lockDuration: tuning.lockDurationMs ?? config.JOB_LOCK_MS,
+    stalledInterval: tuning.stalledIntervalMs ?? config.JOB_LOCK_MS,
     maxStalledCount: 3,
   };
   const sessionWorker = new Worker<DrainerData, string>(queueNames.session, drain, workerOptions);

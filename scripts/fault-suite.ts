@@ -1,39 +1,69 @@
 /**
- * `npm run faults`: the long form of the fault suite (the short form runs in `npm test`, test/faults/).
+ * `npm run faults`: the long fault run (its short form is test/faults/chaos.test.ts in `npm test`).
  *
- *   1. Worker processes SIGKILLed at random moments across 100 exports (FAULT_EXPORTS, FAULT_KILLS).
- *   2. redis-server killed and restarted (AOF) several times under the running bot (FAULT_RESTARTS).
+ * 200 users make 1,000 edits and 1,000 exports through the product's real processes (ROLE=bot and
+ * ROLE=worker, compiled as the image runs them) while at least 100 SIGKILLs hit the bot and the
+ * workers at random moments, Redis is restarted 5 times (AOF), /run_sse answers 5xx in bursts (half
+ * of them after applying the edit), render downloads break off and Telegram answers videos 429.
+ * Writes bench/faults.md and bench/faults.json; exits 1 when any promise count is not 0.
  *
- * The parser and draft fuzzes (100,000 inputs) are test/nemo/event-fuzz.test.ts and draft-fuzz.test.ts.
- * Replay a run's kill schedule with FAULT_SEED=<seed it printed>. Exits 1 when any target is missed.
+ * Knobs: FAULT_SEED (replay a schedule), FAULT_USERS, FAULT_EDITS and FAULT_EXPORTS (per user),
+ * FAULT_KILLS, FAULT_RESTARTS, FAULT_WORKERS, FAULT_LOG_DIR (keep every process' log there).
  */
-import { runKillScenario } from "../test/fixtures/fault-kill-run.js";
-import { runRedisRestartScenario } from "../test/fixtures/fault-redis-restart.js";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { buildProduct } from "../test/fixtures/chaos/fleet.js";
+import { faultsMarkdown, machineNote } from "../test/fixtures/chaos/report.js";
+import { runChaos } from "../test/fixtures/chaos/run.js";
+import { randomSeed } from "../test/helpers/random.js";
 
 const int = (name: string, fallback: number): number => {
   const value = Number(process.env[name]);
   return Number.isInteger(value) && value > 0 ? value : fallback;
 };
 
-const log = (line: string) => console.log(line);
-const failures: string[] = [];
-const check = (ok: boolean, what: string) => {
-  console.log(`  ${ok ? "ok  " : "FAIL"} ${what}`);
-  if (!ok) failures.push(what);
-};
-
+const root = resolve(import.meta.dirname, "..");
 const started = Date.now();
-const kill = await runKillScenario({ exports: int("FAULT_EXPORTS", 100), kills: int("FAULT_KILLS", 12), timeoutMs: 600_000, log });
-check(kill.lost.length === 0, `0 exports lost (${kill.delivered}/${kill.exports} delivered)`);
-check(kill.postedTwice.length === 0, `0 exports posted twice (${kill.postedTwice.join(", ") || "none"})`);
-check(kill.sentTwice.length === 0, `0 messages sent to /run_sse twice (${kill.sentTwice.length})`);
-check(kill.kills > 0 && kill.outstandingAtKill.every((n) => n > 0), `every kill landed with exports in flight (${kill.outstandingAtKill.join(", ")})`);
-if (failures.length > 0) console.log(`  seed ${kill.seed}; worker stderr:\n${kill.workerErrors.join("\n")}`);
+const log = (line: string) => console.log(line);
+const users = int("FAULT_USERS", 200);
+const kills = int("FAULT_KILLS", 100);
 
-const restart = await runRedisRestartScenario({ users: int("FAULT_USERS", 20), restarts: int("FAULT_RESTARTS", 3), downMs: 2_000, timeoutMs: 120_000, log });
-check(restart.lost.length === 0, `no item lost across ${restart.restarts} Redis restarts (${restart.users - restart.lost.length}/${restart.users} delivered)`);
-check(restart.postedTwice.length === 0 && restart.sentTwice.length === 0, "nothing posted or sent twice across the restarts");
-check(restart.answeredAfter && restart.exportAfter, "the bot answered and exported after the restarts without being restarted itself");
+log("building the product as the image does (tsc -p tsconfig.build.json)…");
+const entry = await buildProduct(join(root, "bench", "tmp", "fault-dist"));
+const result = await runChaos({
+  seed: randomSeed(),
+  users,
+  editsPerUser: int("FAULT_EDITS", 5),
+  exportsPerUser: int("FAULT_EXPORTS", 5),
+  workers: int("FAULT_WORKERS", 3),
+  kills,
+  botKillShare: 0.3,
+  // The kills are spread over the first ~4 minutes of work, while every user still has messages to send.
+  firstKillMs: 5_000,
+  killGapMs: 2_200,
+  redisRestarts: int("FAULT_RESTARTS", 5),
+  bursts: 5,
+  burstMs: 12_000,
+  spreadMs: 200_000,
+  downloadFaultRate: 0.05,
+  video429Rate: 0.05,
+  itemTimeoutMs: 300_000,
+  timeoutMs: 17 * 60_000,
+  entry,
+  log,
+  ...(process.env.FAULT_LOG_DIR ? { logDir: resolve(process.env.FAULT_LOG_DIR) } : {}),
+});
 
-console.log(`fault suite: ${failures.length === 0 ? "all targets met" : `${failures.length} missed`} in ${Math.round((Date.now() - started) / 1000)} s`);
-process.exit(failures.length === 0 ? 0 : 1);
+const finishedAt = new Date();
+const command = process.env.FAULT_SEED ? `FAULT_SEED=${process.env.FAULT_SEED} npm run faults` : "npm run faults";
+writeFileSync(join(root, "bench", "faults.md"), faultsMarkdown(result, { command, machine: machineNote(), finishedAt }));
+writeFileSync(join(root, "bench", "faults.json"), `${JSON.stringify({ finishedAt: finishedAt.toISOString(), machine: machineNote(), ...result }, null, 2)}\n`);
+
+const { counts } = result.tally;
+for (const [name, n] of Object.entries(counts)) log(`  ${n === 0 ? "ok  " : "FAIL"} ${name}: ${n}`);
+const enoughKills = result.kills.length >= Math.min(100, kills);
+log(`  ${enoughKills ? "ok  " : "FAIL"} ${result.kills.length} kills landed (${result.tally.totals.killsWithWorkInFlight} with messages in flight)`);
+if (result.logDir) log(`  process logs kept in ${result.logDir}`);
+const ok = Object.values(counts).every((n) => n === 0) && enoughKills;
+log(`fault run: ${ok ? "every promise held" : "promises broken"} (seed ${result.seed}) in ${Math.round((Date.now() - started) / 1000)} s; report in bench/faults.md`);
+process.exit(ok ? 0 : 1);

@@ -78,6 +78,12 @@ const schema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
   /** Render polls at once per worker: each is a short step (a slot is free between polls), so many fit. */
   RENDER_CONCURRENCY: z.coerce.number().int().positive().default(32),
+  /**
+   * How long a job stays locked to a worker that stopped renewing the lock (a killed process): it is
+   * taken over after this, plus at most as long again for the next stalled-job check. BullMQ renews
+   * the lock every half of it, so it must outlast the longest event-loop stall.
+   */
+  JOB_LOCK_MS: z.coerce.number().int().min(1_000).default(30_000),
   STILL_WORKING_MS: ms(120_000),
   RENDER_POLL_MS: ms(30_000),
   RECOVERY_FIRST_WAIT_MS: ms(30_000),

@@ -49,6 +49,8 @@ export async function ping(port: number, host = "127.0.0.1"): Promise<boolean> {
 export interface StartRedisOptions {
   /** Keep an append-only file so a restart finds the data again (crash and restart tests). */
   appendOnly?: boolean;
+  /** With appendOnly: when the file is fsynced (Redis' default `everysec`). */
+  appendFsync?: "always" | "everysec" | "no";
   port?: number;
   dir?: string;
 }
@@ -63,6 +65,7 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
       "--bind", "127.0.0.1",
       "--save", "",
       "--appendonly", options.appendOnly ? "yes" : "no",
+      ...(options.appendFsync ? ["--appendfsync", options.appendFsync] : []),
       "--dir", dir,
       "--maxmemory-policy", "noeviction",
     ],

@@ -44,7 +44,15 @@ export class FloodControl {
   /** Per scope: when its next message is due at the sustained rate. */
   private readonly due = new Map<string, number>();
 
-  constructor(private readonly timeScale = 1) {}
+  private readonly perBot: Limit;
+
+  /** `botPerSecond`: the bot's own limit when Telegram raised it (paid broadcasts); default 30. */
+  constructor(
+    private readonly timeScale = 1,
+    botPerSecond?: number,
+  ) {
+    this.perBot = botPerSecond === undefined ? PER_BOT : { intervalMs: 1000 / botPerSecond, burst: Math.max(PER_BOT.burst, Math.round(botPerSecond)) };
+  }
 
   static counts(method: string): boolean {
     return MESSAGE_METHODS.has(method);
@@ -52,7 +60,7 @@ export class FloodControl {
 
   /** undefined when the message may go now (and counts it); else its retry_after in (scaled) seconds. */
   admit(chatId: unknown, now = Date.now()): number | undefined {
-    const scopes: [string, Limit][] = [["bot", PER_BOT]];
+    const scopes: [string, Limit][] = [["bot", this.perBot]];
     if (chatId !== undefined && chatId !== "") {
       const isPrivate = /^\d+$/.test(String(chatId));
       scopes.push([`chat:${String(chatId)}`, isPrivate ? PER_PRIVATE_CHAT : PER_GROUP]);

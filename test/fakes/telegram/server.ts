@@ -67,6 +67,8 @@ export interface FakeMessage {
   replyMarkup: unknown;
   replyTo: number | undefined;
   deleted: boolean;
+  /** When the message was posted (Date.now()). */
+  at: number;
 }
 
 export interface SentVideo {
@@ -75,6 +77,8 @@ export interface SentVideo {
   fields: Record<string, string>;
   fileName: string | undefined;
   bytes: Buffer;
+  /** When the upload was answered (Date.now()). */
+  at: number;
 }
 
 export interface SentPhoto {
@@ -111,6 +115,8 @@ interface FailRule {
   retryAfter?: number;
   /** An answer in another shape than the Bot API's own (a proxy's), sent as is with `errorCode` as the HTTP status. */
   body?: Json;
+  /** Only calls for this chat. */
+  chatId?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -125,6 +131,12 @@ export interface FakeTelegramOptions {
    * limiter is given the same scale; the limits are always on.
    */
   timeScale?: number;
+  /**
+   * The bot's own limit in messages a second (default 30). Telegram lifts it for bots with paid
+   * broadcasts enabled, up to 1000 ("Bots FAQ: How can I message all of my bot's subscribers at
+   * once?"); the per-chat limits stay.
+   */
+  botMessagesPerSecond?: number;
 }
 
 export class FakeTelegram {
@@ -153,9 +165,12 @@ export class FakeTelegram {
   private pollers = new Set<() => void>();
   private changeWaiters = new Set<() => void>();
   private readonly floodControl: FloodControl;
+  /** update_id → how many getUpdates answers carried it (more than one: it was not confirmed in time). */
+  private readonly deliveries = new Map<number, number>();
+  private readonly deliveryListeners = new Set<(updateIds: number[]) => void>();
 
   constructor(options: FakeTelegramOptions = {}) {
-    this.floodControl = new FloodControl(options.timeScale ?? 1);
+    this.floodControl = new FloodControl(options.timeScale ?? 1, options.botMessagesPerSecond);
     this.token = options.token ?? FAKE_BOT_TOKEN;
     this.botId = Number(this.token.split(":")[0]);
     this.botUsername = options.botUsername ?? "nemo_test_bot";
@@ -243,6 +258,7 @@ export class FakeTelegram {
       replyMarkup: undefined,
       replyTo: undefined,
       deleted: false,
+      at: Date.now(),
     });
     const updateId = this.pushUpdate({ message });
     return { updateId, messageId, message };
@@ -312,6 +328,17 @@ export class FakeTelegram {
     return this.photos.get(chatId) ?? [];
   }
 
+  /** How many getUpdates answers carried this update (0: not fetched yet; 2 or more: handed out again). */
+  timesDelivered(updateId: number): number {
+    return this.deliveries.get(updateId) ?? 0;
+  }
+
+  /** Calls `listener` with the update ids of every getUpdates answer that carries some; returns an unsubscribe. */
+  onUpdatesDelivered(listener: (updateIds: number[]) => void): () => void {
+    this.deliveryListeners.add(listener);
+    return () => this.deliveryListeners.delete(listener);
+  }
+
   /** Calls of one Bot API method, in order. */
   calls(method: string): RecordedRequest[] {
     return this.requests.filter((r) => r.method === method);
@@ -352,7 +379,7 @@ export class FakeTelegram {
    * answers in another shape, as a server or proxy in front of the Bot API may (HTTP 500
    * `{"message": "Internal Server Error"}`, no `description`).
    */
-  failNext(method: string, rule: { times?: number; retryAfter?: number; errorCode?: number; description?: string; body?: Json } = {}): void {
+  failNext(method: string, rule: { times?: number; retryAfter?: number; errorCode?: number; description?: string; body?: Json; chatId?: number } = {}): void {
     const errorCode = rule.errorCode ?? 429;
     const list = this.failRules.get(method) ?? [];
     list.push({
@@ -361,6 +388,7 @@ export class FakeTelegram {
       retryAfter: errorCode === 429 ? (rule.retryAfter ?? 1) : rule.retryAfter,
       description: rule.description ?? (errorCode === 429 ? `Too Many Requests: retry after ${rule.retryAfter ?? 1}` : "Bad Request"),
       ...(rule.body ? { body: rule.body } : {}),
+      ...(rule.chatId !== undefined ? { chatId: rule.chatId } : {}),
     });
     this.failRules.set(method, list);
   }
@@ -392,7 +420,7 @@ export class FakeTelegram {
     const { params, files } = readParams(req, body, new URL(req.url ?? "/", "http://x").searchParams);
     this.record(method, rawPath, params);
     if (token !== this.token) return send(res, 401, { ok: false, error_code: 401, description: "Unauthorized" });
-    const rule = this.takeFailure(method);
+    const rule = this.takeFailure(method, params.chat_id);
     if (rule) {
       this.notify();
       if (rule.body) return send(res, rule.errorCode, rule.body);
@@ -408,7 +436,8 @@ export class FakeTelegram {
         return send(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${retryAfter}`, parameters: { retry_after: retryAfter } });
       }
     }
-    const answer = method === "getUpdates" ? await this.getUpdates(params) : this.call(method, params, files);
+    // A poller that hung up (its process was killed) receives nothing: its updates are not handed out.
+    const answer = method === "getUpdates" ? await this.getUpdates(params, () => !res.destroyed && !req.socket.destroyed) : this.call(method, params, files);
     send(res, answer.ok ? 200 : Number(answer.error_code), answer);
     this.notify();
   }
@@ -417,11 +446,13 @@ export class FakeTelegram {
     this.requests.push({ method, rawPath, path: rawPath.split(this.token).join("<token>"), params, at: Date.now() });
   }
 
-  private takeFailure(method: string): FailRule | undefined {
-    const rule = this.failRules.get(method)?.[0];
+  private takeFailure(method: string, chatId: unknown): FailRule | undefined {
+    const rules = this.failRules.get(method) ?? [];
+    const index = rules.findIndex((r) => r.chatId === undefined || String(r.chatId) === String(chatId));
+    const rule = rules[index];
     if (!rule) return undefined;
     rule.times--;
-    if (rule.times <= 0) this.failRules.get(method)?.shift();
+    if (rule.times <= 0) rules.splice(index, 1);
     return rule;
   }
 
@@ -429,7 +460,7 @@ export class FakeTelegram {
     for (const check of [...this.changeWaiters]) check();
   }
 
-  private async getUpdates(params: Record<string, unknown>): Promise<Json> {
+  private async getUpdates(params: Record<string, unknown>, connected: () => boolean): Promise<Json> {
     const offset = Number(params.offset ?? 0);
     const timeout = Number(params.timeout ?? 0);
     const limit = Number(params.limit ?? 100);
@@ -446,7 +477,13 @@ export class FakeTelegram {
         this.pollers.add(release);
       });
     }
-    return ok(this.updates.slice(0, limit));
+    const handedOut = this.updates.slice(0, limit);
+    if (handedOut.length > 0 && connected()) {
+      const ids = handedOut.map((u) => Number(u.update_id));
+      for (const id of ids) this.deliveries.set(id, (this.deliveries.get(id) ?? 0) + 1);
+      for (const listener of this.deliveryListeners) listener(ids);
+    }
+    return ok(handedOut);
   }
 
   private call(method: string, p: Record<string, unknown>, files: Map<string, { fileName: string | undefined; data: Buffer }>): Json {
@@ -505,7 +542,7 @@ export class FakeTelegram {
         const fields: Record<string, string> = {};
         for (const [k, v] of Object.entries(p)) fields[k] = typeof v === "string" ? v : JSON.stringify(v);
         const list = this.videos.get(chatId) ?? [];
-        list.push({ messageId: message.messageId, method, fields, fileName: attached.fileName, bytes: attached.data });
+        list.push({ messageId: message.messageId, method, fields, fileName: attached.fileName, bytes: attached.data, at: Date.now() });
         this.videos.set(chatId, list);
         return ok({ ...this.asBotMessage(message), [field]: { file_id: `sent${message.messageId}`, file_unique_id: `u${message.messageId}`, file_size: attached.data.length } });
       }
@@ -595,6 +632,7 @@ export class FakeTelegram {
       replyMarkup: p.reply_markup ?? undefined,
       replyTo: replyParameters?.message_id ?? (p.reply_to_message_id === undefined ? undefined : Number(p.reply_to_message_id)),
       deleted: false,
+      at: Date.now(),
     };
     this.chat(chatId).push(message);
     return message;

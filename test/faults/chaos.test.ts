@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { runChaos } from "../fixtures/chaos/run.js";
+
+/**
+ * The short form of `npm run faults`: the product's own processes (ROLE=bot and two ROLE=worker,
+ * `src/main.ts` configured by environment only) with a few kill points of each kind, one Redis
+ * restart, a 5xx burst, broken render downloads and a video 429. Replay with FAULT_SEED=<seed>.
+ */
+describe("the product's processes under kills, a Redis restart and backend faults", () => {
+  it("loses no message or video, sends no turn twice and answers every message", { timeout: 300_000 }, async () => {
+    const result = await runChaos({
+      users: 8,
+      editsPerUser: 2,
+      exportsPerUser: 2,
+      workers: 2,
+      kills: 5,
+      botKillShare: 0.4,
+      firstKillMs: 3_000,
+      killGapMs: 4_000,
+      redisRestarts: 1,
+      bursts: 1,
+      burstMs: 8_000,
+      spreadMs: 20_000,
+      downloadFaultRate: 0.12,
+      video429Rate: 0.12,
+      itemTimeoutMs: 90_000,
+      timeoutMs: 200_000,
+      log: (line) => void process.stderr.write(`${line}\n`),
+    });
+    const why = `seed ${result.seed} (replay with FAULT_SEED=${result.seed}); logs: ${result.logDir ?? "removed"}\n${JSON.stringify(result.tally.details, null, 1)}`;
+    expect(result.kills.length, why).toBeGreaterThanOrEqual(3);
+    expect(result.redisRestarts.length, why).toBe(1);
+    expect(result.tally.counts, why).toEqual({
+      messagesLost: 0,
+      turnsSentTwice: 0,
+      duplicateTurnsFromRedelivery: 0,
+      videosLost: 0,
+      videosPostedTwice: 0,
+      unanswered: 0,
+    });
+    expect(result.tally.totals.videos, why).toBe(16);
+  });
+});
