@@ -446,7 +446,7 @@ export class FakeTelegram {
     this.requests.push({ method, rawPath, path: rawPath.split(this.token).join("<token>"), params, at: Date.now() });
   }
 
-  private takeFailure(method: string, chatId: unknown): FailRule | undefined {
+  private takeFailure(method: string, chatId?: unknown): FailRule | undefined {
     const rules = this.failRules.get(method) ?? [];
     const index = rules.findIndex((r) => r.chatId === undefined || String(r.chatId) === String(chatId));
     const rule = rules[index];
