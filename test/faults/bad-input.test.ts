@@ -59,12 +59,12 @@ describe("through the router", () => {
     await f.outbox.waitFor(/Credits: \d+ available/, { chatId: user, type: "text" });
   });
 
-  it("100 KB of text: one turn, answered, sent to the editor once", async () => {
+  it("100 KB of text: refused with an answer, never sent to the editor", async () => {
     const { user, sessionId } = await f.userWithClip();
     await f.chat.say(user, hugeText);
-    await f.outbox.waitFor(en.turnDone, { chatId: user, type: "status", timeoutMs: 20_000 });
-    expect(f.said(user).some((t) => /Long/.test(t))).toBe(true);
-    expect(f.emulator.counters.runSse(sessionId, hugeText)).toBe(1);
+    expect(f.said(user).some((t) => /too long for me: at most 4096 characters/.test(t))).toBe(true);
+    expect(f.emulator.counters.runSse(sessionId, hugeText)).toBe(0);
+    expect(f.emulator.session(sessionId)?.messages ?? []).toHaveLength(0);
   });
 
   it.each([
@@ -90,6 +90,14 @@ describe("through the Telegram adapter and the fake Bot API", () => {
   });
   let chat = 6_100_000 + Math.floor(Math.random() * 100_000);
 
+  it("100 KB of text: refused in words, and the bot keeps answering", async () => {
+    chat += 1;
+    t.fake.userSends({ chatId: chat, text: hugeText });
+    await t.fake.waitForMessage(chat, /too long for me/, 20_000);
+    t.fake.userSends({ chatId: chat, text: "credits" });
+    await t.fake.waitForMessage(chat, /Credits: \d+ available/);
+  });
+
   it("a PDF: the formats list, no download, no upload", async () => {
     chat += 1;
     t.fake.userSends({ chatId: chat, document: { bytes: Buffer.from("%PDF-1.4 not a video"), fileName: "brief.pdf", mime: "application/pdf" } });
@@ -102,7 +110,6 @@ describe("through the Telegram adapter and the fake Bot API", () => {
     ["control characters", controlText],
     ["right-to-left text", rtlText],
     ["lone surrogates", surrogateText],
-    ["100 KB of text", hugeText],
   ])("%s: answered in the chat, and the bot keeps answering", async (_name, text) => {
     chat += 1;
     t.fake.userSends({ chatId: chat, text });
