@@ -1,6 +1,6 @@
 import { isNemoError } from "../src/errors.js";
 import { messages } from "../src/i18n/index.js";
-import { describeDraftChanges } from "../src/nemo/draft.js";
+import { describeDraftChanges } from "../src/present/draft-changes.js";
 import type { SessionState } from "../src/nemo/types.js";
 import { emit, quickButtons, type ItemRun, type JobContext, type StepOutcome } from "./context.js";
 import { fingerprintOf, parseSentRecord } from "./fingerprint.js";

@@ -2,7 +2,7 @@ import type { SessionContext } from "../src/accounts/types.js";
 import { translateBackendText } from "../src/chat/gui-translation.js";
 import { NemoError, isNemoError, type NemoErrorCode } from "../src/errors.js";
 import { messages, type Messages } from "../src/i18n/index.js";
-import { describeDraftChanges } from "../src/nemo/draft.js";
+import { describeDraftChanges } from "../src/present/draft-changes.js";
 import type { SessionState, TurnEvent } from "../src/nemo/types.js";
 import { emit, quickButtons, type ItemRun, type ItemStep, type JobContext, type StepOutcome } from "./context.js";
 import { fingerprintOf, type SentRecord } from "./fingerprint.js";

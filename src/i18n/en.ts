@@ -180,7 +180,7 @@ export const en = {
   exportDoneNoLink: "⚠️ Your video is ready but could not be sent here.",
   exportFailed: "⚠️ The export stopped.",
 
-  // --- timeline (src/nemo/draft.ts) ---
+  // --- timeline (src/present/timeline-summary.ts, draft-changes.ts) ---
   timelineHeader: (p: { count: number }) => `Timeline (${p.count} ${p.count === 1 ? "track" : "tracks"}):`,
   timelineEmpty: "The timeline is empty — send a clip to start.",
   timelineLine: (p: { index: number; label: string; items: string }) => `${p.index}. ${p.label}: ${p.items}`,

@@ -159,7 +159,7 @@ export const zhCN: Messages = {
   exportDoneNoLink: "⚠️ 视频已完成，但无法在这里发送。",
   exportFailed: "⚠️ 导出已停止。",
 
-  // --- timeline (src/nemo/draft.ts) ---
+  // --- timeline (src/present/timeline-summary.ts, draft-changes.ts) ---
   timelineHeader: (p) => `时间线（${p.count} 条轨道）：`,
   timelineEmpty: "时间线还是空的——发一个视频片段就能开始。",
   timelineLine: (p) => `${p.index}. ${p.label}：${p.items}`,

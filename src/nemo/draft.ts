@@ -1,11 +1,9 @@
-import type { Locale } from "../chat/message.js";
-import { messages, type Messages } from "../i18n/index.js";
-
 /**
  * A typed, tolerant view of NemoVideo's short-key draft (`t` tracks, `tt` track type, `sg`
  * segments, `d` duration in ms, `m` metadata). Segment keys are not public, so every field is read
  * from several candidate keys and anything unreadable is skipped, never thrown on. The draft itself
- * is passed back to export untouched; this view is only for words shown to the user.
+ * is passed back to export untouched; this view is what the words and the picture about a project
+ * are made from (src/present/). It holds no words itself.
  */
 
 export type TrackKind = "video" | "audio" | "text" | "captions" | "other";
@@ -50,12 +48,6 @@ const MAX_SOURCE = 2000;
 const MAX_DRAFT_STRING = 5_000_000;
 /** About three years in ms: anything larger is not a time on a timeline. */
 const MAX_MS = 1e11;
-const SHOWN_SEGMENTS = 3;
-const SHOWN_TRACKS = 20;
-const SHOWN_CHANGES = 8;
-const COMPARE_BUDGET = 1_000_000;
-/** Segments of one kind compared between two drafts; more are counted, not named. */
-const MAX_COMPARED = 2000;
 
 type Obj = Record<string, unknown>;
 
@@ -200,28 +192,15 @@ function readTrack(raw: Obj): TimelineTrack {
   return { kind: trackKind(raw), segments, segmentCount };
 }
 
-function parseDraft(draft: unknown): unknown {
+/** The draft as a value: some backends hand it over as a JSON string. Undefined when unreadable. */
+export function parseDraft(draft: unknown): unknown {
   if (typeof draft !== "string") return draft;
-  // Some backends hand the draft over as a JSON string.
   if (draft.length > MAX_DRAFT_STRING) return undefined;
   try {
     return JSON.parse(draft) as unknown;
   } catch {
     return undefined;
   }
-}
-
-/** Math.max/min over a list without spreading it into arguments (which overflows on long lists). */
-function maxOf(values: readonly number[]): number | undefined {
-  let best: number | undefined;
-  for (const v of values) if (best === undefined || v > best) best = v;
-  return best;
-}
-
-function minOf(values: readonly number[]): number | undefined {
-  let best: number | undefined;
-  for (const v of values) if (best === undefined || v < best) best = v;
-  return best;
 }
 
 function gcd(a: number, b: number): number {
@@ -256,7 +235,9 @@ export function readDraft(draft: unknown): Timeline | undefined {
   const timeline: Timeline = { tracks, trackCount: tracks.length + Math.max(0, list.length - limit) };
 
   const duration = timeMs(first(root, ["d", "duration", "dur"]));
-  const latest = maxOf(tracks.flatMap((t) => t.segments.map((s) => s.endMs ?? s.startMs)));
+  // The latest end of any segment, in a loop: spreading a long list into Math.max overflows.
+  let latest: number | undefined;
+  for (const track of tracks) for (const s of track.segments) latest = Math.max(latest ?? 0, s.endMs ?? s.startMs);
   const durationMs = duration ?? (latest !== undefined && latest > 0 ? latest : undefined);
   if (durationMs !== undefined) timeline.durationMs = durationMs;
 
@@ -288,266 +269,4 @@ export function isExportReady(draft: unknown): boolean {
     if (isObj(track) && Array.isArray(track.sg) && track.sg.length > 0) return true;
   }
   return false;
-}
-
-// --- words ---
-
-/** Seconds with at most one decimal ("2.5"), or m:ss when `clock`. */
-function formatTime(ms: number, clock: boolean): string {
-  if (clock) {
-    const total = Math.round(ms / 1000);
-    const minutes = Math.floor(total / 60);
-    return `${minutes}:${String(total % 60).padStart(2, "0")}`;
-  }
-  return String(Math.round(ms / 100) / 10);
-}
-
-function formatSpan(m: Messages, startMs: number, endMs: number | undefined): string | undefined {
-  if (endMs === undefined) {
-    if (startMs <= 0) return undefined;
-    const clock = startMs >= 60_000;
-    return m.timelineFrom({ from: formatTime(startMs, clock), clock });
-  }
-  const clock = endMs >= 60_000;
-  return m.timelineSpan({ from: formatTime(startMs, clock), to: formatTime(endMs, clock), clock });
-}
-
-function formatLength(m: Messages, ms: number): string {
-  const clock = ms >= 60_000;
-  return m.timelineLength({ length: formatTime(ms, clock), clock });
-}
-
-const TRACK_LABEL: Record<TrackKind, keyof Messages> = {
-  video: "timelineTrackVideo",
-  audio: "timelineTrackAudio",
-  text: "timelineTrackText",
-  captions: "timelineTrackCaptions",
-  other: "timelineTrackOther",
-};
-
-function label(m: Messages, kind: TrackKind): string {
-  const value = m[TRACK_LABEL[kind]];
-  return typeof value === "string" ? value : kind;
-}
-
-function describeSegment(m: Messages, kind: TrackKind, segment: TimelineSegment): string {
-  const parts: string[] = [];
-  const span = formatSpan(m, segment.startMs, segment.endMs);
-  if (span !== undefined) parts.push(span);
-  if (kind === "audio" && segment.volume !== undefined) parts.push(`${Math.round(segment.volume * 100)}%`);
-  const details = parts.length > 0 ? m.timelineDetails({ parts }) : "";
-  let name: string;
-  if (kind === "text") name = m.timelineQuote({ text: segment.name ?? "…" });
-  else if (kind === "audio") name = segment.name ?? m.timelineUnnamedAudio;
-  else name = segment.name ?? m.timelineUnnamedClip;
-  return `${name}${details}`;
-}
-
-function describeTrack(m: Messages, track: TimelineTrack): string {
-  if (track.segmentCount === 0) return m.timelineNoSegments;
-  if (track.kind === "captions") {
-    const start = minOf(track.segments.map((s) => s.startMs));
-    const end = maxOf(track.segments.map((s) => s.endMs ?? s.startMs));
-    const span =
-      start === undefined ? undefined : formatSpan(m, start, end !== undefined && end > start ? end : undefined);
-    const lines = m.timelineCaptionLines({ count: track.segmentCount });
-    return span === undefined ? lines : `${lines}${m.timelineDetails({ parts: [span] })}`;
-  }
-  const shown = track.segments.slice(0, SHOWN_SEGMENTS).map((s) => describeSegment(m, track.kind, s));
-  const hidden = track.segmentCount - shown.length;
-  if (hidden > 0) shown.push(m.timelineMoreSegments({ count: hidden }));
-  return shown.join(m.timelineItemSeparator);
-}
-
-/**
- * The seeds' track summary, one track per line:
- * `Timeline (3 tracks):` / `1. Video: city timelapse (0-10s)` / `2. BGM: Lo-fi (0-10s, 35%)` / …
- */
-export function summarizeTimeline(draft: unknown, locale: Locale): string {
-  const m = messages(locale);
-  const timeline = readDraft(draft);
-  if (timeline === undefined || !timeline.tracks.some((t) => t.segmentCount > 0)) return m.timelineEmpty;
-  const lines = [m.timelineHeader({ count: timeline.trackCount })];
-  timeline.tracks.slice(0, SHOWN_TRACKS).forEach((track, i) => {
-    lines.push(m.timelineLine({ index: i + 1, label: label(m, track.kind), items: describeTrack(m, track) }));
-  });
-  const hiddenTracks = timeline.trackCount - Math.min(timeline.tracks.length, SHOWN_TRACKS);
-  if (hiddenTracks > 0) lines.push(m.timelineMoreTracks({ count: hiddenTracks }));
-  const footer: string[] = [];
-  if (timeline.durationMs !== undefined) footer.push(formatLength(m, timeline.durationMs));
-  if (timeline.ratio !== undefined) footer.push(timeline.ratio);
-  if (footer.length > 0) lines.push(m.timelineFooter({ parts: footer }));
-  return lines.join("\n");
-}
-
-// --- changes ---
-
-const EMPTY: Timeline = { tracks: [], trackCount: 0 };
-
-function segmentsOf(timeline: Timeline, kind: TrackKind): TimelineSegment[] {
-  return timeline.tracks
-    .filter((t) => t.kind === kind)
-    .flatMap((t) => t.segments)
-    .slice(0, MAX_COMPARED);
-}
-
-/** Items of `a` not matched in `b`, as a multiset (a clip used twice counts twice). */
-function missing<T>(a: readonly T[], b: readonly T[]): T[] {
-  const left = new Map<T, number>();
-  for (const item of b) left.set(item, (left.get(item) ?? 0) + 1);
-  const out: T[] = [];
-  for (const item of a) {
-    const n = left.get(item) ?? 0;
-    if (n > 0) left.set(item, n - 1);
-    else out.push(item);
-  }
-  return out;
-}
-
-function extent(segments: TimelineSegment[]): { start: number; end: number } | undefined {
-  const start = minOf(segments.map((s) => s.startMs));
-  const end = maxOf(segments.map((s) => s.endMs).filter((e): e is number => e !== undefined));
-  return start === undefined || end === undefined ? undefined : { start, end };
-}
-
-/** Deep equality of JSON-like values without recursion; undefined when the budget runs out. */
-function sameJson(a: unknown, b: unknown): boolean | undefined {
-  const stack: Array<[unknown, unknown]> = [[a, b]];
-  let visited = 0;
-  while (stack.length > 0) {
-    const [x, y] = stack.pop() as [unknown, unknown];
-    if (++visited > COMPARE_BUDGET) return undefined;
-    if (Object.is(x, y)) continue;
-    if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) return false;
-    if (Array.isArray(x) !== Array.isArray(y)) return false;
-    if (Array.isArray(x) && Array.isArray(y)) {
-      if (x.length !== y.length) return false;
-      for (let i = 0; i < x.length; i++) stack.push([x[i], y[i]]);
-      continue;
-    }
-    const ox = x as Obj;
-    const oy = y as Obj;
-    // As in JSON, a key holding undefined is no key at all.
-    const keys = Object.keys(ox).filter((k) => ox[k] !== undefined);
-    if (keys.length !== Object.keys(oy).filter((k) => oy[k] !== undefined).length) return false;
-    for (const key of keys) {
-      if (!Object.prototype.hasOwnProperty.call(oy, key)) return false;
-      stack.push([ox[key], oy[key]]);
-    }
-  }
-  return true;
-}
-
-function describeClips(m: Messages, a: Timeline, b: Timeline, out: string[]): boolean {
-  const before = segmentsOf(a, "video").map((s) => s.name ?? "");
-  const after = segmentsOf(b, "video").map((s) => s.name ?? "");
-  const added = missing(after, before);
-  const removed = missing(before, after);
-  if (added.length > SHOWN_SEGMENTS) out.push(m.changeClipsAdded({ count: added.length }));
-  else for (const name of added) out.push(m.changeClipAdded(name ? { name } : {}));
-  if (removed.length > SHOWN_SEGMENTS) out.push(m.changeClipsRemoved({ count: removed.length }));
-  else for (const name of removed) out.push(m.changeClipRemoved(name ? { name } : {}));
-  return added.length > 0 || removed.length > 0;
-}
-
-function describeLength(m: Messages, a: Timeline, b: Timeline, out: string[]): void {
-  const hasVideo = segmentsOf(a, "video").length > 0 && segmentsOf(b, "video").length > 0;
-  const was = hasVideo ? extent(segmentsOf(a, "video")) : a.durationMs === undefined ? undefined : { start: 0, end: a.durationMs };
-  const now = hasVideo ? extent(segmentsOf(b, "video")) : b.durationMs === undefined ? undefined : { start: 0, end: b.durationMs };
-  if (was === undefined || now === undefined) return;
-  if (was.start === now.start && was.end === now.end) return;
-  const span = formatSpan(m, now.start, now.end) ?? "";
-  out.push(now.end - now.start < was.end - was.start ? m.changeTrimmedVideo({ span }) : m.changeVideoLength({ span }));
-}
-
-function describeTitles(m: Messages, a: Timeline, b: Timeline, out: string[]): void {
-  const before = segmentsOf(a, "text").map((s) => s.name ?? "…");
-  const after = segmentsOf(b, "text").map((s) => s.name ?? "…");
-  const added = missing(after, before);
-  const removed = missing(before, after);
-  const [from] = removed;
-  const [to] = added;
-  if (added.length === 1 && removed.length === 1 && from !== undefined && to !== undefined) {
-    out.push(m.changeTitleChanged({ from, to }));
-    return;
-  }
-  for (const text of added) out.push(m.changeTitleAdded({ text }));
-  for (const text of removed) out.push(m.changeTitleRemoved({ text }));
-}
-
-const percent = (volume: number | undefined) => (volume === undefined ? undefined : Math.round(volume * 100));
-
-function describeMusic(m: Messages, a: Timeline, b: Timeline, out: string[]): void {
-  const before = segmentsOf(a, "audio");
-  const after = segmentsOf(b, "audio");
-  const volumeBefore = new Map<string, number | undefined>();
-  for (const s of before) if (!volumeBefore.has(s.name ?? "")) volumeBefore.set(s.name ?? "", percent(s.volume));
-  const volumeAfter = new Map<string, number | undefined>();
-  for (const s of after) if (!volumeAfter.has(s.name ?? "")) volumeAfter.set(s.name ?? "", percent(s.volume));
-  const added = missing(after.map((s) => s.name ?? ""), before.map((s) => s.name ?? ""));
-  const removed = missing(before.map((s) => s.name ?? ""), after.map((s) => s.name ?? ""));
-  for (const name of added) {
-    const volume = volumeAfter.get(name);
-    out.push(m.changeMusicAdded({ ...(name ? { name } : {}), ...(volume === undefined ? {} : { volume }) }));
-  }
-  for (const name of removed) out.push(m.changeMusicRemoved(name ? { name } : {}));
-  // The same piece of music at a new volume (the first one that changed says enough).
-  for (const [name, volume] of volumeAfter) {
-    if (volume !== undefined && volumeBefore.has(name) && volumeBefore.get(name) !== volume) {
-      out.push(m.changeMusicVolume({ ...(name ? { name } : {}), volume }));
-      break;
-    }
-  }
-}
-
-function describeCaptions(m: Messages, a: Timeline, b: Timeline, out: string[]): void {
-  const before = segmentsOf(a, "captions");
-  const after = segmentsOf(b, "captions");
-  if (before.length === 0 && after.length > 0) out.push(m.changeCaptionsOn);
-  else if (before.length > 0 && after.length === 0) out.push(m.changeCaptionsOff);
-  else if (before.length > 0 && sameJson(before, after) === false) out.push(m.changeCaptionsUpdated);
-}
-
-function describeFrame(m: Messages, a: Timeline, b: Timeline, out: string[]): void {
-  // A first draft gets its frame with its first clip: that is no change worth naming.
-  const hadContent = a.ratio !== undefined || a.tracks.some((t) => t.segmentCount > 0);
-  if (b.ratio !== undefined && b.ratio !== a.ratio && hadContent) {
-    out.push(m.changeRatio({ ratio: b.ratio }));
-  } else if (
-    a.width !== undefined &&
-    a.height !== undefined &&
-    b.width !== undefined &&
-    b.height !== undefined &&
-    (a.width !== b.width || a.height !== b.height)
-  ) {
-    out.push(m.changeResolution({ width: b.width, height: b.height }));
-  }
-}
-
-/**
- * Words for what a turn changed, for the turns that end without any text: "trimmed the video to
- * 0-30s", "added the title "Summer Vibes"", …; "updated the timeline" for a change we cannot name;
- * an empty list when nothing changed.
- */
-export function describeDraftChanges(before: unknown, after: unknown, locale: Locale): string[] {
-  const m = messages(locale);
-  const a = readDraft(before) ?? EMPTY;
-  const b = readDraft(after) ?? EMPTY;
-  const out: string[] = [];
-  describeFrame(m, a, b, out);
-  const clipsChanged = describeClips(m, a, b, out);
-  // Adding or removing a clip changes the length by itself; only a pure trim is worth its own words.
-  if (!clipsChanged) describeLength(m, a, b, out);
-  describeTitles(m, a, b, out);
-  describeMusic(m, a, b, out);
-  describeCaptions(m, a, b, out);
-  if (out.length === 0) {
-    const same = sameJson(parseDraft(before), parseDraft(after)) ?? sameJson(a, b);
-    return same === false ? [m.changeGeneric] : [];
-  }
-  if (out.length > SHOWN_CHANGES) {
-    const hidden = out.length - (SHOWN_CHANGES - 1);
-    return [...out.slice(0, SHOWN_CHANGES - 1), m.changeMore({ count: hidden })];
-  }
-  return out;
 }

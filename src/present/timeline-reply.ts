@@ -1,7 +1,8 @@
 import type { Locale, ReplyHandle } from "../chat/message.js";
 import type { Button, Outbox, SentRef } from "../chat/outbox.js";
 import type { Logger } from "../log.js";
-import { readDraft, summarizeTimeline } from "../nemo/draft.js";
+import { readDraft } from "../nemo/draft.js";
+import { summarizeTimeline } from "./timeline-summary.js";
 import type { TimelinePicture } from "./timeline-picture/index.js";
 import type { Thumbnails } from "./thumbnails.js";
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { describeDraftChanges, isExportReady, readDraft, summarizeTimeline } from "../../src/nemo/draft.js";
+import { isExportReady, readDraft } from "../../src/nemo/draft.js";
+import { describeDraftChanges } from "../../src/present/draft-changes.js";
+import { summarizeTimeline } from "../../src/present/timeline-summary.js";
 import { mulberry32 } from "../helpers/random.js";
 
 /**

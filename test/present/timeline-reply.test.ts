@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ReplyHandle } from "../../src/chat/message.js";
 import { en } from "../../src/i18n/en.js";
 import { silentLogger } from "../../src/log.js";
-import { summarizeTimeline } from "../../src/nemo/draft.js";
+import { summarizeTimeline } from "../../src/present/timeline-summary.js";
 import { RedisThumbnails, shrinkThumbnail, type Thumbnails } from "../../src/present/thumbnails.js";
 import { sendTimeline } from "../../src/present/timeline-reply.js";
 import { RecordingOutbox } from "../helpers/recording-outbox.js";
