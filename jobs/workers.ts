@@ -12,6 +12,7 @@ import type { WorkEnvelope } from "../src/work/types.js";
 import { closeConnection, connectRedis, type RedisTarget } from "../src/redis/client.js";
 import type { ItemRun, ItemStep, JobContext, JobEvents, StepOutcome } from "./context.js";
 import { startDeliverySweep } from "./export-files.js";
+import { FairShares, Lane, ownersOfSessionKey } from "./lanes.js";
 import { runExportCapture, runRenderStep, type RenderJobData } from "./export.js";
 import { draftFingerprint } from "./fingerprint.js";
 import { drainerJobId, queueNames, renderJobId, sessionDraftRendersKey, sessionKeyOf, sessionRendersKey } from "./keys.js";
@@ -33,6 +34,8 @@ export interface WorkerTuning {
   shutdownGraceMs?: number;
   /** How often mailboxes whose drainer job went missing are repaired. */
   repairEveryMs?: number;
+  /** How long a drainer turned away for its user's (or chat's) fair share waits before it tries again. */
+  fairRetryMs?: number;
   /** Back-off after an item or a render job failed unexpectedly (doubles each time; 3 tries). */
   itemRetryMs?: number;
   /** How often queued items' places ("⏳ Queued: 2 ahead of you") are brought up to date (one process at a time). */
@@ -80,7 +83,8 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
 
 /**
  * The worker side: one BullMQ worker drains session mailboxes (items of one session in order,
- * sessions in parallel up to WORKER_CONCURRENCY), another polls renders. Both use a connection
+ * sessions in parallel up to WORKER_CONCURRENCY, uploads and export captures in lanes of their
+ * own, each user and chat within its fair share), another polls renders. Both use a connection
  * with `maxRetriesPerRequest: null`, as BullMQ requires.
  */
 export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
@@ -210,8 +214,39 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     return { ...step, statusRef: started.ref };
   };
 
+  // Lanes and fair shares (lanes.ts): uploads and export captures have caps of their own; a user
+  // (or a chat) holds at most its share of drainers, and a drainer whose user has sessions waiting
+  // hands its mailbox back between items, so sessions take turns.
+  const lanes = { upload: new Lane(config.UPLOAD_CONCURRENCY), export: new Lane(config.CAPTURE_CONCURRENCY) };
+  const shares = new FairShares({ perUser: config.MAX_SLOTS_PER_USER, perChat: config.MAX_SLOTS_PER_CHAT });
+  const fairRetryMs = tuning.fairRetryMs ?? 250;
+  let drainers = 0;
+
+  /** Runs the item in its lane; an item still waiting for its lane when the worker shuts down is handed back untouched. */
+  const runInLane = async (run: ItemRun): Promise<StepOutcome> => {
+    const kind = run.envelope.item.kind;
+    const lane = kind === "upload" ? lanes.upload : kind === "export" ? lanes.export : undefined;
+    let release: (() => void) | undefined;
+    try {
+      release = await lane?.acquire(run.signal);
+    } catch (error) {
+      if (run.signal.aborted) return { done: false, delayMs: 0, step: run.step };
+      throw error;
+    }
+    try {
+      return await runItem(run);
+    } finally {
+      release?.();
+    }
+  };
+
   const drain = async (job: Job<DrainerData>, token: string | undefined, bullSignal?: AbortSignal): Promise<string> => {
     const { sessionKey, generation } = job.data;
+    const { user, chat } = ownersOfSessionKey(sessionKey);
+    const share = shares.tryHold(user, chat);
+    // This user or chat already runs its share: wait (holding no slot) and let others go first.
+    if (!share) return park(job, job.data, fairRetryMs, token);
+    drainers += 1;
     const controller = new AbortController();
     running.add(controller);
     const signal = bullSignal ? AbortSignal.any([controller.signal, bullSignal]) : controller.signal;
@@ -227,7 +262,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
         };
         let outcome: StepOutcome;
         try {
-          outcome = await runItem({ envelope, get step() { return step; }, save, signal });
+          outcome = await runInLane({ envelope, get step() { return step; }, save, signal });
         } catch (error) {
           outcome = await unexpected(error, envelope, step);
         }
@@ -235,11 +270,15 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
         await queues.mailbox.done(sessionKey, generation, envelope.id);
         measure(queues.line.durations, envelope.item.kind, Date.now() - (step.startedAt ?? Date.now()), logger);
         await job.updateData({ sessionKey, generation });
-        // Shutting down: hand the rest of this mailbox to whichever worker runs next.
-        if (closing && (await queues.mailbox.pending(sessionKey)) > 0) return park(job, { sessionKey, generation }, 0, token);
+        // Shutting down: hand the rest of this mailbox to whichever worker runs next. Others
+        // waiting (this user's other chats, or every slot taken): take turns, to the back of the queue.
+        const yieldNow = closing || shares.othersWaiting(user, chat, 4 * fairRetryMs) || drainers >= config.WORKER_CONCURRENCY;
+        if (yieldNow && (await queues.mailbox.pending(sessionKey)) > 0) return park(job, { sessionKey, generation }, 0, token);
       }
     } finally {
       running.delete(controller);
+      drainers -= 1;
+      share();
     }
   };
 
@@ -300,7 +339,10 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
       }
     }
   };
-  const repairSafely = () => repair().catch((error: unknown) => logger.warn({ err: error }, "mailbox repair failed"));
+  const repairSafely = () => {
+    shares.prune(60_000);
+    return repair().catch((error: unknown) => logger.warn({ err: error }, "mailbox repair failed"));
+  };
   await Promise.all([sessionWorker.waitUntilReady(), renderWorker.waitUntilReady()]);
   await repairSafely();
   const repairTimer = setInterval(() => void repairSafely(), tuning.repairEveryMs ?? 60_000);

@@ -75,7 +75,19 @@ const schema = z.object({
   /** 32 bytes as 64 hex characters or base64: the key users' own tokens are encrypted with. */
   TOKEN_KEY: optionalString,
 
-  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  /**
+   * Sessions one worker process drains at once. An open turn is a socket waiting on the backend's
+   * stream (I/O, not CPU), so a thousand fit; uploads and export captures have lanes of their own.
+   */
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(1000),
+  /** Uploads (platform file → NemoVideo) at once per worker process: a burst of big files cannot starve conversations. */
+  UPLOAD_CONCURRENCY: z.coerce.number().int().positive().default(4),
+  /** Export captures (read the state, hand the draft to the render queue) at once per worker process. */
+  CAPTURE_CONCURRENCY: z.coerce.number().int().positive().default(16),
+  /** Sessions (chats) of one user drained at once per worker process; the user's other chats take turns. */
+  MAX_SLOTS_PER_USER: z.coerce.number().int().positive().default(2),
+  /** Sessions of one chat (a group's members) drained at once per worker process. */
+  MAX_SLOTS_PER_CHAT: z.coerce.number().int().positive().default(8),
   /** Render polls at once per worker: each is a short step (a slot is free between polls), so many fit. */
   RENDER_CONCURRENCY: z.coerce.number().int().positive().default(32),
   /**

@@ -67,6 +67,8 @@ export interface HarnessOptions {
   /** Do not start workers in this process (a child process runs them). */
   noWorkers?: boolean;
   outbox?: RecordingOutbox;
+  /** How attachments are opened (default: local paths, as the terminal chat does). */
+  openAttachment?: (source: AttachmentSource, signal?: AbortSignal) => Promise<Readable>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -102,7 +104,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       nemo,
       accounts,
       outbox: () => outbox,
-      openAttachment: openLocalAttachment,
+      openAttachment: options.openAttachment ?? openLocalAttachment,
       logger: silentLogger,
       events,
       tuning: { ...TINY_TUNING, ...options.tuning },

@@ -1,0 +1,156 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Lane } from "../../jobs/lanes.js";
+import type { AttachmentSource } from "../../src/chat/message.js";
+import { loadConfig } from "../../src/config.js";
+import type { WorkEnvelope, WorkItem } from "../../src/work/types.js";
+import { makeTestClip } from "../helpers/media.js";
+import { startHarness, until, type Harness } from "./harness.js";
+
+/**
+ * One worker process with the production limits: one user flooding from many chats, or a burst of
+ * uploads, cannot make anyone else wait for a slot.
+ */
+
+const defaults = loadConfig({});
+const DEFAULT_LIMITS = {
+  WORKER_CONCURRENCY: String(defaults.WORKER_CONCURRENCY),
+  UPLOAD_CONCURRENCY: String(defaults.UPLOAD_CONCURRENCY),
+  CAPTURE_CONCURRENCY: String(defaults.CAPTURE_CONCURRENCY),
+  MAX_SLOTS_PER_USER: String(defaults.MAX_SLOTS_PER_USER),
+  MAX_SLOTS_PER_CHAT: String(defaults.MAX_SLOTS_PER_CHAT),
+};
+
+let n = 0;
+function envelopeIn(user: number, chatId: string, chatKind: "private" | "group", item: WorkItem): WorkEnvelope {
+  n += 1;
+  return {
+    id: `fair-${process.pid}-${n}`,
+    session: { platform: "telegram", userKey: `telegram:${user}`, chatId, locale: "en" },
+    replyTo: { platform: "telegram", chatId, threadId: `telegram:${chatId}:`, chatKind },
+    locale: "en",
+    item,
+    receivedAt: Date.now(),
+  };
+}
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+describe("fair shares: one user flooding from 8 chats", () => {
+  it("another user's first status comes before the flooder's later items", async () => {
+    // Turns slow enough that the flooder's items overlap.
+    h = await startHarness({ config: DEFAULT_LIMITS, emulator: { timing: { turnStepMs: 40, heartbeatMs: 20, renderMs: 60, heartbeatOnlyMs: 60_000 } } });
+    const flooder = 7100;
+    const chats = Array.from({ length: 8 }, (_, i) => String(-5000 - i));
+    for (let round = 0; round < 3; round += 1) {
+      for (const chat of chats) await h.queue.submit(envelopeIn(flooder, chat, "group", { kind: "turn", text: `make it shorter (${round})` }));
+    }
+    const other = 7200;
+    await h.queue.submit(envelopeIn(other, String(other), "private", { kind: "turn", text: "add upbeat music" }));
+
+    const harness = h;
+    await until(() => harness.done.turns >= 25, 60_000, "every turn done");
+    const statuses = h.outbox.entries.filter((e) => e.type === "status");
+    const otherAt = statuses.findIndex((e) => e.to.chatId === String(other));
+    const flooderBefore = statuses.slice(0, otherAt).length;
+    expect(otherAt).toBeGreaterThanOrEqual(0);
+    // At most the flooder's share (2) started first, give or take one that raced it: not 8 chats' worth.
+    expect(flooderBefore).toBeLessThanOrEqual(defaults.MAX_SLOTS_PER_USER + 1);
+    // Nothing lost or run twice: every chat's three items, and the other user's one.
+    expect(h.emulator.counters.runSseTotal()).toBe(25);
+    for (const chat of chats) expect(statuses.filter((e) => e.to.chatId === chat)).toHaveLength(3);
+  }, 90_000);
+});
+
+describe("lanes: uploads have a cap of their own", () => {
+  let dir: string;
+  let clip: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "lanes-"));
+    clip = await makeTestClip(dir, { seconds: 1 });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("a burst of slow uploads runs at most UPLOAD_CONCURRENCY at once, and a turn does not wait behind them", async () => {
+    const bytes = readFileSync(clip);
+    let open = 0;
+    let most = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The platform's file server, slow: each upload's bytes come once the test lets them.
+    const openAttachment = async (_source: AttachmentSource): Promise<Readable> => {
+      open += 1;
+      most = Math.max(most, open);
+      const stream = Readable.from(
+        (async function* () {
+          await gate;
+          yield bytes;
+        })(),
+      );
+      stream.once("close", () => (open -= 1));
+      return stream;
+    };
+    h = await startHarness({ config: DEFAULT_LIMITS, openAttachment });
+    const users = Array.from({ length: 8 }, (_, i) => 7300 + i);
+    for (const user of users) {
+      await h.queue.submit(
+        envelopeIn(user, String(user), "private", {
+          kind: "upload",
+          attachments: [{ id: `up-${user}`, name: "clip.mp4", size: bytes.length, mimeType: "video/mp4", kind: "video", source: { type: "local-path", path: clip } }],
+        }),
+      );
+    }
+    const harness = h;
+    await until(() => open >= defaults.UPLOAD_CONCURRENCY, 20_000, "the upload lane full");
+    // A conversation is not in the upload lane: it runs while every upload place is taken.
+    await h.queue.submit(envelopeIn(7400, "7400", "private", { kind: "turn", text: "add upbeat music" }));
+    await until(() => harness.done.turns >= 1, 20_000, "the turn done while uploads wait");
+    expect(harness.done.uploads).toBe(0);
+    release();
+    await until(() => harness.done.uploads >= users.length, 30_000, "every upload done");
+    expect(most).toBe(defaults.UPLOAD_CONCURRENCY);
+  }, 90_000);
+});
+
+describe("Lane", () => {
+  it("serves waiters in arrival order and hands a released place straight on", async () => {
+    const lane = new Lane(1);
+    const first = await lane.acquire();
+    const order: string[] = [];
+    const b = lane.acquire().then((release) => {
+      order.push("b");
+      return release;
+    });
+    const c = lane.acquire().then((release) => {
+      order.push("c");
+      return release;
+    });
+    expect(lane.waiting).toBe(2);
+    first();
+    (await b)();
+    (await c)();
+    expect(order).toEqual(["b", "c"]);
+    expect(lane.waiting).toBe(0);
+  });
+
+  it("a waiter whose signal aborts leaves the line", async () => {
+    const lane = new Lane(1);
+    const held = await lane.acquire();
+    const controller = new AbortController();
+    const waiting = lane.acquire(controller.signal);
+    controller.abort(new Error("shutting down"));
+    await expect(waiting).rejects.toThrow("shutting down");
+    expect(lane.waiting).toBe(0);
+    held();
+    (await lane.acquire())();
+  });
+});
