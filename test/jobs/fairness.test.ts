@@ -4,10 +4,12 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Lane } from "../../jobs/lanes.js";
-import type { AttachmentSource } from "../../src/chat/message.js";
+import type { AttachmentSource, ReplyHandle } from "../../src/chat/message.js";
+import type { SentRef } from "../../src/chat/outbox.js";
 import { loadConfig } from "../../src/config.js";
 import type { WorkEnvelope, WorkItem } from "../../src/work/types.js";
 import { makeTestClip } from "../helpers/media.js";
+import { RecordingOutbox } from "../helpers/recording-outbox.js";
 import { startHarness, until, type Harness } from "./harness.js";
 
 /**
@@ -45,8 +47,17 @@ afterEach(async () => {
 
 describe("fair shares: one user flooding from 8 chats", () => {
   it("another user's first status comes before the flooder's later items", async () => {
+    // Every status text in the order the worker showed it: an item has started when its status says "Thinking".
+    const shown: Array<{ chatId: string; id: string; text: string }> = [];
+    const outbox = new (class extends RecordingOutbox {
+      override async upsertStatus(to: ReplyHandle, ref: SentRef | undefined, text: string): Promise<SentRef> {
+        const sent = await super.upsertStatus(to, ref, text);
+        shown.push({ chatId: to.chatId, id: sent.messageId, text });
+        return sent;
+      }
+    })();
     // Turns slow enough that the flooder's items overlap.
-    h = await startHarness({ config: DEFAULT_LIMITS, emulator: { timing: { turnStepMs: 40, heartbeatMs: 20, renderMs: 60, heartbeatOnlyMs: 60_000 } } });
+    h = await startHarness({ config: DEFAULT_LIMITS, outbox, emulator: { timing: { turnStepMs: 40, heartbeatMs: 20, renderMs: 60, heartbeatOnlyMs: 60_000 } } });
     const flooder = 7100;
     const chats = Array.from({ length: 8 }, (_, i) => String(-5000 - i));
     for (let round = 0; round < 3; round += 1) {
@@ -57,15 +68,18 @@ describe("fair shares: one user flooding from 8 chats", () => {
 
     const harness = h;
     await until(() => harness.done.turns >= 25, 60_000, "every turn done");
-    const statuses = h.outbox.entries.filter((e) => e.type === "status");
-    const otherAt = statuses.findIndex((e) => e.to.chatId === String(other));
-    const flooderBefore = statuses.slice(0, otherAt).length;
+    // Each item's status message, the first time it says "Thinking".
+    const thinking = shown.filter((s) => /Thinking/.test(s.text));
+    const started = thinking.filter((s, i) => thinking.findIndex((t) => t.id === s.id) === i);
+    expect(started).toHaveLength(25);
+    const otherAt = started.findIndex((s) => s.chatId === String(other));
     expect(otherAt).toBeGreaterThanOrEqual(0);
+    const flooderBefore = otherAt;
     // At most the flooder's share (2) started first, give or take one that raced it: not 8 chats' worth.
     expect(flooderBefore).toBeLessThanOrEqual(defaults.MAX_SLOTS_PER_USER + 1);
     // Nothing lost or run twice: every chat's three items, and the other user's one.
     expect(h.emulator.counters.runSseTotal()).toBe(25);
-    for (const chat of chats) expect(statuses.filter((e) => e.to.chatId === chat)).toHaveLength(3);
+    for (const chat of chats) expect(h.outbox.entries.filter((e) => e.type === "status" && e.to.chatId === chat && e.history.some((t) => /Thinking/.test(t)))).toHaveLength(3);
   }, 90_000);
 });
 
