@@ -70,6 +70,8 @@ export class LineKeeper {
   async announce(envelope: WorkEnvelope, options: { droppable?: boolean } = {}): Promise<void> {
     if (!this.deps.outbox) return;
     const sessionKey = sessionKeyOf(envelope.session);
+    // Most items have started by the time this looks (one Redis call, not a read of the whole line).
+    if (!(await isWaiting(this.deps.redis, this.deps.prefix, sessionKey, envelope))) return;
     const { line, places } = await this.places(sessionKey);
     const place = places[line.waiting.findIndex((e) => e.id === envelope.id)];
     if (!place || !mustWait(place)) return;

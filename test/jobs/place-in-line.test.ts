@@ -298,6 +298,33 @@ describe("when the chat platform is busy", () => {
   });
 });
 
+describe("in Chinese", () => {
+  let h: Harness;
+  let router: Router;
+  beforeAll(async () => {
+    h = await startHarness({ noWorkers: true });
+    router = routerOf(h);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("the place, /status and /cancel speak the user's language", async () => {
+    const user = 7501;
+    const zh = (text: string): ChatMessage => ({ ...message(user, text), locale: "zh-CN" });
+    await router.handle(zh("加上标题“一”"));
+    await router.handle(zh("加上标题“二”"));
+    expect(statuses(h, user).at(-1)?.text).toBe("⏳ 排队中：前面还有 1 项");
+    await router.handle(zh("/status"));
+    const list = await h.outbox.waitFor(zhCN.statusTitle, { chatId: String(user), type: "text" });
+    expect(list.type === "text" && list.text).toContain("2. ✏️ “加上标题“二””\n   ⏳ 排队中：前面还有 1 项");
+    await router.handle(zh("/cancel 编辑"));
+    await h.outbox.waitFor(zhCN.cancelledOne({ item: "✏️ “加上标题“二””" }), { chatId: String(user), type: "text" });
+    const second = statusThatSaid(h, user, "⏳ 排队中：前面还有 1 项");
+    await until(() => second?.text === zhCN.queuedCancelled, 5_000, "the status says cancelled");
+  });
+});
+
 describe("a render", () => {
   let h: Harness;
   let router: Router;
