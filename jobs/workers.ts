@@ -205,13 +205,19 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
    */
   const startItem = async (sessionKey: string, envelope: WorkEnvelope): Promise<ItemStep> => {
     const step: ItemStep = { envelopeId: envelope.id, startedAt: Date.now() };
-    const started = await queues.line.start(sessionKey, envelope, step.startedAt);
-    if (started.waiting > 0) void queues.line.refresh(sessionKey).catch((error: unknown) => logger.warn({ err: error, sessionKey }, "place in line: refresh failed"));
-    if (!started.ref) return step;
-    // An item that will not run (its upload failed) must not first say "Thinking…".
-    const opening = (await failedUploadOf(ctx, envelope)) === undefined ? openingText(envelope) : undefined;
-    if (opening !== undefined) await new StatusMessage(deps.outbox(envelope.replyTo.platform), envelope.replyTo, started.ref, ctx.pacing, logger).show(opening);
-    return { ...step, statusRef: started.ref };
+    try {
+      const started = await queues.line.start(sessionKey, envelope, step.startedAt);
+      if (started.waiting > 0) void queues.line.refresh(sessionKey).catch((error: unknown) => logger.warn({ err: error, sessionKey }, "place in line: refresh failed"));
+      if (!started.ref) return step;
+      // An item that will not run (its upload failed) must not first say "Thinking…".
+      const opening = (await failedUploadOf(ctx, envelope)) === undefined ? openingText(envelope) : undefined;
+      if (opening !== undefined) await new StatusMessage(deps.outbox(envelope.replyTo.platform), envelope.replyTo, started.ref, ctx.pacing, logger).show(opening);
+      return { ...step, statusRef: started.ref };
+    } catch (error) {
+      // The place in line is a courtesy: the item runs (with a status message of its own) without it.
+      logger.warn({ err: error, item: envelope.id }, "place in line: could not hand the status over");
+      return step;
+    }
   };
 
   // Lanes and fair shares (lanes.ts): uploads and export captures have caps of their own; a user

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messages } from "../../src/i18n/index.js";
 import { makeTestClip, makeTestImage } from "../helpers/media.js";
-import { envelopeOf, sessionOf, startHarness, type Harness } from "./harness.js";
+import { envelopeOf, sessionOf, startHarness, until, type Harness } from "./harness.js";
 
 const en = messages("en");
 
@@ -138,5 +138,8 @@ describe("uploads", () => {
     expect(said).toContain(en.skippedAfterFailedUpload({ names: ["gone.mp4"] }));
     expect(said.filter((t) => t.startsWith("⏭️"))).toHaveLength(1);
     expect(h.outbox.entries.some((e) => e.to.chatId === String(user) && e.type === "status" && /Preparing your export/.test(e.text))).toBe(false);
+    // The skipped export waited in line with a status message of its own: it ends, not on its place.
+    await until(() => !h.outbox.entries.some((e) => e.to.chatId === String(user) && e.type === "status" && e.text.startsWith("⏳")), 5_000, "no status left queued");
+    expect(h.outbox.entries.some((e) => e.to.chatId === String(user) && e.type === "status" && e.text === en.skippedAfterFailedUpload({ names: ["gone.mp4"] }))).toBe(true);
   });
 });
