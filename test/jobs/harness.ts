@@ -13,7 +13,8 @@ import { silentLogger } from "../../src/log.js";
 import { createNemoClient, type NemoClient } from "../../src/nemo/index.js";
 import type { WorkEnvelope, WorkItem } from "../../src/work/types.js";
 import { createWorkQueue, startWorkers, type JobEvents, type WorkerTuning } from "../../jobs/index.js";
-import { RecordingOutbox } from "../helpers/recording-outbox.js";
+import { messages } from "../../src/i18n/index.js";
+import { RecordingOutbox, type OutboxEntry } from "../helpers/recording-outbox.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 import { TINY_TUNING } from "../helpers/tuning.js";
 
@@ -175,4 +176,18 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** A user whose project holds `clip`, uploaded through the workers (so a fault can be aimed at their session alone). */
+export async function userWithClip(h: Harness, user: number, clip: string): Promise<{ id: number; chatId: string; sessionId: string }> {
+  const chatId = String(user);
+  const attachment = { id: `clip-${user}`, name: "clip.mp4", size: undefined, mimeType: "video/mp4", kind: "video" as const };
+  await h.queue.submit(envelopeOf(user, { kind: "upload", attachments: [{ ...attachment, source: { type: "local-path", path: clip } }] }));
+  await h.outbox.waitFor(messages("en").uploadDone({ names: ["clip.mp4"] }), { chatId, type: "text", timeoutMs: 15_000 });
+  return { id: user, chatId, sessionId: await h.sessionIdOf(sessionOf(user)) };
+}
+
+/** The status messages of one chat, oldest first. */
+export function statusesOf(h: Harness, chatId: string): Extract<OutboxEntry, { type: "status" }>[] {
+  return h.outbox.entries.filter((e): e is Extract<OutboxEntry, { type: "status" }> => e.type === "status" && e.to.chatId === chatId);
 }

@@ -4,8 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messages } from "../../src/i18n/index.js";
 import { makeTestClip } from "../helpers/media.js";
-import type { OutboxEntry } from "../helpers/recording-outbox.js";
-import { envelopeOf, sessionOf, startHarness, TINY_TIMING, until, type Harness } from "./harness.js";
+import { envelopeOf, sessionOf, startHarness, statusesOf, userWithClip, TINY_TIMING, until, type Harness } from "./harness.js";
 
 /**
  * Reading is not creating: a turn's recovery and a render's polls read with the user's token and the
@@ -28,17 +27,8 @@ describe("recovery reads and render polls create no session", () => {
     await h.close();
   });
 
-  async function freshUser(): Promise<{ id: number; chatId: string; sessionId: string }> {
-    user += 1;
-    const chatId = String(user);
-    const attachment = { id: `clip-${user}`, name: "clip.mp4", size: undefined, mimeType: "video/mp4", kind: "video" as const };
-    await h.queue.submit(envelopeOf(user, { kind: "upload", attachments: [{ ...attachment, source: { type: "local-path", path: clip } }] }));
-    await h.outbox.waitFor(en.uploadDone({ names: ["clip.mp4"] }), { chatId, type: "text", timeoutMs: 15_000 });
-    return { id: user, chatId, sessionId: await h.sessionIdOf(sessionOf(user)) };
-  }
-
-  const statuses = (chatId: string) =>
-    h.outbox.entries.filter((e): e is Extract<OutboxEntry, { type: "status" }> => e.type === "status" && e.to.chatId === chatId);
+  const freshUser = () => userWithClip(h, ++user, clip);
+  const statuses = (chatId: string) => statusesOf(h, chatId);
 
   it("a recovery whose session is gone: no new session, and the user is told the project is gone", async () => {
     const u = await freshUser();

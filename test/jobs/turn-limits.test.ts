@@ -4,8 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messages } from "../../src/i18n/index.js";
 import { makeTestClip } from "../helpers/media.js";
-import type { OutboxEntry } from "../helpers/recording-outbox.js";
-import { envelopeOf, sessionOf, startHarness, until, type Harness } from "./harness.js";
+import { envelopeOf, startHarness, statusesOf, userWithClip, until, type Harness } from "./harness.js";
 
 /**
  * A turn that runs out of time (the hard limit, or no headers at all) while its edit may still land
@@ -29,17 +28,8 @@ describe("a turn past its time limits", () => {
     await h.close();
   });
 
-  async function freshUser(): Promise<{ id: number; chatId: string; sessionId: string }> {
-    user += 1;
-    const chatId = String(user);
-    const attachment = { id: `clip-${user}`, name: "clip.mp4", size: undefined, mimeType: "video/mp4", kind: "video" as const };
-    await h.queue.submit(envelopeOf(user, { kind: "upload", attachments: [{ ...attachment, source: { type: "local-path", path: clip } }] }));
-    await h.outbox.waitFor(en.uploadDone({ names: ["clip.mp4"] }), { chatId, type: "text", timeoutMs: 15_000 });
-    return { id: user, chatId, sessionId: await h.sessionIdOf(sessionOf(user)) };
-  }
-
-  const statusOf = (chatId: string) =>
-    h.outbox.entries.filter((e): e is Extract<OutboxEntry, { type: "status" }> => e.type === "status" && e.to.chatId === chatId);
+  const freshUser = () => userWithClip(h, ++user, clip);
+  const statusOf = (chatId: string) => statusesOf(h, chatId);
 
   it("the 15-minute hard limit (shrunk): recovery reports the applied edit, the message is sent once", async () => {
     const u = await freshUser();

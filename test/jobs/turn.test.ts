@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTestClip } from "../helpers/media.js";
 import { messages } from "../../src/i18n/index.js";
 import { markerKey } from "../../jobs/keys.js";
-import { RecordingOutbox, type OutboxEntry } from "../helpers/recording-outbox.js";
+import { RecordingOutbox } from "../helpers/recording-outbox.js";
 import type { ReplyHandle } from "../../src/chat/message.js";
 import type { SentRef } from "../../src/chat/outbox.js";
-import { envelopeOf, sessionOf, startHarness, until, type Harness } from "./harness.js";
+import { envelopeOf, startHarness, statusesOf, until, userWithClip, type Harness } from "./harness.js";
 
 const en = messages("en");
 
@@ -24,19 +24,14 @@ describe("a turn, as the user sees it", () => {
     await h.close();
   });
 
-  /** A fresh user with a clip in their project (so a fault can be aimed at their session alone). */
+  /** A fresh user with a clip in their project, their chat's earlier entries cleared. */
   async function freshUser(): Promise<{ id: number; chatId: string; sessionId: string }> {
-    user += 1;
-    const chatId = String(user);
-    const attachment = { id: `clip-${user}`, name: "clip.mp4", size: undefined, mimeType: "video/mp4", kind: "video" as const };
-    await h.queue.submit(envelopeOf(user, { kind: "upload", attachments: [{ ...attachment, source: { type: "local-path", path: clip } }] }));
-    await h.outbox.waitFor(en.uploadDone({ names: ["clip.mp4"] }), { chatId, type: "text" });
-    h.outbox.entries.splice(0, h.outbox.entries.length, ...h.outbox.entries.filter((e) => e.to.chatId !== chatId));
-    return { id: user, chatId, sessionId: await h.sessionIdOf(sessionOf(user)) };
+    const u = await userWithClip(h, ++user, clip);
+    h.outbox.entries.splice(0, h.outbox.entries.length, ...h.outbox.entries.filter((e) => e.to.chatId !== u.chatId));
+    return u;
   }
 
-  const statusOf = (chatId: string) =>
-    h.outbox.entries.filter((e): e is Extract<OutboxEntry, { type: "status" }> => e.type === "status" && e.to.chatId === chatId);
+  const statusOf = (chatId: string) => statusesOf(h, chatId);
 
   it("answers with the agent's words, shows tool calls as progress, and offers Export / Timeline / Credits", async () => {
     const u = await freshUser();
