@@ -17,7 +17,8 @@ import type { NemoApi } from "./nemo/types.js";
 import { BULL_BOARD_PATH, createBullBoardRoute } from "./ops/bull-board.js";
 import { createMetrics, type BotMetrics } from "./ops/metrics.js";
 import { startHttpServer, type HealthReport, type RouteHandler, type RunningHttpServer } from "./ops/http-server.js";
-import { createQuotas } from "./quota/index.js";
+import { createQuotas, MessageRateLimit } from "./quota/index.js";
+import { SharedRateLimiter } from "./ratelimit/shared-limiter.js";
 import { connectRedis, redisTargetOf } from "./redis/client.js";
 import { RedisThumbnails } from "./present/thumbnails.js";
 import { createRouter } from "./router/index.js";
@@ -127,6 +128,12 @@ export async function startApp(options: AppOptions): Promise<App> {
       outbox,
       skill,
       quotas: createQuotas(config, { redis, prefix: config.QUEUE_PREFIX }),
+      messageRate: new MessageRateLimit({
+        redis,
+        prefix: config.QUEUE_PREFIX,
+        limiter: new SharedRateLimiter(redis, logger.child({ component: "message-rate" })),
+        rate: { perMinute: config.MESSAGES_PER_MINUTE, burst: config.MESSAGE_BURST },
+      }),
       preferences,
       claims: new UpdateClaims(redis, config.QUEUE_PREFIX),
       thumbnails,

@@ -112,6 +112,11 @@ const schema = z.object({
   /** Per user per hour; 0 turns a limit off. Unset: on (20 / 5) when the operator's token is shared, else off. */
   TURNS_PER_HOUR: z.coerce.number().int().nonnegative().optional(),
   EXPORTS_PER_HOUR: z.coerce.number().int().nonnegative().optional(),
+  /** Upload messages (an album counts once) per user per hour; 0 turns the limit off. */
+  UPLOADS_PER_HOUR: z.coerce.number().int().nonnegative().default(60),
+  /** Messages of any kind per user per minute on average (0: no limit), and how many may come at once. */
+  MESSAGES_PER_MINUTE: z.coerce.number().int().nonnegative().default(20),
+  MESSAGE_BURST: z.coerce.number().int().positive().default(10),
 
   TELEGRAM_BOT_TOKEN: optionalString,
   TELEGRAM_API_ROOT: z.url().default("https://api.telegram.org"),
@@ -182,10 +187,11 @@ export function decodeTokenKey(text: string): Buffer | undefined {
 }
 
 /** Quota defaults: on when many users share the operator's credits, off otherwise. */
-export function quotaLimits(config: Config): { turnsPerHour: number; exportsPerHour: number } {
+export function quotaLimits(config: Config): { turnsPerHour: number; exportsPerHour: number; uploadsPerHour: number } {
   const shared = config.NEMO_TOKEN !== undefined;
   return {
     turnsPerHour: config.TURNS_PER_HOUR ?? (shared ? 20 : 0),
     exportsPerHour: config.EXPORTS_PER_HOUR ?? (shared ? 5 : 0),
+    uploadsPerHour: config.UPLOADS_PER_HOUR,
   };
 }

@@ -27,8 +27,9 @@ describe("configuration", () => {
   });
 
   it("turns quotas on by default only when the operator's token is shared", () => {
-    expect(quotaLimits(loadConfig({}))).toEqual({ turnsPerHour: 0, exportsPerHour: 0 });
-    expect(quotaLimits(loadConfig({ NEMO_TOKEN: "nmv_usr_x" }))).toEqual({ turnsPerHour: 20, exportsPerHour: 5 });
+    expect(quotaLimits(loadConfig({}))).toEqual({ turnsPerHour: 0, exportsPerHour: 0, uploadsPerHour: 60 });
+    expect(quotaLimits(loadConfig({ NEMO_TOKEN: "nmv_usr_x" }))).toEqual({ turnsPerHour: 20, exportsPerHour: 5, uploadsPerHour: 60 });
+    expect(quotaLimits(loadConfig({ UPLOADS_PER_HOUR: "0" })).uploadsPerHour).toBe(0);
     expect(quotaLimits(loadConfig({ NEMO_TOKEN: "nmv_usr_x", TURNS_PER_HOUR: "0" })).turnsPerHour).toBe(0);
   });
 

@@ -69,6 +69,10 @@ export const en = {
   notAllowed: "🔒 This bot is private. Ask its operator for access.",
   quotaTurns: (p: { limit: number; at: string; minutes: number }) =>
     `⏳ You've used your ${p.limit} edits for this hour; more at ${p.at} UTC (in ${p.minutes} min).`,
+  quotaUploads: (p: { limit: number; at: string; minutes: number }) =>
+    `⏳ You've sent your ${p.limit} uploads for this hour; more at ${p.at} UTC (in ${p.minutes} min).`,
+  rateLimited: (p: { seconds: number }) =>
+    `🐢 That's a lot of messages at once: I'm skipping new ones for about ${p.seconds} s. What you sent before is still being handled.`,
   quotaExports: (p: { limit: number; at: string; minutes: number }) =>
     `⏳ You've used your ${p.limit} exports for this hour; more at ${p.at} UTC (in ${p.minutes} min).`,
 

@@ -64,6 +64,8 @@ export const zhCN: Messages = {
   textTooLong: (p) => `✂️ 这条消息太长了：最多 ${p.max} 个字符。请用几句话说明你想要什么。`,
   notAllowed: "🔒 这是一个私有机器人。请联系运营者获取使用权限。",
   quotaTurns: (p) => `⏳ 你本小时的 ${p.limit} 次编辑已用完；UTC ${p.at} 后可继续（约 ${p.minutes} 分钟后）。`,
+  quotaUploads: (p) => `⏳ 你本小时的 ${p.limit} 次上传已用完；UTC ${p.at} 后可继续（约 ${p.minutes} 分钟后）。`,
+  rateLimited: (p) => `🐢 消息发得太快了：接下来约 ${p.seconds} 秒内的新消息我会跳过。之前发的仍在处理。`,
   quotaExports: (p) => `⏳ 你本小时的 ${p.limit} 次导出已用完；UTC ${p.at} 后可继续（约 ${p.minutes} 分钟后）。`,
 
   // --- errors (src/chat/error-text.ts) ---

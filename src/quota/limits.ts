@@ -6,7 +6,7 @@ import type { RedisClient } from "../redis/client.js";
  * and taken in one Lua call, so a refused request takes nothing.
  */
 
-export type QuotaKind = "turn" | "export";
+export type QuotaKind = "turn" | "export" | "upload";
 
 export type QuotaVerdict =
   | { ok: true }
@@ -21,6 +21,8 @@ export interface QuotaLimits {
   /** 0 = no limit. */
   turnsPerHour: number;
   exportsPerHour: number;
+  /** Absent: no limit. */
+  uploadsPerHour?: number;
 }
 
 // KEYS: the counters; ARGV[1]: their lifetime in ms; ARGV[1+i]: the limit of KEYS[i] (0 = none).
@@ -71,6 +73,7 @@ export class RedisQuotas implements Quotas {
   }
 
   private limitOf(kind: QuotaKind): number {
-    return kind === "turn" ? this.options.limits.turnsPerHour : this.options.limits.exportsPerHour;
+    const { limits } = this.options;
+    return kind === "turn" ? limits.turnsPerHour : kind === "export" ? limits.exportsPerHour : (limits.uploadsPerHour ?? 0);
   }
 }

@@ -8,5 +8,5 @@ export function quotaText(verdict: Extract<QuotaVerdict, { ok: false }>, locale:
   const at = new Date(verdict.resetAt).toISOString().slice(11, 16);
   const minutes = Math.max(1, Math.ceil((verdict.resetAt - now) / 60_000));
   const words = { limit: verdict.limit, at, minutes };
-  return verdict.kind === "turn" ? t.quotaTurns(words) : t.quotaExports(words);
+  return verdict.kind === "turn" ? t.quotaTurns(words) : verdict.kind === "export" ? t.quotaExports(words) : t.quotaUploads(words);
 }

@@ -38,6 +38,13 @@ export function createRouter(deps: RouterDeps): Router {
         }
         locale = (await deps.preferences.locale(message.userKey)) ?? localeOfText(message.text) ?? message.locale;
         const ctx = createContext(deps, message, locale, log);
+        // The terminal chat is the operator's own keyboard: nobody to protect it from.
+        const rate = (message.platform === "terminal" ? undefined : await deps.messageRate?.admit(message.userKey)) ?? { ok: true };
+        if (!rate.ok) {
+          log.info("message over the user's rate, dropped");
+          if (rate.tell) await ctx.reply(ctx.t.rateLimited({ seconds: Math.max(1, Math.ceil(rate.retryAfterMs / 1000)) }));
+          return;
+        }
         if (!isAllowed(access, message)) {
           log.info("message from outside the allowlist");
           await ctx.reply(ctx.t.notAllowed);

@@ -10,6 +10,7 @@ import type { NemoApi } from "../nemo/types.js";
 import type { SkillProfile } from "../nemo/skills.js";
 import type { Thumbnails } from "../present/thumbnails.js";
 import type { QuotaKind, Quotas } from "../quota/limits.js";
+import type { MessageRateLimit } from "../quota/message-rate.js";
 import type { WorkItem, WorkQueue } from "../work/types.js";
 
 export interface RouterDeps {
@@ -20,6 +21,8 @@ export interface RouterDeps {
   outbox: (platform: Platform) => Outbox;
   skill: SkillProfile;
   quotas: Quotas;
+  /** Messages of any kind per user (absent: no limit). */
+  messageRate?: MessageRateLimit;
   preferences: Preferences;
   /** Each platform update once (see ChatMessage.updateKey). */
   claims: UpdateClaims;

@@ -10,10 +10,11 @@ import type { SessionRef } from "../../src/accounts/types.js";
 import type { ChatAttachment, ChatMessage } from "../../src/chat/message.js";
 import { loadConfig } from "../../src/config.js";
 import { startEmulator, type Emulator } from "../../src/emulator/index.js";
-import { createLogger } from "../../src/log.js";
+import { createLogger, silentLogger } from "../../src/log.js";
 import { createNemoClient, type NemoClient } from "../../src/nemo/index.js";
 import { skillProfile } from "../../src/nemo/skills.js";
-import { RedisQuotas } from "../../src/quota/index.js";
+import { MessageRateLimit, RedisQuotas } from "../../src/quota/index.js";
+import { SharedRateLimiter } from "../../src/ratelimit/shared-limiter.js";
 import { UpdateClaims } from "../../src/chat/update-claims.js";
 import { createRouter, type Router } from "../../src/router/index.js";
 import type { CancelOneOutcome, CancelOutcome, WorkEnvelope, WorkItem, WorkOverviewItem, WorkQueue } from "../../src/work/types.js";
@@ -83,7 +84,7 @@ interface Bot {
   prefix: string;
 }
 
-function makeBot(env: Record<string, string> = {}, options: { tokenKey?: Buffer | null } = {}): Bot {
+function makeBot(env: Record<string, string> = {}, options: { tokenKey?: Buffer | null; messageRate?: boolean } = {}): Bot {
   const prefix = uniquePrefix("router");
   const config = loadConfig({ NEMO_API_BASE: emulator.url, ...env });
   const tokenKey = options.tokenKey === null ? undefined : (options.tokenKey ?? randomBytes(32));
@@ -106,7 +107,21 @@ function makeBot(env: Record<string, string> = {}, options: { tokenKey?: Buffer 
     work,
     outbox: () => outbox,
     skill: skillProfile(config.SKILL_PROFILE),
-    quotas: new RedisQuotas({ redis, prefix, limits: { turnsPerHour: config.TURNS_PER_HOUR ?? 0, exportsPerHour: config.EXPORTS_PER_HOUR ?? 0 } }),
+    quotas: new RedisQuotas({
+      redis,
+      prefix,
+      limits: { turnsPerHour: config.TURNS_PER_HOUR ?? 0, exportsPerHour: config.EXPORTS_PER_HOUR ?? 0, uploadsPerHour: config.UPLOADS_PER_HOUR },
+    }),
+    ...(options.messageRate
+      ? {
+          messageRate: new MessageRateLimit({
+            redis,
+            prefix,
+            limiter: new SharedRateLimiter(redis, silentLogger),
+            rate: { perMinute: config.MESSAGES_PER_MINUTE, burst: config.MESSAGE_BURST },
+          }),
+        }
+      : {}),
     preferences: new RedisPreferences(redis, prefix),
     claims: new UpdateClaims(redis, prefix),
     logger,
@@ -479,5 +494,44 @@ describe("invisible and huge text", () => {
     await bot.router.handle(message({ userId: newUserId(), text: "x".repeat(4_097), attachments: [clip("a.mp4", MB)] }));
     expect(bot.outbox.texts()).toEqual([expect.stringMatching(/too long for me/)]);
     expect(bot.work.items()).toEqual([]);
+  });
+});
+
+describe("floods", () => {
+  it("one user's burst of quick commands: the first ones answered, the limit said once, others unaffected", async () => {
+    const bot = makeBot({ MESSAGES_PER_MINUTE: "6", MESSAGE_BURST: "5" }, { messageRate: true });
+    const flooder = newUserId();
+    const before = counts();
+    for (let i = 0; i < 30; i++) await bot.router.handle(message({ userId: flooder, text: "credits" }));
+    const said = bot.outbox.texts();
+    // The burst, plus at most one more if the clock ticked past an interval (10 s) meanwhile.
+    const answered = said.filter((t) => /Credits: \d+ available/.test(t)).length;
+    expect(answered).toBeGreaterThanOrEqual(5);
+    expect(answered).toBeLessThanOrEqual(6);
+    expect(said.filter((t) => /a lot of messages at once/.test(t))).toHaveLength(1);
+    expect(counts().requests - before.requests).toBeLessThanOrEqual(6 * 2);
+    // Another person is not slowed by it.
+    const other = newUserId();
+    await bot.router.handle(message({ userId: other, text: "credits", chatId: other }));
+    expect(bot.outbox.texts().at(-1)).toMatch(/Credits: \d+ available/);
+  });
+
+  it("every kind of message counts (an upload, an edit, a command), and the answer is in the user's language", async () => {
+    const bot = makeBot({ MESSAGES_PER_MINUTE: "1", MESSAGE_BURST: "2" }, { messageRate: true });
+    const userId = newUserId();
+    await bot.router.handle(message({ userId, locale: "zh-CN", text: "", attachments: [clip("a.mp4", MB)] }));
+    await bot.router.handle(message({ userId, locale: "zh-CN", text: "make it pop" }));
+    await bot.router.handle(message({ userId, locale: "zh-CN", text: "/help" }));
+    await bot.router.handle(message({ userId, locale: "zh-CN", text: "", attachments: [clip("b.mp4", MB)] }));
+    expect(bot.work.items().map((item) => item.kind)).toEqual(["upload", "turn"]);
+    expect(bot.outbox.texts()).toEqual([expect.stringMatching(/消息发得太快了/)]);
+  });
+
+  it("uploads have an hourly quota per user, answered in words", async () => {
+    const bot = makeBot({ UPLOADS_PER_HOUR: "2" });
+    const userId = newUserId();
+    for (const name of ["a.mp4", "b.mp4", "c.mp4"]) await bot.router.handle(message({ userId, text: "", attachments: [clip(name, MB)] }));
+    expect(bot.work.items().map((item) => item.kind)).toEqual(["upload", "upload"]);
+    expect(bot.outbox.texts().join("\n")).toMatch(/You've sent your 2 uploads for this hour/);
   });
 });

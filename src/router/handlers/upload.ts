@@ -25,7 +25,7 @@ export const upload: Handler<{ kind: "upload"; caption?: string }> = async (ctx,
   }
 
   const items: WorkItem[] = [{ kind: "upload", attachments }];
-  const costs: QuotaKind[] = [];
+  const costs: QuotaKind[] = ["upload"];
   if (intent.caption) {
     const then = classify({ text: intent.caption, attachments: [], chatKind: ctx.message.chatKind });
     if (then.kind === "export" || (then.kind === "command" && then.command === "export")) {
