@@ -103,7 +103,7 @@ export async function runTurn(ctx: JobContext, run: ItemRun): Promise<StepOutcom
   if (failed && result.touchedProject) return answerFromState(ctx, current, result, status, m);
   if (failed) {
     ctx.logger.info({ item: envelope.id, code: result.failure?.code ?? result.cutShort }, "turn failed");
-    await outbox.sendText(envelope.replyTo, failureText(new NemoError("turn_failed", "the turn reported an error"), envelope.locale, ctx.config, who, ctx.events));
+    await outbox.sendText(envelope.replyTo, failureText(new NemoError("turn_failed", "the turn reported an error"), envelope.locale, ctx.config, result.who, ctx.events));
     await status.show(m.turnStopped);
     emit(ctx.events, "onTurnDone", Date.now() - (step.startedAt ?? Date.now()), "error");
     return { done: true };

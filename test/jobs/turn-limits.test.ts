@@ -20,8 +20,9 @@ describe("a turn past its time limits", () => {
   let user = 900;
   let clip: string;
   beforeAll(async () => {
-    // The silence watchdog is kept out of the way, so only the limit under test can end the turn.
-    h = await startHarness({ config: { TURN_TIMEOUT_MS: "1500", REQUEST_TIMEOUT_MS: "2500", SILENT_TIMEOUT_MS: "600000" } });
+    // The silence watchdog is kept out of the way, so only the limit under test can end the turn: headers
+    // are waited for 2 s (REQUEST_TIMEOUT_MS), a whole turn may take 4 s (TURN_TIMEOUT_MS).
+    h = await startHarness({ config: { TURN_TIMEOUT_MS: "4000", REQUEST_TIMEOUT_MS: "2000", SILENT_TIMEOUT_MS: "600000" } });
     clip = await makeTestClip(mkdtempSync(join(tmpdir(), "turn-limits-clip-")));
   });
   afterAll(async () => {
