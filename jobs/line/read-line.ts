@@ -14,8 +14,9 @@ export interface SessionLine {
   /** Items of this session not started yet, in the order they will run. */
   waiting: WorkEnvelope[];
   /**
-   * Set when the session's next item waits for a worker slot (every slot busy): how many other
-   * sessions' work is before it in the queue, and how many slots are busy.
+   * Set when the session's next item waits for a worker slot (every slot busy, or its user's or
+   * chat's fair share taken): how many other sessions' work is before it in the queue, and how
+   * many slots are busy.
    */
   slot: { ahead: number; busy: number } | undefined;
 }
@@ -50,10 +51,15 @@ export async function readSessionLine(redis: RedisClient, prefix: string, sessio
   // jobs on the left and workers take from the right, so what is to its right starts before it.
   let slot: SessionLine["slot"];
   if (owner !== null) {
-    const index = await redis.lpos(queueKey("wait"), drainerJobId(sessionKey, owner));
+    const drainer = drainerJobId(sessionKey, owner);
+    const index = await redis.lpos(queueKey("wait"), drainer);
     if (index !== null) {
       const [length, busy] = await Promise.all([redis.llen(queueKey("wait")), redis.llen(queueKey("active"))]);
       slot = { ahead: Math.max(0, length - 1 - index), busy };
+    } else if (startedAt === undefined && (await redis.zscore(queueKey("delayed"), drainer)) !== null) {
+      // Parked with no item running: turned away for its user's or chat's fair share (lanes.ts),
+      // it tries again shortly; nothing of this session's is before it, other work of the user is.
+      slot = { ahead: 0, busy: await redis.llen(queueKey("active")) };
     }
   }
   return { running: currentEnvelope ? { envelope: currentEnvelope, startedAt } : undefined, waiting, slot };

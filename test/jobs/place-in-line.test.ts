@@ -258,6 +258,33 @@ describe("every worker slot busy", () => {
   });
 });
 
+describe("a user's fair share taken", () => {
+  let h: Harness;
+  let router: Router;
+  beforeAll(async () => {
+    h = await startHarness({ emulator: { timing: SLOW_TURN }, config: { MAX_SLOTS_PER_USER: "1" } });
+    router = routerOf(h);
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("a request in another chat waits for the user's running one, and says so", async () => {
+    const user = 7601;
+    const inGroup = (text: string): ChatMessage => {
+      const base = message(user, text);
+      const replyTo = { ...base.replyTo, chatId: "-7601", threadId: "telegram:-7601:", chatKind: "group" as const };
+      return { ...base, chatId: "-7601", threadId: "telegram:-7601:", chatKind: "group", replyTo };
+    };
+    await router.handle(message(user, 'add the title "private"'));
+    await h.outbox.waitFor(en.thinking, { chatId: String(user), type: "status" });
+    await router.handle(inGroup('add the title "group"'));
+    const queued = await h.outbox.waitFor("⏳ Queued: you're next", { chatId: "-7601", type: "status" });
+    await until(() => queued.type === "status" && queued.text === en.turnDone, 30_000, "the group's turn done");
+    expect(queued.type === "status" && queued.history[placesAnnounced(queued.history)]).toBe(en.thinking);
+  });
+});
+
 describe("when the chat platform is busy", () => {
   let h: Harness;
   let router: Router;
