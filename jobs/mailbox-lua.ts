@@ -16,12 +16,19 @@ import { BULLMQ_ADD_STANDARD_JOB_FUNCTION } from "./bullmq-add-lua.js";
  * KEYS 6–14: the session queue's keys, in the order BullMQ's add script takes them.
  * ARGV: 1 envelope JSON, 2 session key, 3 "front" to run it next (a follow-up export) else "back",
  * 4 the session queue's key prefix (`<prefix>:session-work:`), 5 the drainer job id without its
- * generation (`drain-<session>-`), 6 now (ms), 7 the drainer job's options as JSON.
- * Returns { items ahead of it, owner generation, 1 when a new drainer (and its job) was created }.
+ * generation (`drain-<session>-`), 6 now (ms), 7 the drainer job's options as JSON, 8 the most
+ * items that may wait (0: no cap; a "front" item, the bot's own follow-up, is never refused).
+ * Returns { items ahead of it, owner generation, 1 when a new drainer (and its job) was created, 0 },
+ * or { items waiting, '', 0, 1 } when the mailbox is full and nothing was added.
  */
 export const SUBMIT = `
 ${BULLMQ_ADD_STANDARD_JOB_FUNCTION}
-local ahead = redis.call('LLEN', KEYS[1]) + redis.call('EXISTS', KEYS[2])
+local waiting = redis.call('LLEN', KEYS[1])
+local cap = tonumber(ARGV[8])
+if ARGV[3] ~= 'front' and cap > 0 and waiting >= cap then
+  return { waiting, '', 0, 1 }
+end
+local ahead = waiting + redis.call('EXISTS', KEYS[2])
 if ARGV[3] == 'front' then
   redis.call('LPUSH', KEYS[1], ARGV[1])
   ahead = redis.call('EXISTS', KEYS[2])
@@ -47,7 +54,7 @@ if not owner then
     return redis.error_reply('adding the drainer job failed: ' .. added)
   end
 end
-return { ahead, owner, created }
+return { ahead, owner, created, 0 }
 `;
 
 /**

@@ -33,10 +33,12 @@ export interface SubmitResult {
   generation: string;
   /** A new drainer generation took the mailbox (its job was created in the same step). */
   newDrainer: boolean;
+  /** The mailbox already held its most items: nothing was added (`ahead` is how many wait). */
+  full: boolean;
 }
 
 interface ScriptedRedis {
-  mailboxSubmit(...keysAndArgs: string[]): Promise<[number, string, number]>;
+  mailboxSubmit(...keysAndArgs: string[]): Promise<[number, string, number, number]>;
   mailboxClaim(q: string, c: string, o: string, g: string, a: string, generation: string, session: string): Promise<string[]>;
   mailboxDone(q: string, c: string, o: string, g: string, a: string, generation: string, envelopeId: string): Promise<number>;
   mailboxCancel(q: string, c: string, o: string, g: string, a: string): Promise<number>;
@@ -60,11 +62,15 @@ export class Mailbox {
   private readonly drainerKeyPrefix: string;
   private readonly drainerOptions = JSON.stringify(DRAINER_JOB_OPTIONS);
 
-  /** `drainers`: the session queue, where each mailbox's drainer job goes. */
+  /**
+   * `drainers`: the session queue, where each mailbox's drainer job goes. `maxItems`: how many items
+   * may wait in one mailbox (0: no cap).
+   */
   constructor(
     redis: RedisClient,
     private readonly prefix: string,
     drainers: Pick<Queue, "keys" | "toKey">,
+    private readonly maxItems = 0,
   ) {
     this.redis = scripted(redis);
     this.drainerKeys = ADD_STANDARD_JOB_KEYS.map((name) => drainers.keys[name] ?? drainers.toKey(name));
@@ -81,7 +87,7 @@ export class Mailbox {
    * the mailbox, creates one: one script, one round trip, all or nothing.
    */
   async submit(sessionKey: string, envelope: WorkEnvelope, where: "back" | "front" = "back"): Promise<SubmitResult> {
-    const [ahead, generation, created] = await this.redis.mailboxSubmit(
+    const [ahead, generation, created, full] = await this.redis.mailboxSubmit(
       ...this.keys(sessionKey),
       ...this.drainerKeys,
       JSON.stringify(envelope),
@@ -91,8 +97,9 @@ export class Mailbox {
       drainerJobId(sessionKey, ""),
       String(Date.now()),
       this.drainerOptions,
+      String(this.maxItems),
     );
-    return { ahead: Number(ahead), generation: String(generation), newDrainer: Number(created) === 1 };
+    return { ahead: Number(ahead), generation: String(generation), newDrainer: Number(created) === 1, full: Number(full) === 1 };
   }
 
   async claim(sessionKey: string, generation: string): Promise<Claim> {

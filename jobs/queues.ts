@@ -43,21 +43,24 @@ export class WorkQueues {
   constructor(
     readonly redis: RedisClient,
     readonly prefix: string,
-    options: { outbox?: (platform: Platform) => Outbox; logger?: Logger } = {},
+    options: { outbox?: (platform: Platform) => Outbox; logger?: Logger; maxItems?: number } = {},
   ) {
     this.session = new Queue<DrainerData>(queueNames.session, { connection: redis, prefix });
     this.render = new Queue<RenderJobData>(queueNames.render, { connection: redis, prefix });
     // The connection's owner logs its errors; without a listener BullMQ prints each one to the console.
     for (const queue of [this.session, this.render]) queue.on("error", () => undefined);
-    this.mailbox = new Mailbox(redis, prefix, this.session);
+    this.mailbox = new Mailbox(redis, prefix, this.session, options.maxItems ?? 0);
     this.markers = new Markers(redis, prefix);
     this.line = new LineKeeper({ redis, prefix, logger: options.logger ?? silentLogger, ...(options.outbox ? { outbox: options.outbox } : {}) });
   }
 
-  /** Appends an item to its session's mailbox, creating the drainer (in the same step) when none owns it. */
-  async enqueue(envelope: WorkEnvelope, where: "back" | "front" = "back"): Promise<{ position: number }> {
+  /**
+   * Appends an item to its session's mailbox, creating the drainer (in the same step) when none
+   * owns it; `full` (and nothing added) when the mailbox already holds its most items.
+   */
+  async enqueue(envelope: WorkEnvelope, where: "back" | "front" = "back"): Promise<{ position: number; full?: true }> {
     const result = await this.mailbox.submit(sessionKeyOf(envelope.session), envelope, where);
-    return { position: result.ahead };
+    return result.full ? { position: result.ahead, full: true } : { position: result.ahead };
   }
 
   /** For the repair sweep. Idempotent: the job id is fixed by (session, generation). */
@@ -138,6 +141,8 @@ export interface WorkQueueOptions {
   logger: Logger;
   /** Where queued items' status messages go ("⏳ Queued: 2 ahead of you"); without it none are posted. */
   outbox?: (platform: Platform) => Outbox;
+  /** How many items may wait in one session's mailbox (MAILBOX_MAX_ITEMS; 0: no cap). */
+  maxItems?: number;
   /**
    * An item with nothing of its own before it but no worker slot free is announced when it still
    * waits after this long: a worker with a free slot takes a new job within milliseconds.
@@ -152,7 +157,11 @@ export interface WorkQueueOptions {
 export function createWorkQueue(options: WorkQueueOptions): WorkQueue & { close(): Promise<void> } {
   const redis = connectRedis(options.connection, "producer");
   redis.on("error", (error) => options.logger.warn({ err: error }, "work queue: Redis connection error"));
-  const queues = new WorkQueues(redis, options.prefix, { logger: options.logger, ...(options.outbox ? { outbox: options.outbox } : {}) });
+  const queues = new WorkQueues(redis, options.prefix, {
+    logger: options.logger,
+    ...(options.outbox ? { outbox: options.outbox } : {}),
+    ...(options.maxItems === undefined ? {} : { maxItems: options.maxItems }),
+  });
   const timers = new Set<NodeJS.Timeout>();
   /** Says at once that an item waits (a courtesy: failing to say so never fails the submit). */
   const announce = (envelope: WorkEnvelope): Promise<void> =>
@@ -179,6 +188,7 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue & { close(
     async submit(envelope) {
       await connected();
       const result = await queues.enqueue(envelope);
+      if (result.full) return result;
       if (result.position > 0) await announce(envelope);
       else announceIfStillWaiting(envelope);
       return result;

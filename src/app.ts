@@ -114,7 +114,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     });
   }
 
-  const work = createWorkQueue({ connection: redisTarget, prefix: config.QUEUE_PREFIX, logger: logger.child({ component: "queue" }), outbox });
+  const work = createWorkQueue({ connection: redisTarget, prefix: config.QUEUE_PREFIX, logger: logger.child({ component: "queue" }), outbox, maxItems: config.MAILBOX_MAX_ITEMS });
   const watched = [queueNames.session, queueNames.render].map((name) => new Queue(name, { connection: redis, prefix: config.QUEUE_PREFIX }));
   // `redis` logs its own errors; without a listener BullMQ prints each one to the console.
   for (const queue of watched) queue.on("error", () => undefined);

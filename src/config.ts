@@ -88,6 +88,8 @@ const schema = z.object({
   MAX_SLOTS_PER_USER: z.coerce.number().int().positive().default(2),
   /** Sessions of one chat (a group's members) drained at once per worker process. */
   MAX_SLOTS_PER_CHAT: z.coerce.number().int().positive().default(8),
+  /** Items that may wait in one session's mailbox; the next is refused with "/cancel or wait" (0: no cap). */
+  MAILBOX_MAX_ITEMS: z.coerce.number().int().nonnegative().default(50),
   /** Render polls at once per worker: each is a short step (a slot is free between polls), so many fit. */
   RENDER_CONCURRENCY: z.coerce.number().int().positive().default(32),
   /**

@@ -123,6 +123,7 @@ export const en = {
     `${p.ahead === 0 ? "⏳ Queued: you're next" : `⏳ Queued: ${p.ahead} ahead of you`}${p.eta ? ` · ${p.eta}` : ""}`,
   about: (p: { value: number; unit: "s" | "min" | "h" }) => `about ${p.value} ${p.unit}`,
   queuedCancelled: "🛑 Cancelled",
+  mailboxFull: (p: { waiting: number }) => `📥 You have ${p.waiting} things waiting; /cancel or wait for them to finish.`,
 
   // --- turns (jobs/) ---
   thinking: "🤔 Thinking…",

@@ -108,6 +108,7 @@ export const zhCN: Messages = {
   queuedPlace: (p) => `${p.ahead === 0 ? "⏳ 排队中：下一个就是你" : `⏳ 排队中：前面还有 ${p.ahead} 项`}${p.eta ? ` · ${p.eta}` : ""}`,
   about: (p) => `约 ${p.value} ${p.unit === "s" ? "秒" : p.unit === "min" ? "分钟" : "小时"}`,
   queuedCancelled: "🛑 已取消",
+  mailboxFull: (p) => `📥 你有 ${p.waiting} 项在排队；发送 /cancel 取消，或等它们完成。`,
 
   // --- turns (jobs/) ---
   thinking: "🤔 思考中…",

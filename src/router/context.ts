@@ -47,7 +47,7 @@ export function createContext(deps: RouterDeps, message: ChatMessage, locale: Lo
       let upload: string | undefined;
       for (const item of items) {
         const id = newId();
-        const { position } = await deps.work.submit({
+        const { position, full } = await deps.work.submit({
           id,
           session: ref,
           replyTo: message.replyTo,
@@ -56,6 +56,12 @@ export function createContext(deps: RouterDeps, message: ChatMessage, locale: Lo
           receivedAt: now(),
           ...(upload === undefined ? {} : { dependsOn: upload }),
         });
+        if (full) {
+          // Nothing more is queued; what was queued before it in this message stays.
+          log.info({ waiting: position }, "mailbox full");
+          await ctx.reply(t.mailboxFull({ waiting: position }));
+          return false;
+        }
         firstPosition ??= position;
         if (item.kind === "upload") upload = id;
       }

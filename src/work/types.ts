@@ -58,7 +58,11 @@ export type CancelOneOutcome =
  * upload brought every file (`dependsOn`).
  */
 export interface WorkQueue {
-  submit(envelope: WorkEnvelope): Promise<{ position: number }>;
+  /**
+   * `position`: items ahead of it in its session. `full`: the session already has MAILBOX_MAX_ITEMS
+   * waiting, so nothing was queued (`position` is how many wait).
+   */
+  submit(envelope: WorkEnvelope): Promise<{ position: number; full?: true }>;
   /** `/cancel`: removes this session's queued items and cancels a running render. */
   cancel(session: SessionRef): Promise<CancelOutcome>;
   /** `/status`: the session's items waiting, running and rendering. */
