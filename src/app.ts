@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import type { RedisClient } from "./redis/client.js";
 import type { Readable } from "node:stream";
-import { createTelegramAdapter, type TelegramAdapter } from "../adapters/telegram/index.js";
+import { createTelegramAdapter } from "../adapters/telegram/index.js";
 import { createWorkQueue, startWorkers, type RunningWorkers, type WorkerTuning } from "../jobs/index.js";
 import { queueNames } from "../jobs/keys.js";
 import { createAccounts } from "./accounts/index.js";
@@ -87,10 +87,9 @@ export async function startApp(options: AppOptions): Promise<App> {
     return adapter;
   };
   const outbox = (platform: Platform): Outbox => adapterFor(platform).outbox;
-  const openAttachment = (source: AttachmentSource, signal?: AbortSignal): Promise<Readable> => {
-    const platform: Platform = source.type === "platform-file" ? source.platform : source.type === "local-path" ? "terminal" : (adapters[0]?.platform ?? "terminal");
-    // A public URL can be opened by any adapter (Discord's opener streams it); the terminal reads its paths.
-    const adapter = source.type === "public-url" ? (adapters.find((a) => a.platform === "discord") ?? adapterFor(platform)) : adapterFor(platform);
+  const openAttachment = async (source: AttachmentSource, signal?: AbortSignal): Promise<Readable> => {
+    const adapter = adapters.find((a) => a.opens(source));
+    if (!adapter) throw new ChatError("unsupported_source", `no adapter in this process opens a ${source.type} attachment`);
     return adapter.openAttachment(source, signal);
   };
 
@@ -138,10 +137,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       claims: new UpdateClaims(redis, config.QUEUE_PREFIX),
       thumbnails,
       logger: logger.child({ component: "router" }),
-      botUsername: (platform) => {
-        const adapter = adapters.find((a) => a.platform === platform);
-        return adapter && "botUsername" in adapter ? (adapter as TelegramAdapter).botUsername() : undefined;
-      },
+      botUsername: (platform) => adapters.find((a) => a.platform === platform)?.botUsername(),
       onRouted: (platform, intent) => metrics.messagesByIntent.inc({ platform, intent }),
     });
     for (const adapter of adapters) await adapter.start((message) => router.handle(message));
@@ -184,12 +180,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   let http: RunningHttpServer | undefined;
   if (config.HTTP_PORT !== undefined) {
     const routes: Record<string, RouteHandler> = {};
-    for (const adapter of adapters) {
-      const telegram = adapter as Partial<TelegramAdapter>;
-      if (adapter.platform === "telegram" && telegram.webhookHandler && telegram.webhookPath) {
-        routes[telegram.webhookPath] = telegram.webhookHandler;
-      }
-    }
+    for (const adapter of adapters) Object.assign(routes, adapter.httpRoutes());
     // Read-only and behind a password: job data names users and chats.
     if (config.BULL_BOARD_PASSWORD) routes[BULL_BOARD_PATH] = createBullBoardRoute({ queues: watched, password: config.BULL_BOARD_PASSWORD });
     http = await startHttpServer({ port: config.HTTP_PORT, metrics, health, beforeScrape: refreshJobGauges, routes, logger });

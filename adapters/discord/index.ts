@@ -119,6 +119,12 @@ export function createDiscordAdapter(config: Config, deps: DiscordAdapterDeps): 
     platform: "discord",
     outbox,
     openAttachment,
+    // Discord's attachments are signed CDN links, public for a day.
+    opens: (source) => source.type === "public-url",
+    // Mentions on Discord carry the bot's id, not its name.
+    botUsername: () => undefined,
+    // Discord reaches the bot over its gateway: no route of its own.
+    httpRoutes: () => ({}),
 
     async start(handle) {
       if (!config.DISCORD_TOKEN) throw new ChatError("config_invalid", "DISCORD_TOKEN is not set");

@@ -141,15 +141,18 @@ export function createTelegramAdapter(config: Config, deps: TelegramAdapterDeps)
     });
   };
   let stopAlbums = (): void => undefined;
+  const webhookPath = config.TELEGRAM_WEBHOOK_URL ? new URL(config.TELEGRAM_WEBHOOK_URL).pathname : undefined;
 
   return {
     platform: "telegram",
     outbox,
     openAttachment,
+    opens: (source) => source.type === "platform-file" && source.platform === "telegram",
     get webhookHandler() {
       return connection?.webhookHandler;
     },
-    webhookPath: config.TELEGRAM_WEBHOOK_URL ? new URL(config.TELEGRAM_WEBHOOK_URL).pathname : undefined,
+    webhookPath,
+    httpRoutes: () => (webhookPath && connection?.webhookHandler ? { [webhookPath]: connection.webhookHandler } : {}),
     botUsername: () => (bot?.isInited() ? bot.botInfo.username : undefined),
 
     async start(handle) {

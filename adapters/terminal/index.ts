@@ -81,6 +81,9 @@ export function createTerminalAdapter(options: TerminalAdapterOptions): Terminal
     platform: "terminal",
     outbox,
     openAttachment,
+    opens: (source) => source.type === "local-path",
+    botUsername: () => undefined,
+    httpRoutes: () => ({}),
     start,
     finished,
     async stop() {
