@@ -24,10 +24,8 @@
  */
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { createAccounts } from "../src/accounts/index.js";
-import { loadConfig } from "../src/config.js";
-import { createNemoClient } from "../src/nemo/index.js";
-import { skillProfile } from "../src/nemo/skills.js";
+import { messages } from "../src/i18n/index.js";
+import { makeDrafts } from "./lib/drafts.js";
 import { procUsage } from "./lib/proc.js";
 import { startProfile, stopProfile } from "./lib/profiling.js";
 import { mean, percentile, round } from "./lib/stats.js";
@@ -86,25 +84,6 @@ async function redisCommands(redis: Redis): Promise<{ total: number; perCommand:
   return { total, perCommand };
 }
 
-/** One generation turn per user, through the accounts code the bot uses, so each draft can be exported. */
-async function makeDrafts(env: Record<string, string>, redis: Redis): Promise<void> {
-  const config = loadConfig({ ...env, ROLE: "worker" });
-  const nemo = createNemoClient(config, skillProfile(config.SKILL_PROFILE));
-  const { accounts } = createAccounts(config, { redis, nemo });
-  let next = 0;
-  const lane = async () => {
-    while (next < RENDERS) {
-      const chat = String(FIRST_CHAT + next++);
-      await accounts.withSession({ platform: "telegram", userKey: `telegram:${chat}`, chatId: chat, locale: "en" }, async (session) => {
-        for await (const event of nemo.streamTurn(session.auth, session.sessionId, "generate a 5 second video of a sunset over the sea")) {
-          if (event.type === "error") throw new Error(`setup turn failed: ${event.message}`);
-        }
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: 50 }, lane));
-}
-
 export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]; notes: string[] }> {
   const stack = new Stack("exports");
   try {
@@ -114,7 +93,7 @@ export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]
     const env = stack.appEnv(fake.info, emulator.info.url, { RENDER_POLL_MS: String(POLL_MS) });
     const redis = stack.redisClient();
     const redisPid = stack.redis?.process.pid ?? 0;
-    await makeDrafts(env, redis);
+    await makeDrafts(env, redis, RENDERS, FIRST_CHAT);
 
     const bot = await stack.startApp("bot", { ...env, ROLE: "bot" });
     const queue = new Queue("render", { connection: redis, prefix: QUEUE_PREFIX });
@@ -204,6 +183,29 @@ export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]
       if (posted.length > 1) duplicates += posted.length - 1;
       delays.push(posted[0] - (start + RENDER_MS));
     }
+    // What each chat saw: whether its status message ended on its last word, and the longest it went
+    // without any update (from its /export to its last message).
+    const timelines = await fake.call<Record<string, [number, string, string][]>>("chatTimelines");
+    const finalWord = messages("en").exportDone;
+    let finalShown = 0;
+    const longestGaps: number[] = [];
+    for (let i = 0; i < RENDERS; i++) {
+      const events = timelines[String(FIRST_CHAT + i)] ?? [];
+      const statusTexts = events.filter(([, method]) => method === "sendMessage" || method === "editMessageText");
+      if (statusTexts.at(-1)?.[2] === finalWord) finalShown += 1;
+      let longest = events[0] ? events[0][0] - t0 : Number.NaN;
+      for (let k = 1; k < events.length; k++) longest = Math.max(longest, (events[k]?.[0] ?? 0) - (events[k - 1]?.[0] ?? 0));
+      longestGaps.push(longest);
+    }
+    // The bound Telegram's limits themselves set: posting every video at the bot's 30 a second, in
+    // the order the renders completed and nothing else sent, each video waits this long at the least.
+    const boundDelays: number[] = [];
+    let lastSlot = Number.NEGATIVE_INFINITY;
+    for (const completion of Object.values(starts).map((start) => start + RENDER_MS).sort((a, b) => a - b)) {
+      lastSlot = Math.max(completion, lastSlot + 1000 / BOT_MESSAGES_PER_SECOND);
+      boundDelays.push(lastSlot - completion);
+    }
+    const gapBoundMs = (RENDERS / BOT_MESSAGES_PER_SECOND) * 1000;
     const startTimes = Object.values(starts).sort((a, b) => a - b);
     const firstStart = startTimes[0] ?? t0;
     const allStarted = samples.find((s) => s.renders >= RENDERS)?.at ?? doneAt;
@@ -278,8 +280,12 @@ export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]
         metric({ name: "polls per second achieved", value: round(flight.pollsPerSecond), unit: "polls/s", baseline: round(RENDERS / (POLL_MS / 1000)), baselineLabel: "needed to poll every render each interval" }),
         metric({ name: "Redis commands per poll", value: round((pollWindow ?? flight).commandsPerPoll, 1), unit: "commands" }),
         metric({ name: "Redis round trip (driver PING) while in flight, mean", value: round(mean(inFlight.map((x) => x.pingMs)), 1), unit: "ms" }),
-        metric({ name: "p50 render completed → video posted", value: percentile(delays, 50), unit: "ms", baseline: POLL_MS, baselineLabel: "poll interval" }),
-        metric({ name: "p99 render completed → video posted", value: percentile(delays, 99), unit: "ms", baseline: POLL_MS, baselineLabel: "poll interval", target: "≤ one poll interval", passIf: (v) => v <= POLL_MS }),
+        metric({ name: "videos delivered", value: Object.keys(videos).length, unit: "videos", baseline: RENDERS, baselineLabel: "exports", target: "all", passIf: (v) => v >= RENDERS }),
+        metric({ name: "status messages ending on their final word (\"ready\")", value: finalShown, unit: "chats", baseline: RENDERS, baselineLabel: "exports", target: "all", passIf: (v) => v >= RENDERS }),
+        metric({ name: "longest a chat went without an update", value: round(Math.max(...longestGaps.filter(Number.isFinite)) / 1000, 1), unit: "s", baseline: round(gapBoundMs / 1000, 1), baselineLabel: `the limits' bound: ${RENDERS} chats ÷ 30 messages/s`, target: "≤ 30 s (issue); the limits allow no less than the bound", passIf: (v) => v <= 30 }),
+        metric({ name: "p50 of each chat's longest time without an update", value: round(percentile(longestGaps.filter(Number.isFinite), 50) / 1000, 1), unit: "s", baseline: round(gapBoundMs / 1000, 1), baselineLabel: "the limits' bound" }),
+        metric({ name: "p50 render completed → video posted", value: percentile(delays, 50), unit: "ms", baseline: round(percentile(boundDelays, 50)), baselineLabel: "the limits' bound (videos alone at 30/s, in completion order)", target: "≤ 2× the bound", passIf: (_v, r) => (r ?? Infinity) <= 2 }),
+        metric({ name: "p99 render completed → video posted", value: percentile(delays, 99), unit: "ms", baseline: round(percentile(boundDelays, 99)), baselineLabel: "the limits' bound" }),
         metric({ name: "max render completed → video posted", value: Math.max(...delays), unit: "ms", baseline: POLL_MS, baselineLabel: "poll interval" }),
         metric({ name: "message calls refused by Telegram's limits (429)", value: round((refused / Math.max(1, messageCalls)) * 100, 2), unit: "% of calls", target: "≤ 1%", passIf: (v) => v <= 1 }),
         metric({ name: "status edits (editMessageText) sent", value: counts.editMessageText ?? 0, unit: "edits" }),

@@ -1,7 +1,8 @@
 /**
  * `npm run bench` runs every figure and writes bench/report.md and bench/report.json;
  * `npm run bench -- ingress exports` runs some (their results replace those figures in the report,
- * the others are kept from the last run). Figures: ingress, open-streams, upload, exports, idle, timeline-picture, hostile-text.
+ * the others are kept from the last run). Figures: ingress, open-turns,
+ * users-at-once, exports, scale-out, upload, idle, timeline-picture, hostile-text.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -9,10 +10,12 @@ import { runExports } from "./exports.js";
 import { runHostileText } from "./hostile-text.js";
 import { runIdle } from "./idle.js";
 import { runIngress } from "./ingress.js";
-import { runOpenStreams } from "./open-streams.js";
+import { runOpenTurns } from "./open-turns.js";
 import { load1, machine, writeReport, type FigureResult, type Machine, type Metric } from "./report.js";
+import { runScaleOut } from "./scale-out.js";
 import { runTimelinePicture } from "./timeline-picture.js";
 import { runUpload } from "./upload.js";
+import { runUsersAtOnce } from "./users-at-once.js";
 
 interface FigureRun {
   setup: string[];
@@ -22,12 +25,14 @@ interface FigureRun {
 
 const FIGURES: { id: string; title: string; run: () => Promise<FigureRun> }[] = [
   { id: "ingress", title: "1. Ingress: Telegram updates into queued turns", run: runIngress },
-  { id: "open-streams", title: "2. Open streams: 1,000 turns held by one worker for 60 s", run: runOpenStreams },
-  { id: "upload", title: "3. Upload: a 500 MB file from Telegram into NemoVideo", run: runUpload },
-  { id: "exports", title: "4. Exports: 2,000 concurrent renders polled by one worker", run: runExports },
-  { id: "idle", title: "5. Idle footprint of the all-in-one process", run: runIdle },
-  { id: "timeline-picture", title: "6. Timeline picture: draw and encode one PNG", run: runTimelinePicture },
-  { id: "hostile-text", title: "7. Hostile text: a 1 MB backend answer translated for the chat", run: runHostileText },
+  { id: "open-turns", title: "2. Open turns: 10,000 held by one worker process", run: runOpenTurns },
+  { id: "users-at-once", title: "3. Default settings: 2,000 users editing at once against one worker", run: runUsersAtOnce },
+  { id: "exports", title: "4. Exports: 2,000 at once through a fake Telegram that enforces its limits", run: runExports },
+  { id: "scale-out", title: "5. Scale-out: 1, 2 and 4 worker processes on one Redis", run: runScaleOut },
+  { id: "upload", title: "6. Upload: a 500 MB file from Telegram into NemoVideo", run: runUpload },
+  { id: "idle", title: "7. Idle footprint of the all-in-one process", run: runIdle },
+  { id: "timeline-picture", title: "8. Timeline picture: draw and encode one PNG", run: runTimelinePicture },
+  { id: "hostile-text", title: "9. Hostile text: a 1 MB backend answer translated for the chat", run: runHostileText },
 ];
 
 async function main(): Promise<number> {

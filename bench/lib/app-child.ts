@@ -6,8 +6,11 @@
  *   --time-uploads   records when each NemoVideo upload starts and ends, with RSS sampled every 25 ms
  *   --trace-steps    times each BullMQ job step, render-status call and status edit (wrappers only;
  *                    the exports figure uses it to show where slot time goes)
+ * Environment: TELEGRAM_TIME_SCALE=X (bench only) runs the bot's own Telegram limiter X times as long,
+ * matching a fake started with --time-scale=X.
  */
 import { Worker } from "bullmq";
+import { createTelegramAdapter } from "../../adapters/telegram/index.js";
 import { configuredAdapters, startApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
@@ -64,6 +67,11 @@ const trace = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
   }
 };
 let adapters: Awaited<ReturnType<typeof configuredAdapters>> | undefined;
+const timeScale = Number(process.env.TELEGRAM_TIME_SCALE ?? 1);
+if (timeScale !== 1) {
+  const redis = connectRedis(config.REDIS_URL ?? "");
+  adapters = [createTelegramAdapter(config, { logger, skill: skillProfile(config.SKILL_PROFILE), redis, tuning: { rateLimits: { timeScale } } })];
+}
 if (process.argv.includes("--trace-steps")) {
   const base = nemo ?? createNemoClient(config, skillProfile(config.SKILL_PROFILE), { logger: logger.child({ component: "nemo" }) });
   const tracedNemo = Object.create(base) as NemoClient;

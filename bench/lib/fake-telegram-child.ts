@@ -3,13 +3,16 @@
  * (429 with retry_after past them), in a process of its own so its work does not count against the
  * bot or worker under test. The driver makes users send messages and reads back,
  * from the fake's request log, when each update was handed to the bot and when the bot answered.
- * Flag: --local acts like `telegram-bot-api --local` (absolute file paths, no 20 MB limit).
+ * Flags: --local acts like `telegram-bot-api --local` (absolute file paths, no 20 MB limit);
+ * --time-scale=X runs Telegram's limits X times as long (0.01: a hundred times faster), for a figure
+ * that measures the workers rather than Telegram (its apps get TELEGRAM_TIME_SCALE=X too).
  */
 import { startFakeTelegram, type UserSends } from "../../test/fakes/telegram/server.js";
 import { announceReady, serveRpc } from "./rpc.js";
 import { usageHandlers } from "./usage.js";
 
-const fake = await startFakeTelegram({ local: process.argv.includes("--local") });
+const timeScale = Number(process.argv.find((a) => a.startsWith("--time-scale="))?.split("=")[1] ?? 1);
+const fake = await startFakeTelegram({ local: process.argv.includes("--local"), timeScale });
 
 /** chat id → time of each call of `method` for that chat that the fake accepted, oldest first. */
 function callTimesByChat(methods: string[]): Record<string, number[]> {
@@ -46,6 +49,20 @@ serveRpc(
     },
     /** The times of the bot's sendMessage calls per chat. */
     sentMessages: () => callTimesByChat(["sendMessage"]),
+    /**
+     * What each chat saw, oldest first: [time, method, text] of every message call the fake accepted
+     * (posts, edits, videos), for the gaps between updates and the status message's last words.
+     */
+    chatTimelines: () => {
+      const refused = new Set(fake.floodRefusals);
+      const byChat: Record<string, [number, string, string][]> = {};
+      for (const request of fake.requests) {
+        if (!["sendMessage", "editMessageText", "sendVideo", "sendDocument"].includes(request.method) || refused.has(request)) continue;
+        const text = typeof request.params.text === "string" ? request.params.text : typeof request.params.caption === "string" ? request.params.caption : "";
+        (byChat[String(request.params.chat_id)] ??= []).push([request.at, request.method, text]);
+      }
+      return byChat;
+    },
     /** The times of the bot's video posts per chat. */
     sentVideos: () => callTimesByChat(["sendVideo", "sendDocument"]),
     /** Messages refused by Telegram's flood control (429), by method. */

@@ -73,6 +73,8 @@ export interface StartChildOptions {
   /** Child stdout/stderr go to `<logDir>/<name>.log`. */
   logDir: string;
   readyTimeoutMs?: number;
+  /** Node flags besides `--import tsx` (e.g. `--expose-gc`). */
+  nodeFlags?: string[];
 }
 
 /** Forks `node --import tsx <file>` (no tsx wrapper process: the pid is the process under test). */
@@ -81,7 +83,8 @@ export async function startChild<Info = unknown>(options: StartChildOptions): Pr
   const logPath = join(options.logDir, `${options.name}.log`);
   const log = openSync(logPath, "a");
   const child = fork(options.file, options.args ?? [], {
-    execArgv: ["--import", "tsx"],
+    // Compiled JavaScript (`.js`) runs on plain node, as the Docker image runs it.
+    execArgv: [...(options.file.endsWith(".js") ? [] : ["--import", "tsx"]), ...(options.nodeFlags ?? [])],
     env: options.env,
     stdio: ["ignore", log, log, "ipc"],
   });

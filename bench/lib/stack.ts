@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import type { EmulatorOptions } from "../../src/emulator/index.js";
 import { startRedisServer, type RedisServerHandle } from "../../src/redis/private-server.js";
+import { compiledChild } from "./build.js";
 import { startChild, type ChildHandle } from "./rpc.js";
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -46,10 +47,10 @@ export class Stack {
     return client;
   }
 
-  async startFakeTelegram(options: { local?: boolean } = {}): Promise<ChildHandle<FakeInfo>> {
-    return this.track(
-      await startChild<FakeInfo>({ name: "fake-telegram", file: here("./fake-telegram-child.ts"), args: options.local ? ["--local"] : [], env: baseEnv(), logDir: this.logDir }),
-    );
+  /** `timeScale` < 1 runs Telegram's limits faster (start the apps with the same `TELEGRAM_TIME_SCALE`). */
+  async startFakeTelegram(options: { local?: boolean; timeScale?: number } = {}): Promise<ChildHandle<FakeInfo>> {
+    const args = [...(options.local ? ["--local"] : []), ...(options.timeScale ? [`--time-scale=${options.timeScale}`] : [])];
+    return this.track(await startChild<FakeInfo>({ name: "fake-telegram", file: here("./fake-telegram-child.ts"), args, env: baseEnv(), logDir: this.logDir }));
   }
 
   async startEmulator(options: EmulatorOptions): Promise<ChildHandle<{ url: string }>> {
@@ -58,10 +59,13 @@ export class Stack {
     );
   }
 
-  /** A bot or worker process (`startApp`) configured by `env` on top of `appEnv`. */
-  async startApp(name: string, env: Record<string, string>, flags: string[] = []): Promise<ChildHandle<{ role: string; pid: number }>> {
+  /**
+   * A bot or worker process (`startApp`) configured by `env` on top of `appEnv`, running the compiled
+   * JavaScript as the Docker image does (see build.ts). `nodeFlags`: e.g. `--expose-gc`.
+   */
+  async startApp(name: string, env: Record<string, string>, flags: string[] = [], nodeFlags: string[] = []): Promise<ChildHandle<{ role: string; pid: number }>> {
     return this.track(
-      await startChild<{ role: string; pid: number }>({ name, file: here("./app-child.ts"), args: flags, env: { ...baseEnv(), ...env }, logDir: this.logDir, readyTimeoutMs: 120_000 }),
+      await startChild<{ role: string; pid: number }>({ name, file: compiledChild("app-child"), args: flags, nodeFlags, env: { ...baseEnv(), ...env }, logDir: this.logDir, readyTimeoutMs: 120_000 }),
     );
   }
 

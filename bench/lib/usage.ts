@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 
 /**
  * Resident memory and CPU time of the current process, for the child under test to report. A
@@ -12,6 +13,8 @@ const MB = 1024 * 1024;
 export interface UsageNow {
   rssMb: number;
   heapUsedMb: number;
+  /** The V8 heap as reserved from the system (used + free pages it keeps). */
+  heapTotalMb: number;
   externalMb: number;
   cpuMs: number;
   at: number;
@@ -23,6 +26,7 @@ export function usageNow(): UsageNow {
   return {
     rssMb: memory.rss / MB,
     heapUsedMb: memory.heapUsed / MB,
+    heapTotalMb: memory.heapTotal / MB,
     externalMb: memory.external / MB,
     cpuMs: (cpu.user + cpu.system) / 1000,
     at: Date.now(),
@@ -126,6 +130,12 @@ export function usageHandlers(): Record<string, (args: unknown) => unknown> {
       writeFileSync(path, JSON.stringify(profile));
       return path;
     },
+    /** A heap snapshot of this process (Chrome DevTools, or bench/lib/heap-summary.ts). */
+    heapSnapshot: (args) => {
+      global.gc?.();
+      return writeHeapSnapshot((args as { path: string }).path);
+    },
+    heapSpaces: () => Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { sizeMb: Math.round(s.space_size / MB), usedMb: Math.round(s.space_used_size / MB) }])),
     gc: () => {
       global.gc?.();
       return usageNow();
