@@ -31,15 +31,22 @@ export function createRouter(deps: RouterDeps): Router {
       const log = deps.logger.child({ platform: message.platform, chatId: message.chatId, userKey: message.userKey });
       let locale = message.locale;
       try {
-        // Before anything is queued or answered: a re-delivered update is dropped here.
-        if (message.updateKey !== undefined && !(await deps.claims.claim(message.updateKey))) {
+        // The update's claim, the user's language and their message rate go to Redis together (one
+        // round trip, not three); nothing is answered or queued before the claim is known.
+        const [first, preferred, counted] = await Promise.all([
+          message.updateKey === undefined ? true : deps.claims.claim(message.updateKey),
+          deps.preferences.locale(message.userKey),
+          // The terminal chat is the operator's own keyboard: nobody to protect it from.
+          message.platform === "terminal" ? undefined : deps.messageRate?.admit(message.userKey),
+        ]);
+        // A re-delivered update is dropped here (it was counted in the rate like any message).
+        if (!first) {
           log.debug({ updateKey: message.updateKey }, "duplicate update dropped");
           return;
         }
-        locale = (await deps.preferences.locale(message.userKey)) ?? localeOfText(message.text) ?? message.locale;
+        locale = preferred ?? localeOfText(message.text) ?? message.locale;
         const ctx = createContext(deps, message, locale, log);
-        // The terminal chat is the operator's own keyboard: nobody to protect it from.
-        const rate = (message.platform === "terminal" ? undefined : await deps.messageRate?.admit(message.userKey)) ?? { ok: true };
+        const rate = counted ?? { ok: true };
         if (!rate.ok) {
           log.info("message over the user's rate, dropped");
           if (rate.tell) await ctx.reply(ctx.t.rateLimited({ seconds: Math.max(1, Math.ceil(rate.retryAfterMs / 1000)) }));
