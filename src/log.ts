@@ -66,6 +66,14 @@ export function scrubDeep(value: unknown, depth = 0, seen: WeakSet<object> = new
   }
 }
 
+function isSerialized(value: unknown): boolean {
+  try {
+    return typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string" && typeof (value as { message?: unknown }).message === "string";
+  } catch {
+    return false;
+  }
+}
+
 /** pino's `err` serializer, scrubbed, and safe for any thrown value (a string, a revoked Proxy, an object whose getters throw). */
 export function serializeError(error: unknown): unknown {
   try {
@@ -74,6 +82,8 @@ export function serializeError(error: unknown): unknown {
     // Fall through to describing it without touching its properties.
   }
   if (typeof error === "string") return { type: "string", message: scrubSecrets(error) };
+  // Already serialized (the line's fields are scrubbed, errors included, before serializers run).
+  if (isSerialized(error)) return error;
   let type: string = typeof error;
   try {
     type = Object.prototype.toString.call(error);

@@ -18,7 +18,7 @@ import { createTelegramFileOpener } from "./files.js";
 import { createTelegramOutbox } from "./outbox.js";
 import { DEFAULT_TELEGRAM_LIMITS, throttle, type TelegramRateLimits } from "./rate-limits.js";
 import { cloudLimitText, overCloudLimit, type SkillLimits } from "./size-rules.js";
-import { callbackToChatMessage, messageToChatMessage, type TelegramMessage } from "./to-chat-message.js";
+import { callbackToChatMessage, readMessageUpdate, type TelegramMessage } from "./to-chat-message.js";
 import { trimEndOf } from "../../src/text/trim.js";
 
 export { TelegramRateLimitedError, TelegramVideoTooLargeError } from "./errors.js";
@@ -117,7 +117,7 @@ export function createTelegramAdapter(config: Config, deps: TelegramAdapterDeps)
     // One chat's updates are handled in order; different chats in parallel.
     b.use(sequentialize((ctx) => ctx.chat?.id.toString()));
     b.on("message", async (ctx) => {
-      const message = messageToChatMessage(ctx.update, ctx.message, ctx.me);
+      const message = readMessageUpdate(ctx.update, ctx.message, ctx.me);
       if (!message) return;
       const groupId = ctx.message.media_group_id;
       if (groupId) {

@@ -46,9 +46,43 @@ export function messageToChatMessage(update: Update, message: Message, me: UserF
   };
 }
 
+/**
+ * `messageToChatMessage` for an update whose fields may not have the types the Bot API documents (a
+ * proxy, a replay, a bug upstream): when reading it fails, a private chat still gets an answer (an
+ * empty message, which the router answers with what the bot takes); elsewhere it is ignored.
+ */
+export function readMessageUpdate(update: Update, message: Message, me: UserFromGetMe): TelegramMessage | undefined {
+  try {
+    return messageToChatMessage(update, message, me);
+  } catch {
+    const chat: unknown = message.chat;
+    const chatId = typeof chat === "object" && chat !== null ? (chat as { id?: unknown }).id : undefined;
+    const isPrivate = typeof chat === "object" && chat !== null && (chat as { type?: unknown }).type === "private";
+    if (!isPrivate || (typeof chatId !== "number" && typeof chatId !== "string")) return undefined;
+    const replyTo: ReplyHandle = { platform: "telegram", chatId: String(chatId), threadId: threadIdOf("telegram", String(chatId), ""), chatKind: "private", data: {} };
+    return {
+      platform: "telegram",
+      threadId: replyTo.threadId,
+      chatId: String(chatId),
+      messageId: String(message.message_id),
+      userKey: userKeyOf("telegram", String(chatId)),
+      userId: String(chatId),
+      userName: undefined,
+      chatKind: "private",
+      addressed: true,
+      text: "",
+      attachments: [],
+      locale: "en",
+      replyTo,
+      updateKey: telegramUpdateKey(me.id, update.update_id),
+      raw: update,
+    };
+  }
+}
+
 /** A press of one of our inline buttons; undefined for data that is not ours. */
 export function callbackToChatMessage(update: Update, query: CallbackQuery, botId: number): TelegramMessage | undefined {
-  const intent = intentOfCallback(query.data);
+  const intent = intentOfCallback(typeof query.data === "string" ? query.data : undefined);
   const message = query.message;
   if (!intent || !message) return undefined;
   const chatKind = chatKindOf(message.chat.type);
@@ -188,6 +222,11 @@ export function stripBotName(text: string, username: string): string {
     .trim();
 }
 
+/** A field documented as a string, read as one only if it is (a payload can carry anything). */
+function textOf(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
 /** Every file in a message; for a photo only the largest size (Telegram's last). */
 export function attachmentsOf(message: Message): ChatAttachment[] {
   const out: ChatAttachment[] = [];
@@ -215,9 +254,9 @@ export function attachmentsOf(message: Message): ChatAttachment[] {
     const a = message.animation;
     out.push({
       id: a.file_unique_id,
-      name: a.file_name ?? `animation-${message.message_id}.mp4`,
+      name: textOf(a.file_name) ?? `animation-${message.message_id}.mp4`,
       size: a.file_size,
-      mimeType: a.mime_type ?? "video/mp4",
+      mimeType: textOf(a.mime_type) ?? "video/mp4",
       kind: "animation",
       duration: a.duration,
       width: a.width,
@@ -229,10 +268,10 @@ export function attachmentsOf(message: Message): ChatAttachment[] {
     const d = message.document;
     out.push({
       id: d.file_unique_id,
-      name: d.file_name ?? `document-${message.message_id}`,
+      name: textOf(d.file_name) ?? `document-${message.message_id}`,
       size: d.file_size,
-      mimeType: d.mime_type,
-      kind: kindOfMime(d.mime_type, d.file_name),
+      mimeType: textOf(d.mime_type),
+      kind: kindOfMime(textOf(d.mime_type), textOf(d.file_name)),
       source: source(d.file_id),
       ...thumb(d.thumbnail),
     });
@@ -241,9 +280,9 @@ export function attachmentsOf(message: Message): ChatAttachment[] {
     const v = message.video;
     out.push({
       id: v.file_unique_id,
-      name: v.file_name ?? withExtension(`video-${message.message_id}`, v.mime_type ?? "video/mp4"),
+      name: textOf(v.file_name) ?? withExtension(`video-${message.message_id}`, textOf(v.mime_type) ?? "video/mp4"),
       size: v.file_size,
-      mimeType: v.mime_type ?? "video/mp4",
+      mimeType: textOf(v.mime_type) ?? "video/mp4",
       kind: "video",
       duration: v.duration,
       width: v.width,
@@ -271,9 +310,9 @@ export function attachmentsOf(message: Message): ChatAttachment[] {
     const a = message.audio;
     out.push({
       id: a.file_unique_id,
-      name: a.file_name ?? withExtension(`audio-${message.message_id}`, a.mime_type),
+      name: textOf(a.file_name) ?? withExtension(`audio-${message.message_id}`, textOf(a.mime_type)),
       size: a.file_size,
-      mimeType: a.mime_type,
+      mimeType: textOf(a.mime_type),
       kind: "audio",
       duration: a.duration,
       source: source(a.file_id),
@@ -285,7 +324,7 @@ export function attachmentsOf(message: Message): ChatAttachment[] {
       id: v.file_unique_id,
       name: `voice-${message.message_id}.ogg`,
       size: v.file_size,
-      mimeType: v.mime_type ?? "audio/ogg",
+      mimeType: textOf(v.mime_type) ?? "audio/ogg",
       kind: "audio",
       duration: v.duration,
       source: source(v.file_id),

@@ -12,7 +12,8 @@ export function messages(locale: Locale): Messages {
 }
 
 /** Maps a platform language tag (`zh-hans`, `zh-CN`, `en-US`, `zh`) to a locale we speak. */
-export function localeFromTag(tag: string | undefined): Locale {
-  if (!tag) return "en";
+export function localeFromTag(tag: string | null | undefined): Locale {
+  // Platforms' payloads are data from outside: anything but a string is no language.
+  if (typeof tag !== "string" || tag === "") return "en";
   return tag.toLowerCase().startsWith("zh") ? "zh-CN" : "en";
 }
