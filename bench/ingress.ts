@@ -14,6 +14,8 @@
  * flight (the runner's default concurrency).
  */
 import { Queue } from "bullmq";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { startProfile, stopProfile } from "./lib/profiling.js";
 import { percentile, round } from "./lib/stats.js";
 import { QUEUE_PREFIX, Stack, waitUntil } from "./lib/stack.js";
@@ -57,6 +59,78 @@ async function rawAddRate(stack: Stack): Promise<number> {
   return N / seconds;
 }
 
+/** When each session's drainer job was created (the turn went into its mailbox in the same script), by chat id. */
+async function enqueueTimes(stack: Stack): Promise<Map<string, number>> {
+  const queue = new Queue("session-work", { connection: stack.redisClient(), prefix: QUEUE_PREFIX });
+  const jobs = await queue.getJobs(["waiting", "prioritized", "delayed"], 0, -1);
+  const enqueuedAt = new Map<string, number>();
+  for (const job of jobs) {
+    const chat = /@(-?\d+)$/.exec(String((job.data as { sessionKey?: string }).sessionKey))?.[1];
+    if (chat) enqueuedAt.set(chat, job.timestamp);
+  }
+  await queue.close();
+  return enqueuedAt;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const WEBHOOK_IN_FLIGHT = 100;
+
+/**
+ * Webhook mode: the same N messages POSTed by the driver to the bot's webhook as Telegram does
+ * (its `max_connections` is at most 100, so 100 requests in flight), not bound by getUpdates' 100
+ * updates a call. Latency = enqueue time − the moment the POST was sent.
+ */
+async function webhookIngress(stack: Stack, fake: { info: { apiRoot: string; token: string } }, emulatorUrl: string): Promise<{ rate: number; p50: number; p99: number; seconds: number }> {
+  const port = await freePort();
+  const secret = "bench-webhook-secret";
+  const path = "/telegram/webhook";
+  const bot = await stack.startApp(
+    "bot-webhook",
+    stack.appEnv(fake.info, emulatorUrl, { ROLE: "bot", HTTP_PORT: String(port), TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}${path}`, TELEGRAM_WEBHOOK_SECRET: secret }),
+  );
+  const firstChat = FIRST_CHAT + 1_000_000;
+  const sentAt = new Map<string, number>();
+  let next = 0;
+  const lane = async () => {
+    while (next < N) {
+      const i = next++;
+      const chatId = firstChat + i;
+      const update = {
+        update_id: 10_000_000 + i,
+        message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private", first_name: "Ada" }, from: { id: chatId, is_bot: false, first_name: "Ada" }, text: `make the intro shorter and add upbeat music (${i})` },
+      };
+      sentAt.set(String(chatId), Date.now());
+      const answer = await fetch(`http://127.0.0.1:${port}${path}`, { method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": secret }, body: JSON.stringify(update) });
+      await answer.arrayBuffer();
+      if (answer.status !== 200) throw new Error(`webhook answered ${answer.status}`);
+    }
+  };
+  const t0 = Date.now();
+  await Promise.all(Array.from({ length: WEBHOOK_IN_FLIGHT }, lane));
+  const redis = stack.redisClient();
+  await waitUntil("every webhook update enqueued", async () => (await redis.scard(`${QUEUE_PREFIX}:mailbox:active`)) >= 2 * N, 300_000, 50);
+  const enqueuedAt = await enqueueTimes(stack);
+  const latencies: number[] = [];
+  let lastEnqueue = 0;
+  for (const [chat, sent] of sentAt) {
+    const enqueued = enqueuedAt.get(chat);
+    if (enqueued === undefined) continue;
+    latencies.push(enqueued - sent);
+    lastEnqueue = Math.max(lastEnqueue, enqueued);
+  }
+  await bot.stop(8_000).catch(() => bot.kill());
+  if (latencies.length < N) throw new Error(`only ${latencies.length} of ${N} webhook updates could be timed`);
+  const seconds = (lastEnqueue - t0) / 1000;
+  return { rate: N / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), seconds };
+}
+
 export async function runIngress(): Promise<IngressDetail> {
   const stack = new Stack("ingress");
   try {
@@ -82,14 +156,7 @@ export async function runIngress(): Promise<IngressDetail> {
     const fakeAfter = await fake.call<{ cpuMs: number; at: number }>("usage");
 
     // Enqueue times: the drainer job of each session (one per user here).
-    const queue = new Queue("session-work", { connection: redis, prefix: QUEUE_PREFIX });
-    const jobs = await queue.getJobs(["waiting", "prioritized", "delayed"], 0, -1);
-    const enqueuedAt = new Map<string, number>();
-    for (const job of jobs) {
-      const chat = /@(-?\d+)$/.exec(String((job.data as { sessionKey?: string }).sessionKey))?.[1];
-      if (chat) enqueuedAt.set(chat, job.timestamp);
-    }
-    await queue.close();
+    const enqueuedAt = await enqueueTimes(stack);
     const { deliveredAt, getUpdatesCalls, callTimes } = await fake.call<{ deliveredAt: Record<string, number>; getUpdatesCalls: number; callTimes: number[] }>("deliveries", updateIds);
 
     const latencies: number[] = [];
@@ -113,17 +180,23 @@ export async function runIngress(): Promise<IngressDetail> {
     const busyPercent = (botWindow.cpuMs / (lastEnqueue - firstDelivery)) * 100;
     const fakeCpu = ((fakeAfter.cpuMs - fakeBefore.cpuMs) / Math.max(1, fakeAfter.at - fakeBefore.at)) * 100;
     const counts = await fake.call<Record<string, number>>("counts");
+    await bot.stop(8_000).catch(() => bot.kill());
+    const webhook = await webhookIngress(stack, fake, emulator.info.url);
 
     return {
       setup: [
         `${N} private-chat text messages from ${N} users through the fake Bot API; the bot process (ROLE=bot: grammY + @grammyjs/runner, router, work queue) long-polls them; no workers run.`,
         `The bot is started first and waits in a long poll; then the ${N} messages land in the fake at once, so every getUpdates call answers at once with up to 100 updates. Rate = ${N} / (last enqueue − first getUpdates answer) = ${N} / ${round(seconds, 2)} s; latency = enqueue time − time the update left in a getUpdates answer (time to the enqueue, not to a status message: with no workers there is none).`,
+        `Webhook mode, same run, same Redis (the long-polling bot stopped first): a bot process with TELEGRAM_WEBHOOK_URL and HTTP_PORT; the driver POSTs ${N} more private messages from ${N} new users to its webhook, ${WEBHOOK_IN_FLIGHT} requests in flight (Telegram's most), each answered before the next; rate = ${N} / (last enqueue − first POST) = ${N} / ${round(webhook.seconds, 2)} s; latency = enqueue time − the POST's sending.`,
         `Baseline: ${N} raw BullMQ queue.add calls of a turn-sized job, 500 in flight, from the driver process against the same redis-server, just before.`,
       ],
       metrics: [
         metric({ name: "updates enqueued per second", value: round(rate), unit: "updates/s", baseline: round(rawPerSecond), baselineLabel: "raw queue.add/s", target: "≥ 2000/s and ≥ 40% of raw", passIf: (v, r) => v >= 2000 && (r ?? 0) >= 0.4 }),
         metric({ name: "p50 delivered → enqueued", value: percentile(latencies, 50), unit: "ms" }),
         metric({ name: "p99 delivered → enqueued", value: percentile(latencies, 99), unit: "ms" }),
+        metric({ name: "webhook: updates enqueued per second", value: round(webhook.rate), unit: "updates/s", baseline: round(rawPerSecond), baselineLabel: "raw queue.add/s", target: "≥ 40% of raw", passIf: (_v, r) => (r ?? 0) >= 0.4 }),
+        metric({ name: "webhook: p50 POSTed → enqueued", value: webhook.p50, unit: "ms" }),
+        metric({ name: "webhook: p99 POSTed → enqueued", value: webhook.p99, unit: "ms" }),
         metric({ name: "bot process CPU while ingesting", value: round(busyPercent), unit: "% of a core" }),
         metric({ name: "getUpdates fetch cycle (mean gap between calls)", value: round(cycleMs), unit: "ms" }),
         metric({ name: "bot CPU time per update", value: round(botWindow.cpuMs / N, 3), unit: "ms" }),
