@@ -34,6 +34,7 @@ export const DEFAULT_FAULT_ROUTES: Record<FaultKind, RouteName[]> = {
   "gateway-error-after-edit": ["run-sse"],
   "hang-after-edit": ["run-sse"],
   "busy-after-edit": ["run-sse"],
+  "slow-tool": ["run-sse"],
   "slow-render": ["render-start"],
   "render-fails": ["render-start"],
   "anonymous-limit": ["anonymous-token"],

@@ -27,7 +27,7 @@ export interface TurnDeps {
 
 type StreamFault = Extract<
   FaultKind,
-  "silent-turn" | "heartbeat-only" | "drop-stream" | "invalid-frames" | "stream-error" | "error-after-edit" | "cut-short" | "busy-after-edit"
+  "silent-turn" | "heartbeat-only" | "drop-stream" | "invalid-frames" | "stream-error" | "error-after-edit" | "cut-short" | "busy-after-edit" | "slow-tool"
 >;
 
 export const STREAM_FAULTS: readonly FaultKind[] = [
@@ -39,7 +39,14 @@ export const STREAM_FAULTS: readonly FaultKind[] = [
   "error-after-edit",
   "cut-short",
   "busy-after-edit",
+  "slow-tool",
 ];
+
+/**
+ * How long a `slow-tool` turn's tool runs: long enough for a progress line to show on a loaded machine,
+ * shorter than the tests' shortest silence watchdog (heartbeats alone do not count as progress).
+ */
+const SLOW_TOOL_MS = 300;
 
 class SseWriter {
   private heartbeats = 0;
@@ -158,6 +165,7 @@ export async function runTurn(
       out.event(adkEvent(invocationId, "model", [{ functionCall: { id: callId, name: plan.tool.name, args: plan.tool.args } }]));
       invalid(0);
       await step();
+      if (fault === "slow-tool") await sleep(SLOW_TOOL_MS, signal);
       if (plan.kind === "generate") {
         // Generation is the slow kind of work: a few more steps of heartbeats.
         await step();

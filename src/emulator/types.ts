@@ -61,6 +61,8 @@ export type FaultKind =
   | "gateway-error-after-edit"
   /** The edit is applied and its tool events sent, then nothing but heartbeats for `heartbeatOnlyMs` (no text). */
   | "busy-after-edit"
+  /** The tool runs for 300 ms between its call and its answer, as a real edit takes time (its progress line shows). */
+  | "slow-tool"
   /** The edit is applied and charged, but no answer (not even headers) comes until the client gives up. */
   | "hang-after-edit"
   /** The final text event carries `errorCode: "MAX_TOKENS"` (ADK's finish reason): the reply is cut, the edit applied. */

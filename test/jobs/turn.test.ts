@@ -35,8 +35,10 @@ describe("a turn, as the user sees it", () => {
 
   it("answers with the agent's words, shows tool calls as progress, and offers Export / Timeline / Credits", async () => {
     const u = await freshUser();
+    // The tool takes a moment, as real edits do: its progress line has time to show even on a busy machine.
+    h.emulator.faults.add({ kind: "slow-tool", sessionId: u.sessionId });
     await h.queue.submit(envelopeOf(u.id, { kind: "turn", text: 'add the title "Summer Vibes"' }));
-    const answer = await h.outbox.waitFor(/Summer Vibes/, { chatId: u.chatId, type: "text" });
+    const answer = await h.outbox.waitFor(/Summer Vibes/, { chatId: u.chatId, type: "text", timeoutMs: 20_000 });
     expect(answer.type === "text" && answer.buttons?.map((b) => b.intent)).toEqual(["export", "timeline", "credits"]);
     await until(() => statusOf(u.chatId)[0]?.text === en.turnDone, 5_000, "status done");
     const history = statusOf(u.chatId)[0]?.history ?? [];
