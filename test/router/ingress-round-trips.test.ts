@@ -1,0 +1,111 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisAccounts, RedisPreferences } from "../../src/accounts/index.js";
+import type { ChatMessage } from "../../src/chat/message.js";
+import { UpdateClaims } from "../../src/chat/update-claims.js";
+import { loadConfig } from "../../src/config.js";
+import { startEmulator, type Emulator } from "../../src/emulator/index.js";
+import { silentLogger } from "../../src/log.js";
+import { createNemoClient } from "../../src/nemo/index.js";
+import { skillProfile } from "../../src/nemo/skills.js";
+import { MessageRateLimit } from "../../src/quota/message-rate.js";
+import { RedisQuotas } from "../../src/quota/index.js";
+import { SharedRateLimiter } from "../../src/ratelimit/shared-limiter.js";
+import { createRouter } from "../../src/router/index.js";
+import type { WorkQueue } from "../../src/work/types.js";
+import { RecordingOutbox } from "../helpers/recording-outbox.js";
+import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+
+/**
+ * Ingress cost: a new user's message used to wait for three answers from Redis in a row before it
+ * was queued (the update's claim, the user's language, their message rate). They are independent,
+ * so they go out together: one round trip.
+ */
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator({ anonymousPerIpLimit: Infinity });
+});
+afterAll(async () => {
+  await emulator.close();
+});
+
+describe("ingress round trips", () => {
+  it("the claim, the language and the rate are all sent before any of them is answered", async () => {
+    const prefix = uniquePrefix("ingress");
+    const redis = new Redis(testRedisUrl());
+    // What this client sends and when each answer arrives, in order (observed, sent unchanged).
+    const events: string[] = [];
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = (command, stream) => {
+      const name = command.name.toLowerCase();
+      events.push(`send ${name}`);
+      void command.promise.then(
+        () => events.push(`answer ${name}`),
+        () => events.push(`answer ${name}`),
+      );
+      return send(command, stream);
+    };
+    const config = loadConfig({ NEMO_API_BASE: emulator.url, QUEUE_PREFIX: prefix, MESSAGES_PER_MINUTE: "30" });
+    const nemo = createNemoClient(config, { source: "video-making-ai", version: "1.9" });
+    const submitted: string[] = [];
+    const work: WorkQueue = {
+      async submit(envelope) {
+        submitted.push(envelope.id);
+        return { position: 0 };
+      },
+      async cancel() {
+        return "nothing";
+      },
+      async overview() {
+        return [];
+      },
+      async cancelOne() {
+        return { outcome: "not-found" };
+      },
+    };
+    const router = createRouter({
+      config,
+      accounts: new RedisAccounts({ redis, prefix, nemo, tokenKey: undefined, operatorToken: undefined, lock: { pollMs: 5 } }),
+      nemo,
+      work,
+      outbox: () => new RecordingOutbox(),
+      skill: skillProfile(config.SKILL_PROFILE),
+      quotas: new RedisQuotas({ redis, prefix, limits: { turnsPerHour: 0, exportsPerHour: 0 } }),
+      messageRate: new MessageRateLimit({ redis, prefix, limiter: new SharedRateLimiter(redis, silentLogger), rate: { perMinute: 30, burst: 5 } }),
+      preferences: new RedisPreferences(redis, prefix),
+      claims: new UpdateClaims(redis, prefix),
+      logger: silentLogger,
+    });
+    await redis.ping();
+    events.length = 0;
+    const message: ChatMessage = {
+      platform: "telegram",
+      threadId: "telegram:9601:",
+      chatId: "9601",
+      messageId: "1",
+      userKey: "telegram:9601",
+      userId: "9601",
+      userName: undefined,
+      chatKind: "private",
+      addressed: true,
+      text: "make it shorter",
+      attachments: [],
+      locale: "en",
+      replyTo: { platform: "telegram", chatId: "9601", threadId: "telegram:9601:", chatKind: "private" },
+      updateKey: "telegram:1:9601",
+      raw: {},
+    };
+    try {
+      await router.handle(message);
+      expect(submitted).toHaveLength(1);
+      const firstAnswer = events.findIndex((e) => e.startsWith("answer"));
+      const sentFirst = events.slice(0, firstAnswer);
+      // SET NX (the claim), HGET (the language) and the rate limiter's script, all in flight at once.
+      expect(sentFirst).toEqual(expect.arrayContaining(["send set", "send hget"]));
+      expect(sentFirst.some((e) => e.startsWith("send eval"))).toBe(true);
+    } finally {
+      await redis.quit();
+    }
+  });
+});
