@@ -1,4 +1,15 @@
 import { defineConfig } from "vitest/config";
+import { clusterUnsupportedReason } from "./test/helpers/redis-cluster.js";
+
+/**
+ * Two projects. `default`: every test file, on the run's own redis-server. `cluster`: the Telegram
+ * end-to-end test and the short fault suite again, on a real three-primary Redis Cluster
+ * (test/helpers/cluster-setup.ts). Run one with `--project default` or `--project cluster`.
+ */
+const ON_CLUSTER = ["test/e2e/telegram.test.ts", "test/faults/*.test.ts", "test/redis/demo-namespace.test.ts"];
+const clusterSkipped = clusterUnsupportedReason();
+// eslint-disable-next-line no-console -- the one place that says why a suite did not run
+if (clusterSkipped) console.warn(`Redis Cluster suite skipped: ${clusterSkipped}`);
 
 export default defineConfig({
   test: {
@@ -9,5 +20,11 @@ export default defineConfig({
     // Two cores: forks keep each file's servers and Redis connections apart.
     pool: "forks",
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: "default" } },
+      ...(clusterSkipped
+        ? []
+        : [{ extends: true as const, test: { name: "cluster", include: ON_CLUSTER, globalSetup: ["test/helpers/global-setup.ts", "test/helpers/cluster-setup.ts"] } }]),
+    ],
   },
 });

@@ -36,6 +36,9 @@ function roleOptions(role: ConnectionRole): RedisOptions {
   }
 }
 
+/** About a minute of 100 ms retries: a primary's restart, or a replica's promotion after node-timeout. */
+const WORKER_REDIRECTIONS = 600;
+
 /** Where this process's Redis is: the cluster when REDIS_CLUSTER_NODES is set, else REDIS_URL. */
 export function redisTargetOf(config: Pick<Config, "REDIS_URL" | "REDIS_CLUSTER_NODES">): RedisTarget {
   if (config.REDIS_CLUSTER_NODES) return { cluster: config.REDIS_CLUSTER_NODES };
@@ -48,6 +51,11 @@ export function connectRedis(target: RedisTarget, role: ConnectionRole = "client
   const { nodes, username, password, tls } = target.cluster;
   const { enableOfflineQueue, enableReadyCheck, ...perNode } = roleOptions(role);
   return new Cluster(nodes, {
+    // A command for a primary that is down is retried every 100 ms (ioredis' failover and
+    // CLUSTERDOWN delays), and each try counts as a redirection. ioredis gives up after 16, under
+    // two seconds: a worker, which waits out a single Redis's restart, waits out a primary's
+    // restart or failover the same way (a minute); the others keep ioredis' fail-fast default.
+    ...(role === "worker" ? { maxRedirections: WORKER_REDIRECTIONS } : {}),
     // The offline queue and the ready check belong to the cluster client: its node connections
     // come and go with failovers and slot moves.
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),

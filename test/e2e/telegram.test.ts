@@ -6,7 +6,7 @@ import { messages } from "../../src/i18n/index.js";
 import { killIfRunning } from "../app/support.js";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram/server.js";
 import { looksLikeMp4, makeTestClip } from "../helpers/media.js";
-import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+import { connectTestRedis, keysUnder, onTestCluster, productPrefix, testRedisEnv, uniquePrefix } from "../helpers/redis.js";
 import { cleanEnv, FAST_ENV, startEmulatorProcess, startMain, stopMain, whileRunning, type EmulatorProcess, type RunningProcess } from "./support.js";
 
 /**
@@ -41,6 +41,8 @@ afterAll(async () => {
 describe("Telegram through the product's process", { timeout: 120_000 }, () => {
   it("starts although setMyCommands is refused without a description, answers a sticker, and sends back the edited MP4", async () => {
     fake = await startFakeTelegram();
+    const redisEnv = testRedisEnv();
+    const prefix = uniquePrefix("e2e-tg");
     // A proxy's answer, not the Bot API's own shape: HTTP 500 {"message": …}, no description.
     fake.failNext("setMyCommands", { errorCode: 500, body: { message: "Internal Server Error" }, times: 2 });
     const main = startMain(
@@ -50,8 +52,8 @@ describe("Telegram through the product's process", { timeout: 120_000 }, () => {
         TELEGRAM_BOT_TOKEN: fake.token,
         TELEGRAM_API_ROOT: fake.apiRoot,
         NEMO_API_BASE: emulator.url,
-        REDIS_URL: testRedisUrl(),
-        QUEUE_PREFIX: uniquePrefix("e2e-tg"),
+        ...redisEnv,
+        QUEUE_PREFIX: prefix,
         EXPORT_DIR: join(dir, "exports"),
       }),
     );
@@ -74,5 +76,17 @@ describe("Telegram through the product's process", { timeout: 120_000 }, () => {
 
     expect(main.output()).not.toContain(fake.token);
     expect(await stopMain(main)).toBe(0);
+
+    // The bot kept its users, queues and rate limits where it was pointed: on a cluster, all under
+    // the hash-tagged prefix, so every multi-key script above found its keys in one slot.
+    const redis = connectTestRedis(redisEnv);
+    try {
+      const keys = await keysUnder(redis, productPrefix(redisEnv, prefix));
+      expect(keys.some((k) => k.includes(":session-work:"))).toBe(true);
+      expect(keys.some((k) => k.includes(":user:"))).toBe(true);
+      if (onTestCluster()) expect(new Set(await Promise.all(keys.map((k) => redis.call("CLUSTER", "KEYSLOT", k)))).size).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
   });
 });

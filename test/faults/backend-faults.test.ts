@@ -3,7 +3,7 @@ import { messages } from "../../src/i18n/index.js";
 import { clipAttachment } from "../fixtures/fault-chat.js";
 import { startFaultApp, type FaultApp } from "../fixtures/fault-app.js";
 import type { OutboxEntry } from "../helpers/recording-outbox.js";
-import { testRedisUrl } from "../helpers/redis.js";
+import { testRedisEnv } from "../helpers/redis.js";
 
 /**
  * Backend faults from the emulator, through the real router, queue and workers: each ends in a
@@ -14,7 +14,7 @@ import { testRedisUrl } from "../helpers/redis.js";
 const en = messages("en");
 let f: FaultApp;
 beforeAll(async () => {
-  f = await startFaultApp({ redisUrl: testRedisUrl() });
+  f = await startFaultApp({ redis: testRedisEnv() });
 });
 afterAll(async () => {
   await f.close();

@@ -5,7 +5,7 @@ import { skillProfile } from "../../src/nemo/skills.js";
 import { clipAttachment } from "../fixtures/fault-chat.js";
 import { startFaultApp, type FaultApp } from "../fixtures/fault-app.js";
 import { startTelegramFaultApp, type TelegramFaultApp } from "../fixtures/fault-telegram-app.js";
-import { testRedisUrl } from "../helpers/redis.js";
+import { testRedisEnv } from "../helpers/redis.js";
 
 /**
  * Bad chat input through the real router (and, for a few, the Telegram adapter against the fake):
@@ -24,7 +24,7 @@ const surrogateText = 'add the title "half \ud83d a smile \udc00"';
 describe("through the router", () => {
   let f: FaultApp;
   beforeAll(async () => {
-    f = await startFaultApp({ redisUrl: testRedisUrl() });
+    f = await startFaultApp({ redis: testRedisEnv() });
   });
   afterAll(async () => {
     await f.close();
@@ -83,7 +83,7 @@ describe("through the router", () => {
 describe("through the Telegram adapter and the fake Bot API", () => {
   let t: TelegramFaultApp;
   beforeAll(async () => {
-    t = await startTelegramFaultApp({ redisUrl: testRedisUrl() });
+    t = await startTelegramFaultApp({ redis: testRedisEnv() });
   });
   afterAll(async () => {
     await t.close();

@@ -2,11 +2,10 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRedisServer, type RedisServerHandle } from "../../src/redis/private-server.js";
 import { startTelegramFaultApp, type TelegramFaultApp } from "../fixtures/fault-telegram-app.js";
 import { makeTestClip } from "../helpers/media.js";
+import { connectTestRedis, keysUnder, onTestCluster, startOwnRedis, type OwnRedis } from "../helpers/redis.js";
 
 /**
  * After an end-to-end run (Telegram adapter + fake Bot API + emulator + workers) with a user's own
@@ -19,7 +18,7 @@ const botToken = `8${String(Math.floor(Math.random() * 1e8)).padStart(8, "0")}:A
 const botSecret = botToken.split(":")[1] as string;
 const FILE_URL_MARK = "/file/bot";
 
-let redisServer: RedisServerHandle;
+let ownRedis: OwnRedis;
 let t: TelegramFaultApp;
 let userToken: string;
 let dir: string;
@@ -28,8 +27,8 @@ const chat = 880_001;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "fault-scan-"));
   // A Redis of its own, so every key in it belongs to this run and all of them can be read.
-  redisServer = await startRedisServer();
-  t = await startTelegramFaultApp({ redisUrl: redisServer.url, botToken, logLevel: "trace", env: { TOKEN_KEY: randomBytes(32).toString("hex") } });
+  ownRedis = await startOwnRedis({ cluster: onTestCluster() });
+  t = await startTelegramFaultApp({ redis: ownRedis.env, botToken, logLevel: "trace", env: { TOKEN_KEY: randomBytes(32).toString("hex") } });
   // A real token of the emulator's, as a user would bring from their NemoVideo account.
   const issued = await fetch(`${t.emulator.url}/api/auth/anonymous-token`, { method: "POST", headers: { "x-client-id": randomUUID() } });
   userToken = ((await issued.json()) as { data?: { token?: string }; token?: string }).data?.token ?? "";
@@ -56,15 +55,15 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t.close();
-  await redisServer.stop();
+  await ownRedis.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** Every value in Redis, whatever its type, with its key. */
-async function dumpRedis(url: string): Promise<{ keys: number; text: string }> {
-  const redis = new Redis(url);
+async function dumpRedis(): Promise<{ keys: number; text: string }> {
+  const redis = connectTestRedis(ownRedis.env);
   const parts: string[] = [];
-  const keys = await redis.keys("*");
+  const keys = await keysUnder(redis, "");
   for (const key of keys) {
     const type = await redis.type(key);
     const value =
@@ -118,7 +117,7 @@ describe("a scan of everything after an end-to-end run", () => {
   });
 
   it("finds none in Redis: job data, mailboxes, markers, accounts (the user's token is kept encrypted)", async () => {
-    const { keys, text } = await dumpRedis(redisServer.url);
+    const { keys, text } = await dumpRedis();
     expect(keys).toBeGreaterThan(5);
     expect(text).toContain("Scan me");
     for (const secret of secrets()) expect(text).not.toContain(secret);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runKillScenario } from "../fixtures/fault-kill-run.js";
+import { testRedisEnv } from "../helpers/redis.js";
 
 /**
  * Worker processes SIGKILLed at random moments while users upload, edit and export (the long form,
@@ -7,7 +8,7 @@ import { runKillScenario } from "../fixtures/fault-kill-run.js";
  */
 describe("worker processes killed at random moments", () => {
   it("loses no export, posts none twice, and sends no message to /run_sse twice", { timeout: 150_000 }, async () => {
-    const result = await runKillScenario({ exports: 10, kills: 3, timeoutMs: 90_000, log: (line) => void process.stderr.write(`${line}\n`) });
+    const result = await runKillScenario({ exports: 10, kills: 3, timeoutMs: 90_000, redis: testRedisEnv(), log: (line) => void process.stderr.write(`${line}\n`) });
     const replay = `replay with FAULT_SEED=${result.seed}; worker stderr:\n${result.workerErrors.join("\n")}`;
     expect(result.kills, replay).toBe(3);
     // Each kill landed while exports were in flight (a wave's renders take longer than the gap before its kill).
