@@ -13,7 +13,6 @@ if (clusterSkipped) console.warn(`Redis Cluster suite skipped: ${clusterSkipped}
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     globalSetup: ["test/helpers/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
@@ -21,10 +20,11 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: "default" } },
+      // Arrays such as `include` and `globalSetup` add to the root's with `extends`: each project names its own files.
+      { extends: true, test: { name: "default", include: ["test/**/*.test.ts"] } },
       ...(clusterSkipped
         ? []
-        : [{ extends: true as const, test: { name: "cluster", include: ON_CLUSTER, globalSetup: ["test/helpers/global-setup.ts", "test/helpers/cluster-setup.ts"] } }]),
+        : [{ extends: true as const, test: { name: "cluster", include: ON_CLUSTER, globalSetup: ["test/helpers/cluster-setup.ts"] } }]),
     ],
   },
 });
