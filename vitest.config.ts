@@ -6,7 +6,12 @@ import { clusterUnsupportedReason } from "./test/helpers/redis-cluster.js";
  * end-to-end test and the short fault suite again, on a real three-primary Redis Cluster
  * (test/helpers/cluster-setup.ts). Run one with `--project default` or `--project cluster`.
  */
-const ON_CLUSTER = ["test/e2e/telegram.test.ts", "test/faults/*.test.ts", "test/redis/demo-namespace.test.ts"];
+const ON_CLUSTER = [
+  "test/e2e/telegram.test.ts",
+  "test/redis/demo-namespace.test.ts",
+  // The short fault suite's files that take their Redis from the project (test/helpers/redis.ts).
+  ...["backend-faults", "bad-input", "redis-restart", "secret-scan", "worker-kill"].map((name) => `test/faults/${name}.test.ts`),
+];
 const clusterSkipped = clusterUnsupportedReason();
 // eslint-disable-next-line no-console -- the one place that says why a suite did not run
 if (clusterSkipped) console.warn(`Redis Cluster suite skipped: ${clusterSkipped}`);
