@@ -68,6 +68,19 @@ export interface RunningWorkers {
 
 const ITEM_TRIES = 3;
 
+/**
+ * Aborts `controller` when BullMQ's signal for the job aborts (`worker.cancelJob`); returns the undo.
+ * A listener rather than AbortSignal.any: one open turn holds it for minutes, and `any` keeps weak
+ * references, sets and maps per combined signal, a cost a process holding thousands of turns notices.
+ */
+function followAbort(bullSignal: AbortSignal | undefined, controller: AbortController): () => void {
+  if (!bullSignal) return () => undefined;
+  const onAbort = (): void => controller.abort(bullSignal.reason);
+  if (bullSignal.aborted) onAbort();
+  else bullSignal.addEventListener("abort", onAbort, { once: true });
+  return () => bullSignal.removeEventListener("abort", onAbort);
+}
+
 /** True when `work` settles within `ms` (either way); false when it is still pending then. */
 async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -255,7 +268,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     drainers += 1;
     const controller = new AbortController();
     running.add(controller);
-    const signal = bullSignal ? AbortSignal.any([controller.signal, bullSignal]) : controller.signal;
+    const unfollow = followAbort(bullSignal, controller);
+    const signal = controller.signal;
     try {
       for (;;) {
         const claim = await queues.mailbox.claim(sessionKey, generation);
@@ -282,6 +296,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
         if (yieldNow && (await queues.mailbox.pending(sessionKey)) > 0) return park(job, { sessionKey, generation }, 0, token);
       }
     } finally {
+      unfollow();
       running.delete(controller);
       drainers -= 1;
       share();
@@ -299,12 +314,13 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const render = async (job: Job<RenderJobData>, token: string | undefined, bullSignal?: AbortSignal): Promise<void> => {
     const controller = new AbortController();
     running.add(controller);
-    const signal = bullSignal ? AbortSignal.any([controller.signal, bullSignal]) : controller.signal;
+    const unfollow = followAbort(bullSignal, controller);
     try {
-      const outcome = await runRenderStep(ctx, job.data, (step) => job.updateData({ ...job.data, step }), signal);
+      const outcome = await runRenderStep(ctx, job.data, (step) => job.updateData({ ...job.data, step }), controller.signal);
       if (!outcome.done) return park(job, { ...job.data, step: outcome.step }, outcome.delayMs, token);
       await forgetRender(job.data);
     } finally {
+      unfollow();
       running.delete(controller);
     }
   };
