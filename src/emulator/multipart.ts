@@ -1,14 +1,18 @@
+import busboy from "busboy";
+import { once } from "node:events";
+import type { Readable } from "node:stream";
+
 /**
- * A streaming multipart/form-data parser: it scans for the boundary chunk by chunk and hands each
- * part's bytes to a sink as they arrive, so a 500 MB upload never sits in memory. It reads lenient
- * headers (`content-disposition:form-data;name="video";filename=x` without spaces or quotes), as
- * some clients (grammY) write them.
+ * multipart/form-data read with busboy, streaming: each part's bytes go to a sink as they arrive and
+ * the body is read no faster than the sinks take them, so a 500 MB upload never sits in memory.
+ * busboy reads the lenient headers some clients write (grammY: `content-disposition:form-data;
+ * name="video";filename=x`, no spaces, unquoted); an unquoted file name must be a token (no spaces),
+ * as RFC 7578 asks, or the part is skipped.
  */
 
 export interface PartHeaders {
-  /** Lower-cased header names. */
-  headers: Record<string, string>;
-  name: string | undefined;
+  name: string;
+  /** Set for a file part (even when empty), undefined for a plain field. */
   filename: string | undefined;
   contentType: string | undefined;
 }
@@ -21,158 +25,77 @@ export interface PartSink {
 
 export class MultipartError extends Error {}
 
-const CRLF = Buffer.from("\r\n");
-const HEADER_END = Buffer.from("\r\n\r\n");
-const MAX_HEADER_BYTES = 16 * 1024;
+/** A plain field is text (a caption, JSON): more than this is cut by busboy, as a form field should not carry files. */
+const MAX_FIELD_BYTES = 1024 * 1024;
 
-type State = "preamble" | "afterDelimiter" | "headers" | "body" | "done";
-
-export class MultipartParser {
-  private readonly delimiter: Buffer;
-  // The stream is read as if it began with CRLF, so the first boundary matches like every other.
-  private buffer: Buffer = Buffer.from("\r\n");
-  private state: State = "preamble";
-  private sink: PartSink | undefined;
-
-  constructor(
-    boundary: string,
-    private readonly onPart: (part: PartHeaders) => PartSink | Promise<PartSink>,
-  ) {
-    if (!boundary || boundary.length > 200) throw new MultipartError("bad multipart boundary");
-    this.delimiter = Buffer.from(`\r\n--${boundary}`);
+/**
+ * Feeds `body` to busboy and each part, in order, to the sink `onPart` gives for it. Rejects with
+ * what a sink or `onPart` threw (and stops reading the body), or with a MultipartError for a body
+ * that is not multipart or ends before its closing boundary. The body is not destroyed: the caller
+ * may still answer the request.
+ */
+export async function readMultipart(
+  body: AsyncIterable<Buffer> | Iterable<Buffer>,
+  contentType: string | undefined,
+  onPart: (part: PartHeaders) => PartSink | Promise<PartSink>,
+): Promise<void> {
+  let parser: busboy.Busboy;
+  try {
+    // utf8: busboy reads a plain (not `filename*=`) name as latin1 unless told, and clients send UTF-8.
+    parser = busboy({ headers: { "content-type": contentType }, defParamCharset: "utf8", limits: { fieldSize: MAX_FIELD_BYTES } });
+  } catch (error) {
+    throw new MultipartError(error instanceof Error ? error.message : "not multipart/form-data");
   }
-
-  get finished(): boolean {
-    return this.state === "done";
-  }
-
-  async write(chunk: Buffer): Promise<void> {
-    if (this.state === "done") return; // the epilogue is ignored
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    for (;;) {
-      const progressed = await this.step();
-      if (!progressed) return;
-    }
-  }
-
-  async end(): Promise<void> {
-    if (this.state !== "done") throw new MultipartError("multipart body ended before its closing boundary");
-  }
-
-  /** Does one unit of work; false when more bytes are needed. */
-  private async step(): Promise<boolean> {
-    const buf = this.buffer;
-    switch (this.state) {
-      case "preamble": {
-        const at = buf.indexOf(this.delimiter);
-        if (at < 0) {
-          this.keepTail(this.delimiter.length - 1);
-          return false;
-        }
-        this.buffer = buf.subarray(at + this.delimiter.length);
-        this.state = "afterDelimiter";
-        return true;
-      }
-      case "afterDelimiter": {
-        if (buf.length < 2) return false;
-        if (buf[0] === 0x2d && buf[1] === 0x2d) {
-          this.state = "done";
-          this.buffer = Buffer.alloc(0);
-          return false;
-        }
-        // Transport padding (spaces, tabs) may sit before the CRLF.
-        const eol = buf.indexOf(CRLF);
-        if (eol < 0) {
-          if (buf.length > 1024) throw new MultipartError("malformed boundary line");
-          return false;
-        }
-        this.buffer = buf.subarray(eol + 2);
-        this.state = "headers";
-        return true;
-      }
-      case "headers": {
-        let headerText: string;
-        if (buf.length >= 2 && buf[0] === 0x0d && buf[1] === 0x0a) {
-          headerText = "";
-          this.buffer = buf.subarray(2);
-        } else {
-          const end = buf.indexOf(HEADER_END);
-          if (end < 0) {
-            if (buf.length > MAX_HEADER_BYTES) throw new MultipartError("part headers too large");
-            return false;
-          }
-          headerText = buf.subarray(0, end).toString("utf8");
-          this.buffer = buf.subarray(end + 4);
-        }
-        this.sink = await this.onPart(parsePartHeaders(headerText));
-        this.state = "body";
-        return true;
-      }
-      case "body": {
-        const sink = this.sink!;
-        const at = buf.indexOf(this.delimiter);
-        if (at < 0) {
-          // Everything but a possible partial delimiter at the end is part data.
-          const safe = buf.length - (this.delimiter.length - 1);
-          if (safe > 0) {
-            await sink.write(buf.subarray(0, safe));
-            this.buffer = buf.subarray(safe);
-          }
-          return false;
-        }
-        if (at > 0) await sink.write(buf.subarray(0, at));
-        await sink.end();
-        this.sink = undefined;
-        this.buffer = buf.subarray(at + this.delimiter.length);
-        this.state = "afterDelimiter";
-        return true;
-      }
-      case "done":
-        return false;
-    }
-  }
-
-  private keepTail(bytes: number): void {
-    if (this.buffer.length > bytes) this.buffer = Buffer.from(this.buffer.subarray(this.buffer.length - bytes));
-  }
-}
-
-export function parsePartHeaders(text: string): PartHeaders {
-  const headers: Record<string, string> = {};
-  for (const line of text.split("\r\n")) {
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-  }
-  const disposition = headers["content-disposition"] ?? "";
-  return {
-    headers,
-    name: dispositionParam(disposition, "name"),
-    filename: dispositionFilename(disposition),
-    contentType: headers["content-type"],
+  const stop = new AbortController();
+  let failure: { error: unknown } | undefined;
+  const fail = (error: unknown) => {
+    failure ??= { error };
+    stop.abort();
   };
-}
-
-function dispositionParam(disposition: string, key: string): string | undefined {
-  // name="a b" | name=ab ; the key must start a parameter (so "filename" never matches "name").
-  const re = new RegExp(`(?:^|;)\\s*${key}\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^;]*))`, "i");
-  const match = re.exec(disposition);
-  if (!match) return undefined;
-  const value = match[1] !== undefined ? match[1].replace(/\\(.)/g, "$1") : (match[2] ?? "").trim();
-  return value;
-}
-
-function dispositionFilename(disposition: string): string | undefined {
-  const extended = dispositionParam(disposition, "filename\\*");
-  if (extended) {
-    const match = /^[^']*'[^']*'(.*)$/.exec(extended);
-    try {
-      return decodeURIComponent(match ? match[1]! : extended);
-    } catch {
-      return extended;
+  // Parts are handled one after another, in the order busboy finds them.
+  let work = Promise.resolve();
+  const then = (task: () => Promise<void>) => {
+    work = work.then(() => (failure ? undefined : task())).catch(fail);
+  };
+  parser.on("file", (name, stream, info) => {
+    then(async () => {
+      const sink = await onPart({ name, filename: info.filename ?? "", contentType: info.mimeType });
+      for await (const chunk of partBytes(stream)) await sink.write(chunk);
+      await sink.end();
+    });
+  });
+  parser.on("field", (name, value, info) => {
+    then(async () => {
+      const sink = await onPart({ name, filename: undefined, contentType: info.mimeType });
+      await sink.write(Buffer.from(value, "utf8"));
+      await sink.end();
+    });
+  });
+  const closed = once(parser, "close", { signal: stop.signal });
+  closed.catch(() => undefined); // awaited below, unless a part failed first
+  try {
+    for await (const chunk of body) {
+      if (failure) break;
+      if (!parser.write(chunk)) await once(parser, "drain", { signal: stop.signal });
     }
+    if (!failure) {
+      parser.end();
+      await closed;
+    }
+  } catch (error) {
+    if (!failure) fail(error instanceof Error && error.name !== "AbortError" ? new MultipartError(error.message) : error);
   }
-  return dispositionParam(disposition, "filename");
+  await work;
+  if (failure) throw failure.error;
+}
+
+/** A part's bytes; the part stream's own failure (the body ended mid-part) is the body's fault. */
+async function* partBytes(stream: Readable): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+  } catch (error) {
+    throw new MultipartError(error instanceof Error ? error.message : "malformed multipart body");
+  }
 }
 
 /** The boundary of a multipart content type, or undefined. */

@@ -4,7 +4,7 @@ import { mkdir, rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { basename, join } from "node:path";
 import { Agent, request } from "undici";
-import { MultipartParser, multipartBoundary, type PartSink } from "./multipart.js";
+import { multipartBoundary, readMultipart, type PartHeaders, type PartSink } from "./multipart.js";
 import { defaultInfo, fileTypeOf, probeMedia, type FileType } from "./probe.js";
 import type { ProcessPool } from "./processes.js";
 import type { EmulatedUpload } from "./types.js";
@@ -106,7 +106,7 @@ export async function receiveMultipart(req: IncomingMessage, deps: UploadDeps): 
   const received: Received[] = [];
   const sinks: FileSink[] = [];
   let current: { sink: FileSink; filename: string; type: FileType; fileId: string } | undefined;
-  const parser = new MultipartParser(boundary, (part) => {
+  const onPart = (part: PartHeaders): PartSink => {
     if (part.filename === undefined) return discard; // a plain field
     const type = fileTypeOf(part.filename);
     if (!type) throw new UploadRejected(4001, `unsupported file type: ${safeName(part.filename)}`);
@@ -123,12 +123,10 @@ export async function receiveMultipart(req: IncomingMessage, deps: UploadDeps): 
         current = undefined;
       },
     };
-  });
+  };
   try {
     // destroyOnReturn: false keeps the request alive after a rejection, so the answer can still be sent.
-    const chunks = req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
-    for await (const chunk of chunks) await parser.write(chunk);
-    await parser.end();
+    await readMultipart(req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>, req.headers["content-type"], onPart);
   } catch (error) {
     current?.sink.abort();
     await Promise.all(sinks.map((s) => rm(s.path, { force: true })));

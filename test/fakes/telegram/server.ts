@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FloodControl } from "./flood-control.js";
-import { boundaryOf, parseMultipart } from "./multipart.js";
+import { readMultipart } from "../../../src/emulator/multipart.js";
 
 /**
  * A fake Telegram Bot API on loopback: real long polling, real multipart uploads, file downloads,
@@ -417,7 +417,7 @@ export class FakeTelegram {
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(rawPath);
     if (!match) return send(res, 404, { ok: false, error_code: 404, description: "Not Found" });
     const [, token, method = ""] = match;
-    const { params, files } = readParams(req, body, new URL(req.url ?? "/", "http://x").searchParams);
+    const { params, files } = await readParams(req, body, new URL(req.url ?? "/", "http://x").searchParams);
     this.record(method, rawPath, params);
     if (token !== this.token) return send(res, 401, { ok: false, error_code: 401, description: "Unauthorized" });
     const rule = this.takeFailure(method, params.chat_id);
@@ -752,26 +752,32 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function readParams(
+async function readParams(
   req: IncomingMessage,
   body: Buffer,
   query: URLSearchParams,
-): { params: Record<string, unknown>; files: Map<string, { fileName: string | undefined; data: Buffer }> } {
+): Promise<{ params: Record<string, unknown>; files: Map<string, { fileName: string | undefined; data: Buffer }> }> {
   const params: Record<string, unknown> = Object.fromEntries(query.entries());
   const files = new Map<string, { fileName: string | undefined; data: Buffer }>();
   const type = req.headers["content-type"] ?? "";
   if (type.startsWith("application/json") && body.length > 0) {
     Object.assign(params, JSON.parse(body.toString("utf8")) as Json);
   } else if (type.startsWith("multipart/form-data")) {
-    for (const part of parseMultipart(body, boundaryOf(type) ?? "")) {
-      if (part.fileName !== undefined) {
-        files.set(part.name, { fileName: part.fileName, data: part.data });
-        params[part.name] = `<file ${part.data.length} bytes>`;
-      } else {
-        const text = part.data.toString("utf8");
-        params[part.name] = parseMaybeJson(text);
-      }
-    }
+    await readMultipart([body], type, (part) => {
+      const chunks: Buffer[] = [];
+      return {
+        write: (chunk) => void chunks.push(chunk),
+        end: () => {
+          const data = Buffer.concat(chunks);
+          if (part.filename !== undefined) {
+            files.set(part.name, { fileName: part.filename, data });
+            params[part.name] = `<file ${data.length} bytes>`;
+          } else {
+            params[part.name] = parseMaybeJson(data.toString("utf8"));
+          }
+        },
+      };
+    });
   } else if (type.startsWith("application/x-www-form-urlencoded")) {
     Object.assign(params, Object.fromEntries(new URLSearchParams(body.toString("utf8")).entries()));
   }
