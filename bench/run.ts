@@ -35,6 +35,17 @@ const FIGURES: { id: string; title: string; run: () => Promise<FigureRun> }[] = 
   { id: "hostile-text", title: "9. Hostile text: a 1 MB backend answer translated for the chat", run: runHostileText },
 ];
 
+/** Writes the report: a partial run replaces its figures and keeps the others from the last report. */
+function save(results: FigureResult[], partial: boolean, t0: number): { md: string; json: string } {
+  const reportPath = fileURLToPath(new URL("./report.json", import.meta.url));
+  let figures = results;
+  if (partial && existsSync(reportPath)) {
+    const previous = JSON.parse(readFileSync(reportPath, "utf8")) as { figures: FigureResult[]; machine: Machine };
+    figures = FIGURES.map((f) => results.find((r) => r.id === f.id) ?? previous.figures.find((r) => r.id === f.id)).filter((r): r is FigureResult => r !== undefined);
+  }
+  return writeReport({ machine: machine(), figures, totalSeconds: (performance.now() - t0) / 1000 });
+}
+
 async function main(): Promise<number> {
   const asked = process.argv.slice(2).filter((a) => !a.startsWith("-"));
   const unknown = asked.filter((a) => !FIGURES.some((f) => f.id === a));
@@ -64,16 +75,11 @@ async function main(): Promise<number> {
     }
     for (const note of result.notes) console.log(`  note: ${note}`);
     results.push(result);
+    // Written after every figure, so a run stopped part way keeps what it measured.
+    save(results, asked.length > 0, t0);
   }
 
-  const reportPath = fileURLToPath(new URL("./report.json", import.meta.url));
-  let figures = results;
-  if (asked.length > 0 && existsSync(reportPath)) {
-    // A partial run replaces its figures and keeps the others from the last report.
-    const previous = JSON.parse(readFileSync(reportPath, "utf8")) as { figures: FigureResult[]; machine: Machine };
-    figures = FIGURES.map((f) => results.find((r) => r.id === f.id) ?? previous.figures.find((r) => r.id === f.id)).filter((r): r is FigureResult => r !== undefined);
-  }
-  const written = writeReport({ machine: machine(), figures, totalSeconds: (performance.now() - t0) / 1000 });
+  const written = save(results, asked.length > 0, t0);
   console.log(`\nreport: ${written.md}\n        ${written.json}`);
   return results.some((r) => r.error) ? 1 : 0;
 }
