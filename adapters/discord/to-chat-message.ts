@@ -54,17 +54,33 @@ export function attachmentKind(contentType: string | null | undefined, name: str
 }
 
 export function toChatAttachment(a: Attachment): ChatAttachment {
+  // discord.js keeps the payload's values as they came: read the documented strings as strings only.
+  const contentType: unknown = a.contentType;
+  const mimeType = typeof contentType === "string" ? contentType : undefined;
+  const name = typeof (a.name as unknown) === "string" ? a.name : `attachment-${a.id}`;
   return {
     id: a.id,
-    name: a.name,
+    name,
     size: a.size,
-    mimeType: a.contentType ?? undefined,
-    kind: attachmentKind(a.contentType, a.name),
+    mimeType,
+    kind: attachmentKind(mimeType, name),
     ...(a.duration !== null ? { duration: a.duration } : {}),
     ...(a.width !== null ? { width: a.width } : {}),
     ...(a.height !== null ? { height: a.height } : {}),
     source: { type: "public-url", url: a.url },
   };
+}
+
+/**
+ * An option's value, or null when it has another type than asked: discord.js throws then, and a
+ * command registered earlier with other option types (or a forged payload) must not stop the answer.
+ */
+function optionOrNull<T>(read: () => T | null): T | null {
+  try {
+    return read();
+  } catch {
+    return null;
+  }
 }
 
 export function interactionToMessage(
@@ -92,8 +108,12 @@ export function interactionToMessage(
   let attachments: ChatAttachment[] = [];
   let button: ChatMessage["button"];
   if (interaction.isChatInputCommand()) {
-    text = commandText(interaction.commandName, (name) => interaction.options.getString(name));
-    const file = interaction.options.getAttachment("file");
+    text = commandText(interaction.commandName, (name) => {
+      // discord.js hands on the payload's value as it came: a string option may hold a number.
+      const value: unknown = optionOrNull(() => interaction.options.getString(name));
+      return typeof value === "string" ? value : null;
+    });
+    const file = optionOrNull(() => interaction.options.getAttachment("file"));
     attachments = file ? [toChatAttachment(file)] : [];
   } else {
     button = intentOf(interaction.customId);

@@ -162,6 +162,10 @@ function discordInteraction(client: Client): ChatInputCommandInteraction | Butto
   const data: Record<string, unknown> = {
     id: String(1_000_000_000 + updateId),
     application_id: "7",
+    // Fields Discord always sends with an interaction (discord.js reads them unconditionally).
+    entitlements: [],
+    authorizing_integration_owners: {},
+    app_permissions: "0",
     type: button ? 3 : 2,
     token: randomBytes(8).toString("hex"),
     version: 1,
@@ -261,6 +265,7 @@ describe(`fuzz: ${COUNT} random and mutated updates (seed ${SEED}, FAULT_SEED=${
     const seal = tokenSeal("fuzz-bot-token");
     const silentPrivate: string[] = [];
     let routed = 0;
+    let discordBuilt = 0;
     try {
       for (let i = 0; i < COUNT; i++) {
         let message: ChatMessage | undefined;
@@ -278,6 +283,7 @@ describe(`fuzz: ${COUNT} random and mutated updates (seed ${SEED}, FAULT_SEED=${
         } else {
           const interaction = discordInteraction(client);
           if (!interaction) continue;
+          discordBuilt += 1;
           message = interactionToMessage(interaction, { windowMs: 840_000, ephemeral: chance(0.2), seal });
           privateInput = message.chatKind === "private";
         }
@@ -297,6 +303,8 @@ describe(`fuzz: ${COUNT} random and mutated updates (seed ${SEED}, FAULT_SEED=${
       await client.destroy();
     }
     expect(routed).toBeGreaterThan(0);
+    // Most interactions must reach our code, not stop in discord.js's constructors.
+    expect(discordBuilt).toBeGreaterThan(COUNT * 0.4 * 0.5);
     expect(unhandled).toEqual([]);
     expect(failures).toEqual([]);
     expect(silentPrivate.slice(0, 5)).toEqual([]);
