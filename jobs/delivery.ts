@@ -13,8 +13,10 @@ import { deliveryFile, removeDeliveryFiles } from "./export-files.js";
 /**
  * Posts a finished render to the chat, at least once and in practice exactly once: a `posting`
  * marker before the post and a `delivered` marker right after it. A worker killed between the two
- * posts again on resume (the rare duplicate the contract accepts); one killed after the second
- * never posts again.
+ * posts again on resume; one killed after the second never posts again. A post whose outcome is
+ * unknown (no answer) is retried with the item's idempotency key: Discord's channel messages return
+ * the copy it already took (its nonce window: a few minutes); Telegram has no such key, so there the
+ * retry may post a second copy (the rare duplicate the contract accepts).
  *
  * A finished render is never lost:
  * - the download (network error, 5xx, timeout, a short body) is retried as delayed steps with
@@ -138,13 +140,19 @@ export async function deliverRender(
   if (size > max) return link("too-large", size);
 
   try {
-    await outbox.sendVideo(envelope.replyTo, {
-      open: () => createReadStream(file),
-      fileName: "nemovideo.mp4",
-      size,
-      caption: m.exportCaption,
-      ...(render.duration === undefined ? {} : { duration: render.duration }),
-    });
+    await outbox.sendVideo(
+      envelope.replyTo,
+      {
+        open: () => createReadStream(file),
+        fileName: "nemovideo.mp4",
+        size,
+        caption: m.exportCaption,
+        ...(render.duration === undefined ? {} : { duration: render.duration }),
+      },
+      // The same key on every attempt at this item, in any process: a retry after a post whose answer
+      // was lost (a timeout, a reset, a 5xx) is recognised where the platform takes a key (Discord).
+      { idempotencyKey: `video:${envelope.id}` },
+    );
   } catch (error) {
     if (signal.aborted) throw error;
     // No send slot soon (the bot is at its platform's limit): nothing was sent, so this is no

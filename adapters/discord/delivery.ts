@@ -24,6 +24,11 @@ export interface MessageBody {
   components?: APIActionRowComponent<APIComponentInActionRow>[];
 }
 
+/** A post that must not be repeated: its Discord `nonce` (at most 25 characters), the same on every attempt. */
+export interface PostOnce {
+  nonce: string;
+}
+
 export interface DeliveryOptions {
   apiRoot: string;
   token: string | undefined;
@@ -65,24 +70,40 @@ export class DiscordDelivery {
     this.logger = options.logger;
   }
 
-  /** Posts a new message wherever it can reach the user. */
-  async post(data: DiscordReplyData, body: MessageBody, files: RawFile[] = []): Promise<DiscordRef> {
-    const hook = liveWebhook(data);
-    if (hook && data.interactionId) {
-      try {
-        if (await this.claimOriginal(data.interactionId, hook, data.expiresAt ?? 0)) {
-          const message = await this.webhookWrite("PATCH", Routes.webhookMessage(hook.applicationId, hook.token, "@original"), body, files);
-          return { kind: "webhook", messageId: message.id };
-        }
-        const followUp = { ...body, ...(data.ephemeral ? { flags: EPHEMERAL } : {}) };
-        const message = await this.webhookWrite("POST", Routes.webhook(hook.applicationId, hook.token), followUp, files);
-        return { kind: "webhook", messageId: message.id };
-      } catch (error) {
-        if (!webhookGone(error)) throw toDeliveryError(error);
-        this.logger.info({ interactionId: data.interactionId }, "discord: interaction token no longer valid, posting to the channel");
-      }
+  /**
+   * Posts a new message wherever it can reach the user. With `once` (a video), the channel comes
+   * first: there Discord's `enforce_nonce` returns the message a timed-out attempt already created
+   * instead of a second copy. The interaction's webhook takes no nonce, so such a post goes through it
+   * only when the app may not post in the channel (a user-installed app): there it is at least once.
+   */
+  async post(data: DiscordReplyData, body: MessageBody, files: RawFile[] = [], once?: PostOnce): Promise<DiscordRef> {
+    const channelFirst = once !== undefined && !data.ephemeral;
+    if (channelFirst) {
+      const posted = await this.inChannel(data, body, files, once);
+      if (posted) return posted;
     }
-    return this.postToChannel(data, body, files);
+    const viaHook = await this.viaWebhook(data, body, files);
+    if (viaHook) return viaHook;
+    return channelFirst ? this.inDm(data, body, files, once) : this.postToChannel(data, body, files, once);
+  }
+
+  /** Through the interaction's webhook while its token lives; undefined once it is gone. */
+  private async viaWebhook(data: DiscordReplyData, body: MessageBody, files: RawFile[]): Promise<DiscordRef | undefined> {
+    const hook = liveWebhook(data);
+    if (!hook || !data.interactionId) return undefined;
+    try {
+      if (await this.claimOriginal(data.interactionId, hook, data.expiresAt ?? 0)) {
+        const message = await this.webhookWrite("PATCH", Routes.webhookMessage(hook.applicationId, hook.token, "@original"), body, files);
+        return { kind: "webhook", messageId: message.id };
+      }
+      const followUp = { ...body, ...(data.ephemeral ? { flags: EPHEMERAL } : {}) };
+      const message = await this.webhookWrite("POST", Routes.webhook(hook.applicationId, hook.token), followUp, files);
+      return { kind: "webhook", messageId: message.id };
+    } catch (error) {
+      if (!webhookGone(error)) throw toDeliveryError(error);
+      this.logger.info({ interactionId: data.interactionId }, "discord: interaction token no longer valid, posting to the channel");
+      return undefined;
+    }
   }
 
   /** Edits a message in place; undefined when it is gone (or its webhook is) so the caller posts anew. */
@@ -129,22 +150,33 @@ export class DiscordDelivery {
     }
   }
 
-  private async postToChannel(data: DiscordReplyData, body: MessageBody, files: RawFile[]): Promise<DiscordRef> {
+  private async postToChannel(data: DiscordReplyData, body: MessageBody, files: RawFile[], once: PostOnce | undefined): Promise<DiscordRef> {
     // An ephemeral exchange (/token) must not surface in a shared channel: only a DM is private enough.
     if (!data.ephemeral || !data.guildId) {
-      try {
-        const reply = data.messageId && !data.interactionId ? { message_reference: { message_id: data.messageId, fail_if_not_exists: false } } : {};
-        const message = await this.channelPost(data.channelId, { ...body, ...reply }, files);
-        return { kind: "channel", channelId: data.channelId, messageId: message.id };
-      } catch (error) {
-        if (!noChannelAccess(error) || !data.guildId) return this.unreachable(data, error);
-        this.logger.info({ channelId: data.channelId }, "discord: no access to the channel, sending a DM instead");
-      }
+      const posted = await this.inChannel(data, body, files, once);
+      if (posted) return posted;
     }
+    return this.inDm(data, body, files, once);
+  }
+
+  /** A channel message; undefined when the app may not post in a guild's channel (a DM may do). */
+  private async inChannel(data: DiscordReplyData, body: MessageBody, files: RawFile[], once: PostOnce | undefined): Promise<DiscordRef | undefined> {
+    try {
+      const reply = data.messageId && !data.interactionId ? { message_reference: { message_id: data.messageId, fail_if_not_exists: false } } : {};
+      const message = await this.channelPost(data.channelId, { ...body, ...reply }, files, once);
+      return { kind: "channel", channelId: data.channelId, messageId: message.id };
+    } catch (error) {
+      if (!noChannelAccess(error) || !data.guildId) return this.unreachable(data, error);
+      this.logger.info({ channelId: data.channelId }, "discord: no access to the channel, sending a DM instead");
+      return undefined;
+    }
+  }
+
+  private async inDm(data: DiscordReplyData, body: MessageBody, files: RawFile[], once: PostOnce | undefined): Promise<DiscordRef> {
     try {
       await this.paced("answer");
       const dm = (await this.rest.post(Routes.userChannels(), { body: { recipient_id: data.userId } })) as { id: string };
-      const message = await this.channelPost(dm.id, body, files);
+      const message = await this.channelPost(dm.id, body, files, once);
       return { kind: "channel", channelId: dm.id, messageId: message.id };
     } catch (error) {
       return this.unreachable(data, error);
@@ -165,10 +197,13 @@ export class DiscordDelivery {
     throw toDeliveryError(error);
   }
 
-  private async channelPost(channelId: string, body: MessageBody & { message_reference?: unknown }, files: RawFile[]): Promise<APIMessage> {
+  private async channelPost(channelId: string, body: MessageBody & { message_reference?: unknown }, files: RawFile[], once: PostOnce | undefined): Promise<APIMessage> {
     const rest = files.length > 0 ? this.uploadRest : this.rest;
+    // Create Message: with `enforce_nonce`, a message the bot created with the same nonce in the past
+    // few minutes is answered instead of a new one being made.
+    const nonce = once ? { nonce: once.nonce, enforce_nonce: true } : {};
     await this.paced("answer");
-    return (await rest.post(Routes.channelMessages(channelId), { body: withFiles(withNoPings(body), files), files })) as APIMessage;
+    return (await rest.post(Routes.channelMessages(channelId), { body: withFiles(withNoPings({ ...body, ...nonce }), files), files })) as APIMessage;
   }
 
   /** A slot under the bot's global limit, for a request with the bot's token (interaction webhooks need none). */

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { ReplyHandle } from "../../src/chat/message.js";
 import { translatingErrors, type Button, type Outbox, type SentRef, type VideoFile } from "../../src/chat/outbox.js";
@@ -60,7 +61,8 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
       const bytes = await readAtMost(await video.open(), limit, video);
       const components = buttonRows(opts?.buttons);
       const body = { content: fitOne(video.caption ?? "", MAX_MESSAGE_LENGTH), ...(components ? { components } : {}) };
-      const sent = await delivery.post(readHandleData(to, seal), body, [{ name: video.fileName, data: bytes, contentType: "video/mp4" }]);
+      const once = opts?.idempotencyKey === undefined ? undefined : { nonce: discordNonce(opts.idempotencyKey) };
+      const sent = await delivery.post(readHandleData(to, seal), body, [{ name: video.fileName, data: bytes, contentType: "video/mp4" }], once);
       logger.debug({ bytes: bytes.length }, "discord: video posted");
       return encodeRef(sent);
     },
@@ -96,6 +98,11 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
       await delivery.typing(readHandleData(to, seal).channelId);
     },
   }, toDiscordChatError);
+}
+
+/** Discord's nonce holds at most 25 characters: a digest of the key, the same on every attempt. */
+export function discordNonce(idempotencyKey: string): string {
+  return createHash("sha256").update(idempotencyKey).digest("hex").slice(0, 25);
 }
 
 async function readAtMost(stream: Readable, limit: number, video: VideoFile): Promise<Buffer> {

@@ -32,6 +32,16 @@ export interface PhotoFile {
   caption?: string;
 }
 
+export interface VideoOptions {
+  buttons?: Button[];
+  /**
+   * The same for every attempt at this one post, across retries and restarts (derived from the work
+   * item). Where the platform takes an idempotency key (Discord's message `nonce`), a retry of a post
+   * the platform already took returns that message instead of posting the video again.
+   */
+  idempotencyKey?: string;
+}
+
 export interface PhotoOptions {
   buttons?: Button[];
   /** A picture the bot posted earlier to replace in place (a refresh), where the platform allows; else a new one is sent. */
@@ -54,7 +64,7 @@ export interface Outbox {
   upsertStatus(to: ReplyHandle, ref: SentRef | undefined, text: string, options?: { droppable?: boolean }): Promise<SentRef>;
   /** The largest video this chat accepts as a file; bigger results go as a link. */
   maxVideoBytes(to: ReplyHandle): number;
-  sendVideo(to: ReplyHandle, video: VideoFile, options?: { buttons?: Button[] }): Promise<SentRef>;
+  sendVideo(to: ReplyHandle, video: VideoFile, options?: VideoOptions): Promise<SentRef>;
   sendLink(to: ReplyHandle, text: string, url: string, options?: { buttons?: Button[] }): Promise<SentRef>;
   /** A picture with its caption; returns the message that shows the picture. */
   sendPhoto(to: ReplyHandle, photo: PhotoFile, options?: PhotoOptions): Promise<SentRef>;

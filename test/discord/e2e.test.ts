@@ -41,7 +41,7 @@ afterEach(async () => {
   app = emulator = fake = limiterConnection = undefined;
 });
 
-async function startAll(options: { windowMs?: number; renderMs?: number } = {}) {
+async function startAll(options: { windowMs?: number; renderMs?: number; env?: Record<string, string> } = {}) {
   const windowMs = options.windowMs ?? 840_000;
   // The fake's tokens die when our window ends, as Discord's do 15 minutes after the interaction.
   fake = await startFakeDiscord({ interactionTokenTtlMs: windowMs });
@@ -61,6 +61,7 @@ async function startAll(options: { windowMs?: number; renderMs?: number } = {}) 
     TOKEN_KEY: "22".repeat(32),
     EXPORT_DIR: join(dir, "exports"),
     ...FAST_E2E_ENV,
+    ...options.env,
   });
   const captured = capturingLogger();
   logs = captured.lines;
@@ -137,6 +138,26 @@ describe("a creator in a Discord server", () => {
     expect(looksLikeMp4(video.files[0]!.bytes)).toBe(true);
     // Nothing was lost to the dead token: every webhook call after the window would be a 401 here.
     expect(fake.store.requests.filter((r) => r.status === 401)).toEqual([]);
+  });
+
+  it("a video whose answer comes after the upload timeout, retried by the delivery step, is in the channel once", async () => {
+    // Uploads give up after 1.5 s (the clip's upload to NemoVideo is local and quick); Discord answers the video's post after 4 s.
+    const { fake } = await startAll({ env: { UPLOAD_TIMEOUT_MS: "1500" } });
+    const upload = fake.runCommand({ name: "upload", attachment: { path: clip, contentType: "video/mp4" }, guildId: fake.guildId, userId: USER });
+    await fake.waitFor(() => fake.repliesTo(upload.id).find((m) => m.components.length > 0), 20_000, "the upload's answer");
+
+    fake.delayFileAnswers(4_000);
+    const exported = fake.runCommand({ name: "export", guildId: fake.guildId, userId: USER });
+    await fake.waitForReply(exported.id, /Your video is ready/, 30_000);
+    await fake.waitFor(() => (fake.heldAnswers === 0 ? true : undefined), 10_000, "the late answer");
+    // The first post timed out on our side and was retried: Discord saw two posts of the video...
+    const videoPosts = fake.store.requests.filter((r) => r.method === "POST" && r.bodyText.includes("nemovideo.mp4"));
+    expect(videoPosts.length).toBeGreaterThanOrEqual(2);
+    // ...and made one message: the retry carried the first one's nonce.
+    const videos = [...fake.store.messages.values()].filter((m) => !m.deleted && withVideo(m));
+    expect(videos).toHaveLength(1);
+    expect(videos[0]?.via).toBe("channel");
+    expect(videos[0]?.channelId).toBe(fake.channelId);
   });
 
   it("/timeline answers with the picture attached and the track summary as its text", async () => {

@@ -14,6 +14,7 @@ export const DISCORD_ERRORS = {
   cannotDmUser: { status: 403, code: 50007, message: "Cannot send messages to this user" },
   invalidWebhookToken: { status: 401, code: 50027, message: "Invalid Webhook Token" },
   tooLong: { status: 400, code: 50035, message: "Invalid Form Body (content: Must be 2000 or fewer in length.)" },
+  nonceTooLong: { status: 400, code: 50035, message: "Invalid Form Body (nonce: Must be 25 or fewer in length.)" },
   entityTooLarge: { status: 413, code: 40005, message: "Request entity too large" },
   notFound: { status: 404, code: 0, message: "404: Not Found" },
 } satisfies Record<string, DiscordErrorSpec>;

@@ -80,6 +80,7 @@ export function messagePayload(message: FakeMessage, botUserId: string, baseUrl:
     type: message.interactionId ? 20 : 0,
     flags: message.flags,
     components: message.components,
+    ...(message.nonce === undefined ? {} : { nonce: message.nonce }),
     ...(message.via === "webhook" ? { webhook_id: applicationId, application_id: applicationId } : {}),
   };
 }

@@ -25,6 +25,13 @@ const MAX_CONTENT = 2000;
 /** A bot's uploads: 10 MiB per message by default (more only in boosted servers), at most 10 files. */
 const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 const MAX_FILES = 10;
+/** A `nonce` is an integer or a string of at most 25 characters. */
+const MAX_NONCE_LENGTH = 25;
+/**
+ * Discord: with `enforce_nonce`, a message the same author created with the same nonce "in the past
+ * few minutes" is returned instead of a new one. The fake's window: 3 minutes.
+ */
+export const NONCE_WINDOW_MS = 3 * 60_000;
 
 function checkFiles(body: ParsedBody): void {
   const total = body.files.reduce((sum, f) => sum + f.bytes.length, 0);
@@ -42,6 +49,15 @@ class DiscordFault extends Error {
 const fail = (spec: DiscordErrorSpec): never => {
   throw new DiscordFault(spec);
 };
+
+/** The request's `nonce` as a string (Discord takes an integer or a string of up to 25 characters). */
+function nonceOf(body: ParsedBody): string | undefined {
+  const nonce = body.json.nonce;
+  if (typeof nonce === "number" && Number.isInteger(nonce)) return String(nonce);
+  if (typeof nonce !== "string") return undefined;
+  if (nonce.length > MAX_NONCE_LENGTH) fail(DISCORD_ERRORS.nonceTooLong);
+  return nonce;
+}
 
 export class FakeRest {
   private readonly globalLimit = new GlobalLimit();
@@ -142,7 +158,7 @@ export class FakeRest {
     }
     if ((m = path.match(/^\/channels\/(\d+)\/messages$/)) && method === "POST") {
       this.checkChannel(m[1]!);
-      return this.ok(this.create(m[1]!, "channel", undefined, body));
+      return this.ok(this.sameNonce(body) ?? this.create(m[1]!, "channel", undefined, body));
     }
     if ((m = path.match(/^\/channels\/(\d+)\/messages\/(\d+)$/))) {
       this.checkChannel(m[1]!);
@@ -211,6 +227,20 @@ export class FakeRest {
     if (this.store.deniedChannels.has(channelId)) fail(DISCORD_ERRORS.missingAccess);
   }
 
+  /**
+   * Create Message's `enforce_nonce`: the message this author (the bot: every channel message the fake
+   * holds is the bot's) created with the same nonce within the window, if any. Webhooks take no nonce.
+   */
+  private sameNonce(body: ParsedBody): FakeMessage | undefined {
+    const nonce = nonceOf(body);
+    if (nonce === undefined || body.json.enforce_nonce !== true) return undefined;
+    const since = Date.now() - NONCE_WINDOW_MS;
+    for (const message of this.store.messages.values()) {
+      if (message.via === "channel" && message.nonce === nonce && message.createdAt >= since) return message;
+    }
+    return undefined;
+  }
+
   private create(channelId: string, via: FakeMessage["via"], interactionId: string | undefined, body: ParsedBody): FakeMessage {
     const content = typeof body.json.content === "string" ? body.json.content : "";
     if (content.length > MAX_CONTENT) fail(DISCORD_ERRORS.tooLong);
@@ -233,6 +263,7 @@ export class FakeRest {
       deleted: false,
       createdAt: Date.now(),
       editedAt: undefined,
+      nonce: via === "channel" ? nonceOf(body) : undefined,
     };
     this.store.messages.set(message.id, message);
     this.store.changed();

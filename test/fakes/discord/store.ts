@@ -23,6 +23,8 @@ export interface FakeMessage {
   deleted: boolean;
   createdAt: number;
   editedAt: number | undefined;
+  /** The `nonce` the message was created with (channel posts), as Discord echoes it back. */
+  nonce: string | undefined;
 }
 
 /** An interaction the fake dispatched, and what the app did with it. */
