@@ -113,8 +113,9 @@ describe("a creator in a Discord server", () => {
     expect(exported.callback?.type).toBe(5);
     // The editor's "click Export when you're happy" pointed at the button; only /export rendered.
     expect(emulator!.counters.rendersStarted()).toHaveLength(1);
-    // No video went to the edit (a timeline picture may have).
-    expect(fake.repliesTo(edit.id).filter(withVideo)).toEqual([]);
+    // No video went to the edit (a timeline picture may have); the export's video is a channel message (its nonce is why).
+    expect(fake.repliesTo(edit.id).filter((m) => m.interactionId === edit.id && withVideo(m))).toEqual([]);
+    expect(video.via).toBe("channel");
     expect(video.files[0]?.name).toMatch(/\.mp4$/);
     expect(looksLikeMp4(video.files[0]!.bytes)).toBe(true);
     expect(logs()).not.toContain(BOT_TOKEN);
