@@ -85,15 +85,17 @@ async function editWithClip(discord: FakeDiscord, main: RunningProcess): Promise
 }
 
 describe("Discord through the product's process", { timeout: 120_000 }, () => {
-  it("/export posts the MP4 as an attachment on the interaction's webhook", async () => {
+  it("/export posts the MP4 as an attachment in the interaction's channel, with the item's nonce", async () => {
     const { fake, bot } = await startBot();
     await editWithClip(fake, bot);
 
     const exported = fake.runCommand({ name: "export", guildId: fake.guildId, userId: USER });
     const video = await whileRunning(bot, fake.waitFor(outcome(fake, exported.id), 60_000, "the exported video"));
     expect(video.content).not.toMatch(/went wrong/i);
-    expect(video.via).toBe("webhook");
-    expect(video.interactionId).toBe(exported.id);
+    // A channel message, not a webhook follow-up: only Create Message takes a nonce (enforce_nonce).
+    expect(video.via).toBe("channel");
+    expect(video.channelId).toBe(exported.channelId);
+    expect(video.nonce).toMatch(/^[0-9a-f]{25}$/);
     expect(video.files[0]?.name).toMatch(/\.mp4$/);
     expect(looksLikeMp4(video.files[0]!.bytes)).toBe(true);
     // No "Something went wrong" anywhere: the post with a file went through the first time.
