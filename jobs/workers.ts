@@ -1,28 +1,27 @@
-import { DelayedError, Worker, type Job } from "bullmq";
+import { Worker, type Job } from "bullmq";
 import type { Readable } from "node:stream";
 import type { Accounts } from "../src/accounts/types.js";
 import type { AttachmentSource, Platform } from "../src/chat/message.js";
-import type { Outbox, SentRef } from "../src/chat/outbox.js";
+import type { Outbox } from "../src/chat/outbox.js";
 import type { Config } from "../src/config.js";
-import { messages } from "../src/i18n/index.js";
 import type { Logger } from "../src/log.js";
 import type { NemoApi } from "../src/nemo/types.js";
-import { admit, createQuotas, type Quotas } from "../src/quota/index.js";
-import type { WorkEnvelope } from "../src/work/types.js";
-import { closeConnection, connectRedis, type RedisTarget } from "../src/redis/client.js";
-import type { ItemRun, ItemStep, JobContext, JobEvents, StepOutcome } from "./context.js";
-import { startDeliverySweep } from "./export-files.js";
-import { FairShares, Lane, ownersOfSessionKey } from "./lanes.js";
-import { runExportCapture, runRenderStep, type RenderJobData } from "./export.js";
-import { draftFingerprint } from "./fingerprint.js";
-import { drainerJobId, queueNames, renderJobId, sessionDraftRendersKey, sessionKeyOf, sessionRendersKey } from "./keys.js";
-import { RENDER_JOB_OPTIONS, WorkQueues, type DrainerData } from "./queues.js";
-import { DEFAULT_PACING, StatusMessage, type StatusPacing } from "./status-message.js";
-import { measure, measuredEvents, openingText } from "./line/measure.js";
-import { runTurn } from "./turn.js";
-import { runUpload } from "./upload.js";
-import { failedUploadOf, skippedForFailedUpload } from "./upload-dependency.js";
 import type { Thumbnails } from "../src/present/thumbnails.js";
+import { createQuotas, type Quotas } from "../src/quota/index.js";
+import { closeConnection, connectRedis, type RedisTarget } from "../src/redis/client.js";
+import type { JobContext, JobEvents } from "./context.js";
+import { createDrainer } from "./drain.js";
+import { startDeliverySweep } from "./export-files.js";
+import { runRenderStep, type RenderJobData } from "./export.js";
+import { followUpExporter } from "./follow-up-export.js";
+import { tellGaveUp } from "./give-up.js";
+import { followAbort, park, settlesWithin } from "./job-control.js";
+import { queueNames } from "./keys.js";
+import { measuredEvents } from "./line/measure.js";
+import { WorkQueues, type DrainerData } from "./queues.js";
+import { renderStarter } from "./render-start.js";
+import { repairMailboxes } from "./repair.js";
+import { DEFAULT_PACING, type StatusPacing } from "./status-message.js";
 
 /** Knobs with production defaults that tests shrink. */
 export interface WorkerTuning {
@@ -66,34 +65,6 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-const ITEM_TRIES = 3;
-
-/**
- * Aborts `controller` when BullMQ's signal for the job aborts (`worker.cancelJob`); returns the undo.
- * A listener rather than AbortSignal.any: one open turn holds it for minutes, and `any` keeps weak
- * references, sets and maps per combined signal, a cost a process holding thousands of turns notices.
- */
-function followAbort(bullSignal: AbortSignal | undefined, controller: AbortController): () => void {
-  if (!bullSignal) return () => undefined;
-  const onAbort = (): void => controller.abort(bullSignal.reason);
-  if (bullSignal.aborted) onAbort();
-  else bullSignal.addEventListener("abort", onAbort, { once: true });
-  return () => bullSignal.removeEventListener("abort", onAbort);
-}
-
-/** True when `work` settles within `ms` (either way); false when it is still pending then. */
-async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([work.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * The worker side: one BullMQ worker drains session mailboxes (items of one session in order,
  * sessions in parallel up to WORKER_CONCURRENCY, uploads and export captures in lanes of their
@@ -111,6 +82,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const exportSweep = startDeliverySweep({ exportDir: config.EXPORT_DIR, logger, maxAgeMs: Math.max(24 * 3600_000, 2 * config.DELIVERY_RETRY_FOR_MS) });
   const running = new Set<AbortController>();
   let closing = false;
+  const itemRetryMs = tuning.itemRetryMs ?? 2_000;
+  const renders = renderStarter(redis, queues, { itemRetryMs });
 
   const ctx: JobContext = {
     config,
@@ -123,193 +96,21 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     markers: queues.markers,
     pacing: tuning.pacing ?? DEFAULT_PACING,
     events: measuredEvents(deps.events ?? {}, queues.line.durations, logger),
-    async followUpExport(from) {
-      if ((await queues.markers.get("followup", from.id)) !== null) return;
-      // An export the user asked for with the edit ("…and export") was paid when it was queued;
-      // one the backend's "click Export" starts passes the same gate as `/export`.
-      const paid = from.item.kind === "turn" && from.item.exportAfter === true;
-      if (!paid) {
-        const admission = await admit(quotas, from.session.userKey, ["export"], from.locale);
-        if (!admission.ok) {
-          await deps.outbox(from.replyTo.platform).sendText(from.replyTo, admission.text);
-          await queues.markers.set("followup", from.id, "refused");
-          return;
-        }
-      }
-      const exportEnvelope: WorkEnvelope = { ...from, id: `${from.id}-export`, item: { kind: "export" }, receivedAt: Date.now() };
-      await queues.enqueue(exportEnvelope, "front");
-      await queues.markers.set("followup", from.id);
-    },
-    async startRender(envelope, sessionId, draft, statusRef) {
-      const sessionKey = sessionKeyOf(envelope.session);
-      const rendersKey = sessionRendersKey(prefix, sessionKey);
-      const draftsKey = sessionDraftRendersKey(prefix, sessionKey);
-      const print = draftFingerprint(draft);
-      // The backend's "click Export" starts an export, and users press Export too: the same
-      // version of the same session renders once. A session's captures run one at a time (its
-      // mailbox), so reading then writing here does not race.
-      const owner = await redis.hget(draftsKey, print);
-      const ownerLive =
-        owner !== null &&
-        owner !== envelope.id &&
-        (await redis.sismember(rendersKey, owner)) === 1 &&
-        (await queues.markers.get("cancel", owner)) === null &&
-        // A capture re-run after a crash can list a render that has since been delivered.
-        (await queues.markers.get("delivered", owner)) === null;
-      if (ownerLive) return "already-rendering";
-      await redis.hset(draftsKey, print, envelope.id);
-      await redis.sadd(rendersKey, envelope.id);
-      const data: RenderJobData = {
-        envelope,
-        sessionKey,
-        sessionId,
-        draft,
-        step: { phase: "start", attempt: 1, startedAt: Date.now(), ...(statusRef ? { statusRef } : {}) },
-      };
-      await queues.render.add("render", data, {
-        ...RENDER_JOB_OPTIONS,
-        backoff: { type: "exponential", delay: tuning.itemRetryMs ?? 2_000 },
-        jobId: renderJobId(envelope.id),
-      });
-      return "started";
-    },
+    followUpExport: followUpExporter(queues, quotas, deps.outbox),
+    startRender: renders.startRender,
   };
 
-  const runItem = async (run: ItemRun): Promise<StepOutcome> => {
-    if (await skippedForFailedUpload(ctx, run.envelope, run.step.statusRef)) return { done: true };
-    switch (run.envelope.item.kind) {
-      case "turn":
-        return runTurn(ctx, run);
-      case "upload":
-        return runUpload(ctx, run);
-      case "export":
-        return runExportCapture(ctx, run);
-    }
-  };
-
-  /** An item given up on: the user is told, and its status message ends on "stopped", not mid-sentence. */
-  const tellGaveUp = async (envelope: WorkEnvelope, statusRef: SentRef | undefined): Promise<void> => {
-    const outbox = deps.outbox(envelope.replyTo.platform);
-    const m = messages(envelope.locale);
-    await outbox.sendText(envelope.replyTo, m.unknownError).catch(() => undefined);
-    if (statusRef) await outbox.upsertStatus(envelope.replyTo, statusRef, m.turnStopped).catch(() => undefined);
-  };
-
-  const unexpected = async (error: unknown, envelope: WorkEnvelope, step: ItemStep): Promise<StepOutcome> => {
-    const tries = (step.tries ?? 0) + 1;
-    logger.error({ err: error, item: envelope.id, tries }, "item failed unexpectedly");
-    if (tries < ITEM_TRIES) {
-      return { done: false, delayMs: (tuning.itemRetryMs ?? 2_000) * 2 ** (tries - 1), step: { ...step, tries } };
-    }
-    await tellGaveUp(envelope, step.statusRef);
-    return { done: true };
-  };
-
-  /** Parks the job until `delayMs` from now with its step saved: the slot is free meanwhile. */
-  const park = async <T>(job: Job<T>, data: T, delayMs: number, token: string | undefined): Promise<never> => {
-    await job.updateData(data);
-    await job.moveToDelayed(Date.now() + delayMs, token);
-    throw new DelayedError();
-  };
-
-  /**
-   * A fresh item starts: its queued status message (if it waited) becomes its own, showing what it
-   * does first; the items still waiting behind it move up a place.
-   */
-  const startItem = async (sessionKey: string, envelope: WorkEnvelope): Promise<ItemStep> => {
-    const step: ItemStep = { envelopeId: envelope.id, startedAt: Date.now() };
-    try {
-      const started = await queues.line.start(sessionKey, envelope, step.startedAt);
-      if (started.waiting > 0) void queues.line.refresh(sessionKey).catch((error: unknown) => logger.warn({ err: error, sessionKey }, "place in line: refresh failed"));
-      if (!started.ref) return step;
-      // An item that will not run (its upload failed) must not first say "Thinking…".
-      const opening = (await failedUploadOf(ctx, envelope)) === undefined ? openingText(envelope) : undefined;
-      if (opening !== undefined) await new StatusMessage(deps.outbox(envelope.replyTo.platform), envelope.replyTo, started.ref, ctx.pacing, logger).show(opening);
-      return { ...step, statusRef: started.ref };
-    } catch (error) {
-      // The place in line is a courtesy: the item runs (with a status message of its own) without it.
-      logger.warn({ err: error, item: envelope.id }, "place in line: could not hand the status over");
-      return step;
-    }
-  };
-
-  // Lanes and fair shares (lanes.ts): uploads and export captures have caps of their own; a user
-  // (or a chat) holds at most its share of drainers, and a drainer whose user has sessions waiting
-  // hands its mailbox back between items, so sessions take turns.
-  const lanes = { upload: new Lane(config.UPLOAD_CONCURRENCY), export: new Lane(config.CAPTURE_CONCURRENCY) };
-  const shares = new FairShares({ perUser: config.MAX_SLOTS_PER_USER, perChat: config.MAX_SLOTS_PER_CHAT });
-  const fairRetryMs = tuning.fairRetryMs ?? 250;
-  let drainers = 0;
-
-  /** Runs the item in its lane; an item still waiting for its lane when the worker shuts down is handed back untouched. */
-  const runInLane = async (run: ItemRun): Promise<StepOutcome> => {
-    const kind = run.envelope.item.kind;
-    const lane = kind === "upload" ? lanes.upload : kind === "export" ? lanes.export : undefined;
-    let release: (() => void) | undefined;
-    try {
-      release = await lane?.acquire(run.signal);
-    } catch (error) {
-      if (run.signal.aborted) return { done: false, delayMs: 0, step: run.step };
-      throw error;
-    }
-    try {
-      return await runItem(run);
-    } finally {
-      release?.();
-    }
-  };
-
-  const drain = async (job: Job<DrainerData>, token: string | undefined, bullSignal?: AbortSignal): Promise<string> => {
-    const { sessionKey, generation } = job.data;
-    const { user, chat } = ownersOfSessionKey(sessionKey);
-    const share = shares.tryHold(user, chat);
-    // This user or chat already runs its share: wait (holding no slot) and let others go first.
-    if (!share) return park(job, job.data, fairRetryMs, token);
-    drainers += 1;
-    const controller = new AbortController();
-    running.add(controller);
-    const unfollow = followAbort(bullSignal, controller);
-    const signal = controller.signal;
-    try {
-      for (;;) {
-        const claim = await queues.mailbox.claim(sessionKey, generation);
-        if (claim.kind !== "item") return claim.kind;
-        const { envelope } = claim;
-        let step: ItemStep = job.data.step?.envelopeId === envelope.id ? job.data.step : await startItem(sessionKey, envelope);
-        const save = async (next: ItemStep) => {
-          step = next;
-          await job.updateData({ sessionKey, generation, step });
-        };
-        let outcome: StepOutcome;
-        try {
-          outcome = await runInLane({ envelope, get step() { return step; }, save, signal });
-        } catch (error) {
-          outcome = await unexpected(error, envelope, step);
-        }
-        if (!outcome.done) return park(job, { sessionKey, generation, step: outcome.step }, outcome.delayMs, token);
-        await queues.mailbox.done(sessionKey, generation, envelope.id);
-        measure(queues.line.durations, envelope.item.kind, Date.now() - (step.startedAt ?? Date.now()), logger);
-        await job.updateData({ sessionKey, generation });
-        // Shutting down: hand the rest of this mailbox to whichever worker runs next. Others
-        // waiting (this user's other chats, or every slot taken): take turns, to the back of the queue.
-        const yieldNow = closing || shares.othersWaiting(user, chat, 4 * fairRetryMs) || drainers >= config.WORKER_CONCURRENCY;
-        if (yieldNow && (await queues.mailbox.pending(sessionKey)) > 0) return park(job, { sessionKey, generation }, 0, token);
-      }
-    } finally {
-      unfollow();
-      running.delete(controller);
-      drainers -= 1;
-      share();
-    }
-  };
-
-  /** A finished render no longer stands for its draft, nor counts as in flight. */
-  const forgetRender = async (data: RenderJobData): Promise<void> => {
-    const draftsKey = sessionDraftRendersKey(prefix, data.sessionKey);
-    const print = draftFingerprint(data.draft);
-    if ((await redis.hget(draftsKey, print)) === data.envelope.id) await redis.hdel(draftsKey, print);
-    await redis.srem(sessionRendersKey(prefix, data.sessionKey), data.envelope.id);
-  };
+  const { drain, shares } = createDrainer({
+    ctx,
+    queues,
+    config,
+    outbox: deps.outbox,
+    logger,
+    itemRetryMs,
+    fairRetryMs: tuning.fairRetryMs ?? 250,
+    running,
+    closing: () => closing,
+  });
 
   const render = async (job: Job<RenderJobData>, token: string | undefined, bullSignal?: AbortSignal): Promise<void> => {
     const controller = new AbortController();
@@ -318,7 +119,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     try {
       const outcome = await runRenderStep(ctx, job.data, (step) => job.updateData({ ...job.data, step }), controller.signal);
       if (!outcome.done) return park(job, { ...job.data, step: outcome.step }, outcome.delayMs, token);
-      await forgetRender(job.data);
+      await renders.forgetRender(job.data);
     } finally {
       unfollow();
       running.delete(controller);
@@ -343,27 +144,13 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   renderWorker.on("failed", (job) => {
     if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
     const { envelope } = job.data;
-    void redis.srem(sessionRendersKey(prefix, job.data.sessionKey), envelope.id).catch(() => undefined);
-    void tellGaveUp(envelope, job.data.step.statusRef);
+    void renders.dropRender(job.data).catch(() => undefined);
+    void tellGaveUp(deps.outbox, envelope, job.data.step.statusRef);
   });
 
-  /** Mailboxes whose drainer job is gone or failed (a producer died mid-submit, Redis hiccups): re-add it. */
-  const repair = async (): Promise<void> => {
-    for (const sessionKey of await queues.mailbox.activeSessions()) {
-      const generation = await queues.mailbox.owner(sessionKey);
-      if (generation === null) continue;
-      const job = await queues.session.getJob(drainerJobId(sessionKey, generation));
-      const state = job ? await job.getState() : "missing";
-      if (state === "failed" || state === "completed") await job?.remove().catch(() => undefined);
-      if (state === "missing" || state === "failed" || state === "completed" || state === "unknown") {
-        logger.warn({ sessionKey, generation, state }, "mailbox without a drainer: re-adding it");
-        await queues.addDrainer(sessionKey, generation);
-      }
-    }
-  };
   const repairSafely = () => {
     shares.prune(60_000);
-    return repair().catch((error: unknown) => logger.warn({ err: error }, "mailbox repair failed"));
+    return repairMailboxes(queues, logger).catch((error: unknown) => logger.warn({ err: error }, "mailbox repair failed"));
   };
   await Promise.all([sessionWorker.waitUntilReady(), renderWorker.waitUntilReady()]);
   await repairSafely();

@@ -1,0 +1,154 @@
+import type { Job } from "bullmq";
+import type { Platform } from "../src/chat/message.js";
+import type { Outbox } from "../src/chat/outbox.js";
+import type { Config } from "../src/config.js";
+import type { Logger } from "../src/log.js";
+import type { WorkEnvelope } from "../src/work/types.js";
+import type { ItemRun, ItemStep, JobContext, StepOutcome } from "./context.js";
+import { runExportCapture } from "./export.js";
+import { tellGaveUp } from "./give-up.js";
+import { followAbort, park } from "./job-control.js";
+import { FairShares, Lane, ownersOfSessionKey } from "./lanes.js";
+import { measure, openingText } from "./line/measure.js";
+import type { DrainerData, WorkQueues } from "./queues.js";
+import { StatusMessage } from "./status-message.js";
+import { runTurn } from "./turn.js";
+import { runUpload } from "./upload.js";
+import { failedUploadOf, skippedForFailedUpload } from "./upload-dependency.js";
+
+const ITEM_TRIES = 3;
+
+export interface DrainerDeps {
+  ctx: JobContext;
+  queues: WorkQueues;
+  config: Config;
+  outbox: (platform: Platform) => Outbox;
+  logger: Logger;
+  /** Back-off after an item failed unexpectedly (doubles each time; 3 tries). */
+  itemRetryMs: number;
+  /** How long a drainer turned away for its user's (or chat's) fair share waits before it tries again. */
+  fairRetryMs: number;
+  /** The running items' controllers: shutdown aborts them after its grace period. */
+  running: Set<AbortController>;
+  closing(): boolean;
+}
+
+/**
+ * The drain loop: one BullMQ job per session mailbox takes its items one at a time, in arrival
+ * order. Uploads and export captures run in lanes with caps of their own; a user (or a chat) holds
+ * at most its share of drainers, and a drainer whose user has sessions waiting hands its mailbox
+ * back between items, so sessions take turns. Every wait parks the job (no slot held).
+ */
+export function createDrainer(deps: DrainerDeps) {
+  const { ctx, queues, config, logger, fairRetryMs } = deps;
+  const lanes = { upload: new Lane(config.UPLOAD_CONCURRENCY), export: new Lane(config.CAPTURE_CONCURRENCY) };
+  const shares = new FairShares({ perUser: config.MAX_SLOTS_PER_USER, perChat: config.MAX_SLOTS_PER_CHAT });
+  let drainers = 0;
+
+  const runItem = async (run: ItemRun): Promise<StepOutcome> => {
+    if (await skippedForFailedUpload(ctx, run.envelope, run.step.statusRef)) return { done: true };
+    switch (run.envelope.item.kind) {
+      case "turn":
+        return runTurn(ctx, run);
+      case "upload":
+        return runUpload(ctx, run);
+      case "export":
+        return runExportCapture(ctx, run);
+    }
+  };
+
+  const unexpected = async (error: unknown, envelope: WorkEnvelope, step: ItemStep): Promise<StepOutcome> => {
+    const tries = (step.tries ?? 0) + 1;
+    logger.error({ err: error, item: envelope.id, tries }, "item failed unexpectedly");
+    if (tries < ITEM_TRIES) {
+      return { done: false, delayMs: deps.itemRetryMs * 2 ** (tries - 1), step: { ...step, tries } };
+    }
+    await tellGaveUp(deps.outbox, envelope, step.statusRef);
+    return { done: true };
+  };
+
+  /**
+   * A fresh item starts: its queued status message (if it waited) becomes its own, showing what it
+   * does first; the items still waiting behind it move up a place.
+   */
+  const startItem = async (sessionKey: string, envelope: WorkEnvelope): Promise<ItemStep> => {
+    const step: ItemStep = { envelopeId: envelope.id, startedAt: Date.now() };
+    try {
+      const started = await queues.line.start(sessionKey, envelope, step.startedAt);
+      if (started.waiting > 0) void queues.line.refresh(sessionKey).catch((error: unknown) => logger.warn({ err: error, sessionKey }, "place in line: refresh failed"));
+      if (!started.ref) return step;
+      // An item that will not run (its upload failed) must not first say "Thinking…".
+      const opening = (await failedUploadOf(ctx, envelope)) === undefined ? openingText(envelope) : undefined;
+      if (opening !== undefined) await new StatusMessage(deps.outbox(envelope.replyTo.platform), envelope.replyTo, started.ref, ctx.pacing, logger).show(opening);
+      return { ...step, statusRef: started.ref };
+    } catch (error) {
+      // The place in line is a courtesy: the item runs (with a status message of its own) without it.
+      logger.warn({ err: error, item: envelope.id }, "place in line: could not hand the status over");
+      return step;
+    }
+  };
+
+  /** Runs the item in its lane; an item still waiting for its lane when the worker shuts down is handed back untouched. */
+  const runInLane = async (run: ItemRun): Promise<StepOutcome> => {
+    const kind = run.envelope.item.kind;
+    const lane = kind === "upload" ? lanes.upload : kind === "export" ? lanes.export : undefined;
+    let release: (() => void) | undefined;
+    try {
+      release = await lane?.acquire(run.signal);
+    } catch (error) {
+      if (run.signal.aborted) return { done: false, delayMs: 0, step: run.step };
+      throw error;
+    }
+    try {
+      return await runItem(run);
+    } finally {
+      release?.();
+    }
+  };
+
+  const drain = async (job: Job<DrainerData>, token: string | undefined, bullSignal?: AbortSignal): Promise<string> => {
+    const { sessionKey, generation } = job.data;
+    const { user, chat } = ownersOfSessionKey(sessionKey);
+    const share = shares.tryHold(user, chat);
+    // This user or chat already runs its share: wait (holding no slot) and let others go first.
+    if (!share) return park(job, job.data, fairRetryMs, token);
+    drainers += 1;
+    const controller = new AbortController();
+    deps.running.add(controller);
+    const unfollow = followAbort(bullSignal, controller);
+    const signal = controller.signal;
+    try {
+      for (;;) {
+        const claim = await queues.mailbox.claim(sessionKey, generation);
+        if (claim.kind !== "item") return claim.kind;
+        const { envelope } = claim;
+        let step: ItemStep = job.data.step?.envelopeId === envelope.id ? job.data.step : await startItem(sessionKey, envelope);
+        const save = async (next: ItemStep) => {
+          step = next;
+          await job.updateData({ sessionKey, generation, step });
+        };
+        let outcome: StepOutcome;
+        try {
+          outcome = await runInLane({ envelope, get step() { return step; }, save, signal });
+        } catch (error) {
+          outcome = await unexpected(error, envelope, step);
+        }
+        if (!outcome.done) return park(job, { sessionKey, generation, step: outcome.step }, outcome.delayMs, token);
+        await queues.mailbox.done(sessionKey, generation, envelope.id);
+        measure(queues.line.durations, envelope.item.kind, Date.now() - (step.startedAt ?? Date.now()), logger);
+        await job.updateData({ sessionKey, generation });
+        // Shutting down: hand the rest of this mailbox to whichever worker runs next. Others
+        // waiting (this user's other chats, or every slot taken): take turns, to the back of the queue.
+        const yieldNow = deps.closing() || shares.othersWaiting(user, chat, 4 * fairRetryMs) || drainers >= config.WORKER_CONCURRENCY;
+        if (yieldNow && (await queues.mailbox.pending(sessionKey)) > 0) return park(job, { sessionKey, generation }, 0, token);
+      }
+    } finally {
+      unfollow();
+      deps.running.delete(controller);
+      drainers -= 1;
+      share();
+    }
+  };
+
+  return { drain, shares };
+}
