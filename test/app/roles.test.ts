@@ -71,7 +71,7 @@ describe("bot and worker roles in separate processes", () => {
     const exportRequest = fake.userSends({ chatId: chat, text: "/export" });
     // Every export started ends with its video; asking for a version already rendering says so
     // instead of rendering it twice.
-    const started = () => fake.messages(chat).filter((m) => /Preparing your export/.test(m.history[0] ?? ""));
+    const started = () => fake.messages(chat).filter((m) => m.history.some((t) => /Preparing your export/.test(t)));
     const rendering = () => started().filter((m) => !m.history.some((t) => /already being rendered/.test(t)));
     await fake.waitFor(
       () => started().some((m) => m.messageId > exportRequest.messageId) && fake.videosSent(chat).length >= rendering().length && rendering().length > 0,

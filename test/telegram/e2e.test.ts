@@ -224,7 +224,7 @@ describe("a creator in a private chat", () => {
     expect(fake.videosSent(chat)).toHaveLength(1);
     // The export's status ends on its final word, not mid-sentence.
     await fake.waitFor(
-      () => fake.messages(chat).find((m) => /Preparing your export/.test(m.history[0] ?? "") && /Your video is ready/.test(m.text)),
+      () => fake.messages(chat).find((m) => m.history.some((t) => /Preparing your export/.test(t)) && /Your video is ready/.test(m.text)),
       "the export's status to end on 'ready'",
       10_000,
     );
