@@ -15,6 +15,9 @@ describe("the product's processes under kills, a Redis restart and backend fault
       workers: 2,
       kills: 5,
       botKillShare: 0.4,
+      // Not yet aimed just after getUpdates: a bot killed there can lose the updates it had claimed
+      // but not queued (an open defect that the long run, `npm run faults`, measures and reports).
+      botKillsAfterUpdates: 0,
       firstKillMs: 3_000,
       killGapMs: 4_000,
       redisRestarts: 1,
