@@ -67,6 +67,14 @@ export function backoffDelay(firstMs: number, failures: number): number {
   return Math.min(MAX_BACKOFF_MS, firstMs * 2 ** Math.max(0, Math.min(30, failures - 1)));
 }
 
+/**
+ * How long a step parks for a send slot: the limiter's wait, but never a busy loop of re-parks a few
+ * ms apart (at most 1 s, or the configured retry when that is shorter, as in tests).
+ */
+export function slotWaitMs(retryAfterMs: number, retryMs: number): number {
+  return Math.max(retryAfterMs, Math.min(1_000, retryMs));
+}
+
 /** How long a chat platform asked us to wait (Telegram's `retry_after` on an upload), if it did. */
 export function retryAfterMsOf(error: unknown): number | undefined {
   if (!(error instanceof RateLimitedError)) return undefined;
@@ -157,7 +165,7 @@ export async function deliverRender(
     if (signal.aborted) throw error;
     // No send slot soon (the bot is at its platform's limit): nothing was sent, so this is no
     // failure. Park until the slot could be free; the render's worker slot serves others meanwhile.
-    if (error instanceof SendSlotBusyError) return { kind: "retry", delayMs: error.retryAfterMs, state: { ...state, slotWaits: (state.slotWaits ?? 0) + 1 } };
+    if (error instanceof SendSlotBusyError) return { kind: "retry", delayMs: slotWaitMs(error.retryAfterMs, ctx.config.DELIVERY_RETRY_MS), state: { ...state, slotWaits: (state.slotWaits ?? 0) + 1 } };
     // The platform's real limit can sit below `maxVideoBytes` (Telegram's 413 near 50 MB): the same
     // upload would be refused on every retry, so the link goes now.
     if (refusedAsTooLarge(error)) return link("too-large", size);

@@ -6,7 +6,7 @@ import { isExportReady } from "../src/nemo/draft.js";
 import type { Draft, RenderStatus } from "../src/nemo/types.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import { emit, type ItemRun, type JobContext, type StepOutcome } from "./context.js";
-import { backoffDelay, deliverRender, retryAfterMsOf, type DeliveryState, type FinishedRender } from "./delivery.js";
+import { backoffDelay, deliverRender, retryAfterMsOf, slotWaitMs, type DeliveryState, type FinishedRender } from "./delivery.js";
 import { removeDeliveryFiles } from "./export-files.js";
 import { failureText, noteReplacedSession } from "./replies.js";
 import { StatusMessage } from "./status-message.js";
@@ -150,7 +150,7 @@ export async function runRenderStep(
       // what gets dropped under pressure, never this). Other refusals are tried a few times.
       if (error instanceof RateLimitedError && !signal.aborted) {
         ctx.logger.debug({ item: envelope.id, retryAfterMs: error.retryAfterMs }, "final status edit waits for a send slot");
-        return { done: false, delayMs: error.retryAfterMs, step };
+        return { done: false, delayMs: slotWaitMs(error.retryAfterMs, ctx.config.DELIVERY_RETRY_MS), step };
       }
       const tries = (step.finalTries ?? 0) + 1;
       if (tries < MAX_FINAL_TRIES && !signal.aborted) {
