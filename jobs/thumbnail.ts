@@ -1,6 +1,7 @@
 import type { ChatAttachment } from "../src/chat/message.js";
 import type { UploadResult } from "../src/nemo/types.js";
 import { MAX_THUMBNAIL_SOURCE_BYTES, shrinkThumbnail } from "../src/present/thumbnails.js";
+import { readAtMost } from "../src/read-bounded.js";
 import type { JobContext } from "./context.js";
 
 /**
@@ -13,18 +14,9 @@ export async function keepThumbnail(ctx: JobContext, sessionId: string, attachme
   if (!store || !attachment.thumbnail) return;
   try {
     const stream = await ctx.openAttachment(attachment.thumbnail, signal);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of stream) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-      total += buffer.length;
-      if (total > MAX_THUMBNAIL_SOURCE_BYTES) {
-        stream.destroy();
-        return;
-      }
-      chunks.push(buffer);
-    }
-    const image = await shrinkThumbnail(Buffer.concat(chunks));
+    const source = await readAtMost(stream, MAX_THUMBNAIL_SOURCE_BYTES);
+    if (source === undefined) return;
+    const image = await shrinkThumbnail(source);
     const keys = [attachment.name, ...result.files.flatMap((f) => [f.cdnUrl, f.filename])];
     await store.put(sessionId, keys, image);
   } catch (error) {

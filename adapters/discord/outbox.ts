@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import type { Readable } from "node:stream";
 import type { ReplyHandle } from "../../src/chat/message.js";
-import { translatingErrors, type Button, type Outbox, type SentRef, type VideoFile } from "../../src/chat/outbox.js";
+import { translatingErrors, type Button, type Outbox, type SentRef } from "../../src/chat/outbox.js";
 import type { Logger } from "../../src/log.js";
+import { readAtMost } from "../../src/read-bounded.js";
 import { buttonRows } from "./buttons.js";
 import { DiscordDelivery, type DeliveryOptions } from "./delivery.js";
 import { DiscordDeliveryError, toDiscordChatError } from "./discord-errors.js";
@@ -58,7 +58,8 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
         throw new DiscordDeliveryError("video_too_large", `The video (${video.size} bytes) is over this chat's limit of ${limit} bytes`);
       }
       // @discordjs/rest takes a file as bytes; the limit above bounds what is held in memory.
-      const bytes = await readAtMost(await video.open(), limit, video);
+      const bytes = await readAtMost(await video.open(), limit);
+      if (bytes === undefined) throw new DiscordDeliveryError("video_too_large", `The video ${video.fileName} is over this chat's limit of ${limit} bytes`);
       const components = buttonRows(opts?.buttons);
       const body = { content: fitOne(video.caption ?? "", MAX_MESSAGE_LENGTH), ...(components ? { components } : {}) };
       const once = opts?.idempotencyKey === undefined ? undefined : { nonce: discordNonce(opts.idempotencyKey) };
@@ -103,19 +104,4 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
 /** Discord's nonce holds at most 25 characters: a digest of the key, the same on every attempt. */
 export function discordNonce(idempotencyKey: string): string {
   return createHash("sha256").update(idempotencyKey).digest("hex").slice(0, 25);
-}
-
-async function readAtMost(stream: Readable, limit: number, video: VideoFile): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of stream) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    total += buffer.length;
-    if (total > limit) {
-      stream.destroy();
-      throw new DiscordDeliveryError("video_too_large", `The video ${video.fileName} is over this chat's limit of ${limit} bytes`);
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
 }
