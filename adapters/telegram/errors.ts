@@ -1,5 +1,6 @@
 import { GrammyError } from "grammy";
 import { ChatError, RateLimitedError, type PlatformErrorCode } from "../../src/errors.js";
+import { retryAfterOf } from "./api.js";
 import { describeError } from "./describe-error.js";
 
 /**
@@ -36,9 +37,8 @@ export class TelegramRefusedError extends ChatError {
  */
 export function toTelegramChatError(error: unknown): unknown {
   if (error instanceof ChatError) return error;
-  if (error instanceof GrammyError && error.error_code === 429) {
-    return new TelegramRateLimitedError(String(error.method), error.parameters.retry_after ?? 1, { cause: error });
-  }
+  const retryAfter = retryAfterOf(error);
+  if (retryAfter !== undefined) return new TelegramRateLimitedError(String((error as GrammyError).method), retryAfter, { cause: error });
   const summary = describeError(error);
   return new TelegramRefusedError(platformCodeOf(error), `Telegram refused the request: ${summary.message}`, { cause: error });
 }
