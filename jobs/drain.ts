@@ -1,6 +1,6 @@
 import type { Job } from "bullmq";
 import type { Platform } from "../src/chat/message.js";
-import type { Outbox } from "../src/chat/outbox.js";
+import type { Outbox, SentRef } from "../src/chat/outbox.js";
 import type { Config } from "../src/config.js";
 import type { Logger } from "../src/log.js";
 import type { WorkEnvelope } from "../src/work/types.js";
@@ -77,6 +77,9 @@ export function createDrainer(deps: DrainerDeps) {
       const started = await queues.line.start(sessionKey, envelope, step.startedAt);
       if (started.waiting > 0) void queues.line.refresh(sessionKey).catch((error: unknown) => logger.warn({ err: error, sessionKey }, "place in line: refresh failed"));
       if (!started.ref) return step;
+      // The queued message is this item's status from now on: recorded before its first edit, so a
+      // worker that takes the item over edits it rather than leave it mid-sentence.
+      await ctx.markers.set("status", envelope.id, JSON.stringify(started.ref));
       // An item that will not run (its upload failed) must not first say "Thinking…".
       const opening = (await failedUploadOf(ctx, envelope)) === undefined ? openingText(envelope) : undefined;
       if (opening !== undefined) await new StatusMessage(deps.outbox(envelope.replyTo.platform), envelope.replyTo, started.ref, ctx.pacing, logger).show(opening);
@@ -86,6 +89,21 @@ export function createDrainer(deps: DrainerDeps) {
       logger.warn({ err: error, item: envelope.id }, "place in line: could not hand the status over");
       return step;
     }
+  };
+
+  /**
+   * The item's step in this job: the one saved in the job, else a new start. An item that started
+   * before under another job (its drainer failed and was added again, e.g. after stalling past
+   * BullMQ's limit), or whose worker died before saving the status message it had, keeps that
+   * message: its ref is recorded in Redis (`status`) as soon as it is known.
+   */
+  const takeUp = async (sessionKey: string, envelope: WorkEnvelope, saved: ItemStep | undefined): Promise<ItemStep> => {
+    if (saved?.statusRef) return saved;
+    const recorded = await ctx.markers.get("status", envelope.id);
+    const statusRef = recorded === null ? undefined : (JSON.parse(recorded) as SentRef);
+    if (saved) return statusRef ? { ...saved, statusRef } : saved;
+    if (!statusRef) return startItem(sessionKey, envelope);
+    return { envelopeId: envelope.id, startedAt: Date.now(), statusRef };
   };
 
   /** Runs the item in its lane; an item still waiting for its lane when the worker shuts down is handed back untouched. */
@@ -122,11 +140,17 @@ export function createDrainer(deps: DrainerDeps) {
         const claim = await queues.mailbox.claim(sessionKey, generation);
         if (claim.kind !== "item") return claim.kind;
         const { envelope } = claim;
-        let step: ItemStep = job.data.step?.envelopeId === envelope.id ? job.data.step : await startItem(sessionKey, envelope);
+        const resumed = job.data.step?.envelopeId === envelope.id;
+        let step: ItemStep = await takeUp(sessionKey, envelope, resumed ? job.data.step : undefined);
         const save = async (next: ItemStep) => {
+          const ref = next.statusRef;
+          if (ref && ref.messageId !== step.statusRef?.messageId) await ctx.markers.set("status", envelope.id, JSON.stringify(ref));
           step = next;
           await job.updateData({ sessionKey, generation, step });
         };
+        // Kept in the job at once (the status message it took over included), not at the item's
+        // first change of message: a worker killed before that would leave the next one without it.
+        if (!resumed) await save(step);
         let outcome: StepOutcome;
         try {
           outcome = await runInLane({ envelope, get step() { return step; }, save, signal });

@@ -5,13 +5,16 @@ import { markerKey } from "./keys.js";
  * Durable facts about one item, written to Redis before or right after the side effect they guard,
  * so that a retried or recovered job can tell what already happened:
  * - `sent`: the turn's message went to `/run_sse` (never send it again); holds the draft from before.
+ * - `uploading`: one attachment is about to go to the session (holds the session and how many files of
+ *   its name the state listed before: upload-intent.ts).
  * - `upload`: one attachment of an upload reached the session (holds the result).
  * - `posting` / `delivered`: a finished export is being / has been posted to the chat.
  * - `followup`: the export a turn asked for was queued.
  * - `uploaded`: an upload finished; holds the names of the files that did not arrive (JSON).
  * - `cancel`: the user cancelled this session's render.
+ * - `status`: the item's status message (its ref, JSON), for whichever worker takes the item over.
  */
-export type MarkerKind = "sent" | "upload" | "posting" | "delivered" | "followup" | "cancel" | "uploaded";
+export type MarkerKind = "sent" | "upload" | "uploading" | "posting" | "delivered" | "followup" | "cancel" | "uploaded" | "status";
 
 /** Long enough to outlive any retry or restart, short enough that Redis does not fill up. */
 const KEEP_SECONDS = 14 * 24 * 3600;

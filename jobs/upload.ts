@@ -7,6 +7,7 @@ import { emit, quickButtons, type ItemRun, type ItemStep, type JobContext, type 
 import { failureText, noteReplacedSession } from "./replies.js";
 import { StatusMessage } from "./status-message.js";
 import { keepThumbnail } from "./thumbnail.js";
+import { landedEarlier, mayHaveLanded, recordIntent } from "./upload-intent.js";
 
 /**
  * Platform files into the session. Bytes are streamed from the adapter's opener straight into the
@@ -15,6 +16,8 @@ import { keepThumbnail } from "./thumbnail.js";
  *
  * Each file's result is recorded (keyed by item and attachment id) before the item is acknowledged,
  * so a retried or resumed upload skips the files already in the session instead of adding them twice.
+ * A file whose answer was lost (the worker killed before that record, a 5xx, a timeout) is looked for
+ * in the state before it goes again (upload-intent.ts).
  */
 
 const ACTIVITY_EVERY_MS = 4_500;
@@ -47,22 +50,32 @@ export async function runUpload(ctx: JobContext, run: ItemRun): Promise<StepOutc
         continue;
       }
       status.set(m.uploading({ name: attachment.name, index: index + 1, total: attachments.length }));
-      try {
-        const result = await ctx.accounts.withSession(envelope.session, async (session) => {
-          who = session;
-          await noteReplacedSession(ctx, envelope, session);
-          const uploaded = await uploadOne(ctx, session, attachment, run.signal);
-          await keepThumbnail(ctx, session.sessionId, attachment, uploaded, run.signal);
-          return uploaded;
-        });
-        await ctx.markers.set("upload", markerId, JSON.stringify(result));
-        added.push(attachment.name);
-      } catch (error) {
-        // Stopping (shutdown): hand the item back; finished files are skipped when it resumes.
-        if (run.signal.aborted) return { done: false, delayMs: 0, step };
-        ctx.logger.info({ err: error, item: envelope.id }, "upload of one file failed");
-        failed.push({ name: attachment.name, error });
+      // An earlier try whose answer never came (a killed worker, a shutdown mid-upload) may have
+      // put the file in already: the state says so, and then it is not sent again (upload-intent.ts).
+      let landed = await landedEarlier(ctx, envelope, markerId, attachment.name);
+      if (!landed) {
+        try {
+          landed = await ctx.accounts.withSession(envelope.session, async (session) => {
+            who = session;
+            await noteReplacedSession(ctx, envelope, session);
+            await recordIntent(ctx, markerId, session, attachment.name);
+            return { result: await uploadOne(ctx, session, attachment, run.signal), sessionId: session.sessionId };
+          });
+        } catch (error) {
+          // Stopping (shutdown): hand the item back; finished files are skipped when it resumes.
+          if (run.signal.aborted) return { done: false, delayMs: 0, step };
+          // A 5xx, a reset or a timeout may hide a file the backend took: look before calling it failed.
+          if (mayHaveLanded(error)) landed = await landedEarlier(ctx, envelope, markerId, attachment.name).catch(() => undefined);
+          if (!landed) {
+            ctx.logger.info({ err: error, item: envelope.id }, "upload of one file failed");
+            failed.push({ name: attachment.name, error });
+            continue;
+          }
+        }
       }
+      await keepThumbnail(ctx, landed.sessionId, attachment, landed.result, run.signal);
+      await ctx.markers.set("upload", markerId, JSON.stringify(landed.result));
+      added.push(attachment.name);
     }
   } finally {
     clearInterval(activityTimer);

@@ -33,6 +33,8 @@ export const DEFAULT_FAULT_ROUTES: Record<FaultKind, RouteName[]> = {
   "cut-short": ["run-sse"],
   "gateway-error-after-edit": ["run-sse"],
   "hang-after-edit": ["run-sse"],
+  "hang-after-upload": ["upload"],
+  "gateway-error-after-upload": ["upload"],
   "busy-after-edit": ["run-sse"],
   "slow-tool": ["run-sse"],
   "slow-render": ["render-start"],

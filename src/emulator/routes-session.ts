@@ -1,7 +1,8 @@
+import type { ServerResponse } from "node:http";
 import { planTurn } from "./agent.js";
-import type { Handler } from "./context.js";
+import type { EmulatorContext, Handler } from "./context.js";
 import { effectiveRatio, IMAGE_CLIP_MS, ratioDims, ratioFromSize, toShortKeys } from "./draft.js";
-import { answerFault, requireUser, takeFault } from "./guard.js";
+import { answerFault, requireUser, serverError, takeFault } from "./guard.js";
 import { BodyError, bearerToken, envelope, isObject, readJson, sendJson } from "./http.js";
 import type { SessionRecord } from "./store.js";
 import { applyWithoutStream, runTurn, STREAM_FAULTS } from "./turn.js";
@@ -60,7 +61,7 @@ export const runSse: Handler = async (req, res, _params, ctx) => {
   }
 };
 
-const UPLOAD_FAULTS: readonly FaultKind[] = ["session-lost", "unsupported-file", "file-too-large"];
+const UPLOAD_FAULTS: readonly FaultKind[] = ["session-lost", "unsupported-file", "file-too-large", "hang-after-upload", "gateway-error-after-upload"];
 
 export const upload: Handler = async (req, res, params, ctx) => {
   const sessionId = params[0]!;
@@ -88,6 +89,9 @@ export const upload: Handler = async (req, res, params, ctx) => {
       session.uploads.push(file);
       addToDraft(session, file);
     }
+    // The files are in the project whatever the client hears now.
+    if (fault?.kind === "hang-after-upload") return hangUntilGone(res, ctx);
+    if (fault?.kind === "gateway-error-after-upload") return serverError(req, res, fault.status ?? 504);
     return sendJson(
       req,
       res,
@@ -116,6 +120,20 @@ export const upload: Handler = async (req, res, params, ctx) => {
     return sendJson(req, res, 400, { detail: "malformed upload" });
   }
 };
+
+/** No answer, not even headers, until the client goes away (or the emulator closes), then a 504 if anyone still listens. */
+async function hangUntilGone(res: ServerResponse, ctx: EmulatorContext): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ctx.timing.heartbeatOnlyMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    res.once("close", done);
+    ctx.signal.addEventListener("abort", done, { once: true });
+  });
+  if (!res.destroyed && !res.headersSent) res.writeHead(504).end();
+}
 
 /** An upload lands on the timeline: a clip or image on the video track, audio on the music track. */
 function addToDraft(session: SessionRecord, file: Awaited<ReturnType<typeof describeUploads>>[number]): void {

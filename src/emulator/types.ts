@@ -65,6 +65,13 @@ export type FaultKind =
   | "slow-tool"
   /** The edit is applied and charged, but no answer (not even headers) comes until the client gives up. */
   | "hang-after-edit"
+  /**
+   * The upload's files are added to the session, then no answer (not even headers) comes until the
+   * client gives up or goes away (a worker killed after the backend accepted its upload).
+   */
+  | "hang-after-upload"
+  /** The upload's files are added to the session, then the answer is a 5xx (`status`, default 504). */
+  | "gateway-error-after-upload"
   /** The final text event carries `errorCode: "MAX_TOKENS"` (ADK's finish reason): the reply is cut, the edit applied. */
   | "cut-short"
   | "slow-render"
@@ -99,7 +106,7 @@ export interface Fault {
   route?: RouteName;
   /** Only requests about this session. */
   sessionId?: string;
-  /** For "server-error" (default 500) and "gateway-error-after-edit" (default 504): 500, 502, 503 or 504. */
+  /** For "server-error" (default 500), "gateway-error-after-edit" and "gateway-error-after-upload" (default 504): 500, 502, 503 or 504. */
   status?: number;
   /** For "output-url": the URL the render status names. */
   url?: string;

@@ -60,7 +60,8 @@ export function readCredits(data: unknown): Credits {
   return { available, frozen, total: pickNumber(r, "total", "total_credits", "totalCredits") ?? available + frozen };
 }
 
-function readUploadedFile(value: unknown): UploadedFile | undefined {
+/** One file as an upload answer lists it; the state's `video_infos` entries have the same shape. */
+export function readUploadedFile(value: unknown): UploadedFile | undefined {
   const r = asRecord(value);
   if (!r) return undefined;
   const file: UploadedFile = {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messages } from "../../src/i18n/index.js";
 import { makeTestClip, makeTestImage } from "../helpers/media.js";
-import { envelopeOf, sessionOf, startHarness, until, type Harness } from "./harness.js";
+import { envelopeOf, sessionOf, startHarness, statusesOf, until, userWithClip, type Harness } from "./harness.js";
 
 const en = messages("en");
 
@@ -80,6 +80,39 @@ describe("uploads", () => {
     await h.outbox.waitFor(en.uploadDone({ names: ["clip.mp4"] }), { chatId: String(user), type: "text", timeoutMs: 10_000 });
     // Only the retry could post that answer (the first attempt's post failed), and it added nothing.
     expect(h.emulator.session(sessionId)?.uploads).toHaveLength(1);
+  });
+
+  it("an upload whose answer was lost after the backend took the file (a gateway's 504) is added once, not reported failed", async () => {
+    const clip = await makeTestClip(dir);
+    const user = 706;
+    const sessionId = await h.sessionIdOf(sessionOf(user));
+    h.emulator.faults.add({ kind: "gateway-error-after-upload", sessionId, status: 504 });
+    await h.queue.submit(
+      envelopeOf(user, {
+        kind: "upload",
+        attachments: [{ id: "g1", name: "clip.mp4", size: undefined, mimeType: "video/mp4", kind: "video", source: { type: "local-path", path: clip } }],
+      }),
+    );
+    await h.outbox.waitFor(en.uploadDone({ names: ["clip.mp4"] }), { chatId: String(user), type: "text", timeoutMs: 10_000 });
+    expect(h.emulator.session(sessionId)?.uploads.map((u) => u.filename)).toEqual(["clip.mp4"]);
+    expect(statusesOf(h, String(user)).map((s) => s.text)).toEqual([en.turnDone]);
+  });
+
+  it("a 5xx before the backend took the file is a failure, even with a file of that name in the project already", async () => {
+    const clip = await makeTestClip(dir);
+    const user = 707;
+    await userWithClip(h, user, clip);
+    const sessionId = await h.sessionIdOf(sessionOf(user));
+    h.emulator.faults.add({ kind: "server-error", route: "upload", sessionId, status: 503 });
+    await h.queue.submit(
+      envelopeOf(user, {
+        kind: "upload",
+        attachments: [{ id: "s1", name: "clip.mp4", size: undefined, mimeType: "video/mp4", kind: "video", source: { type: "local-path", path: clip } }],
+      }),
+    );
+    await h.outbox.waitFor(en.turnStopped, { chatId: String(user), type: "status", timeoutMs: 10_000 });
+    expect(h.emulator.session(sessionId)?.uploads.map((u) => u.filename)).toEqual(["clip.mp4"]);
+    expect(h.outbox.entries.filter((e) => e.type === "text" && e.to.chatId === String(user) && e.text === en.uploadDone({ names: ["clip.mp4"] }))).toHaveLength(1);
   });
 
   it("a Discord CDN link goes to NemoVideo as a URL upload, without fetching the bytes here", async () => {
