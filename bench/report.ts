@@ -77,8 +77,9 @@ export function metric(m: Omit<Metric, "ratio"> & { passIf?: (value: number, rat
   return out;
 }
 
-function fmt(n: number | undefined): string {
-  if (n === undefined || Number.isNaN(n)) return "–";
+/** `null`: a NaN as report.json keeps it (JSON has none). */
+function fmt(n: number | null | undefined): string {
+  if (n === undefined || n === null || Number.isNaN(n)) return "–";
   if (Math.abs(n) >= 100) return String(Math.round(n));
   if (Math.abs(n) >= 10) return n.toFixed(1);
   return n.toFixed(2);

@@ -2,11 +2,12 @@
  * `npm run bench` runs every figure and writes bench/report.md and bench/report.json;
  * `npm run bench -- ingress exports` runs some (their results replace those figures in the report,
  * the others are kept from the last run). Figures: ingress, open-turns,
- * users-at-once, exports, scale-out, upload, idle, timeline-picture, hostile-text.
+ * users-at-once, exports, scale-out, upload, idle, timeline-picture, hostile-text, flood.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runExports } from "./exports.js";
+import { runFlood } from "./flood.js";
 import { runHostileText } from "./hostile-text.js";
 import { runIdle } from "./idle.js";
 import { runIngress } from "./ingress.js";
@@ -33,6 +34,7 @@ const FIGURES: { id: string; title: string; run: () => Promise<FigureRun> }[] = 
   { id: "idle", title: "7. Idle footprint of the all-in-one process", run: runIdle },
   { id: "timeline-picture", title: "8. Timeline picture: draw and encode one PNG", run: runTimelinePicture },
   { id: "hostile-text", title: "9. Hostile text: a 1 MB backend answer translated for the chat", run: runHostileText },
+  { id: "flood", title: "10. Flood: one user in 8 groups against another user's first status message", run: runFlood },
 ];
 
 /** Writes the report: a partial run replaces its figures and keeps the others from the last report. */

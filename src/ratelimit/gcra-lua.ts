@@ -14,9 +14,15 @@
 /**
  * KEYS: one per scope. ARGV[1]: the longest wait in ms the caller accepts (-1: any).
  * ARGV[2i], ARGV[2i+1]: scope i's interval and tolerance in ms.
- * Returns { 1, wait, i } when a slot `wait` ms from now was reserved in every scope, or { 0, wait, i }
+ * Returns { 1, wait, i, deferred } when a slot `wait` ms from now was reserved, or { 0, wait, i }
  * when the wait would be longer than accepted (nothing reserved); `i` (1-based, 0: none) is the
  * scope whose queue set the wait, so a process can remember which scope is busy.
+ *
+ * `deferred` (a bit per scope, 1 << (i - 1)) names the scopes NOT reserved: those whose own next
+ * slot comes more than one of their intervals before the send's. A GCRA scope has one TAT and no
+ * holes, so reserving the bot's scope at a busy group's slot 9 s away would hold every other
+ * chat's send back those 9 s (one person's crowded group would delay everyone's answers). The
+ * caller takes a deferred scope once the send's slot has come (it gives up one slot at most).
  */
 export const RESERVE = `
 local clock = redis.call('TIME')
@@ -24,24 +30,31 @@ local now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
 local at = now
 local busiest = 0
 local tats = {}
+local earliest = {}
 for i = 1, #KEYS do
   local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
   if tat < now then tat = now end
   tats[i] = tat
-  local earliest = tat - tonumber(ARGV[2 * i + 1])
-  if earliest > at then
-    at = earliest
+  earliest[i] = math.max(now, tat - tonumber(ARGV[2 * i + 1]))
+  if earliest[i] > at then
+    at = earliest[i]
     busiest = i
   end
 end
 local wait = at - now
 local maxWait = tonumber(ARGV[1])
 if maxWait >= 0 and wait > maxWait then return { 0, math.ceil(wait), busiest } end
+local deferred = 0
 for i = 1, #KEYS do
-  local tat = math.max(tats[i], at) + tonumber(ARGV[2 * i])
-  redis.call('SET', KEYS[i], string.format('%.3f', tat), 'PX', math.ceil(tat - now) + 1000)
+  local interval = tonumber(ARGV[2 * i])
+  if at - earliest[i] > interval then
+    deferred = deferred + 2 ^ (i - 1)
+  else
+    local tat = math.max(tats[i], at) + interval
+    redis.call('SET', KEYS[i], string.format('%.3f', tat), 'PX', math.ceil(tat - now) + 1000)
+  end
 end
-return { 1, math.ceil(wait), busiest }
+return { 1, math.ceil(wait), busiest, deferred }
 `;
 
 /**

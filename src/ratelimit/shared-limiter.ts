@@ -23,7 +23,7 @@ export interface TakeOptions {
 }
 
 type LimiterCommands = {
-  rateLimitReserve(...args: (string | number)[]): Promise<[number, number, number?]>;
+  rateLimitReserve(...args: (string | number)[]): Promise<[number, number, number?, number?]>;
   rateLimitPause(...args: (string | number)[]): Promise<number>;
   rateLimitCount(...args: (string | number)[]): Promise<number>;
 };
@@ -73,7 +73,7 @@ export class SharedRateLimiter {
     const now = Date.now();
     const knownWait = Math.max(...scopes.map((s) => this.busyUntil.get(s.key) ?? 0)) - now;
     if (knownWait > maxWaitMs) throw new SendSlotBusyError(`no send slot within ${maxWaitMs} ms (next in ${knownWait} ms at the soonest)`, Math.max(1, knownWait - maxWaitMs));
-    let reply: [number, number, number?];
+    let reply: [number, number, number?, number?];
     try {
       const args = scopes.flatMap((s) => [String(s.rate.intervalMs), String(tolerance(s.rate))]);
       reply = await this.redis.rateLimitReserve(scopes.length, ...scopes.map((s) => s.key), Number.isFinite(maxWaitMs) ? String(Math.max(0, maxWaitMs)) : "-1", ...args);
@@ -81,15 +81,22 @@ export class SharedRateLimiter {
       this.logFailure(error);
       return;
     }
-    const [granted, waitMs, busiest = 0] = reply;
+    const [granted, waitMs, busiest = 0, deferredBits = 0] = reply;
     if (granted !== 1) {
       const scope = scopes[busiest - 1];
       if (scope) this.remember(scope.key, now + waitMs);
       throw new SendSlotBusyError(`no send slot within ${maxWaitMs} ms (next in ${waitMs} ms)`, Math.max(1, waitMs - maxWaitMs));
     }
-    // Our slot is now + waitMs in every scope: each one's next is an interval later (less its burst).
-    for (const s of scopes) this.remember(s.key, now + waitMs + s.rate.intervalMs - tolerance(s.rate));
+    const deferred = scopes.filter((_, i) => (deferredBits & (1 << i)) !== 0);
+    // Our slot is now + waitMs in every reserved scope: each one's next is an interval later (less its burst).
+    for (const s of scopes) if (!deferred.includes(s)) this.remember(s.key, now + waitMs + s.rate.intervalMs - tolerance(s.rate));
     if (waitMs > 0) await sleep(waitMs, undefined, options.signal ? { signal: options.signal } : {});
+    // A scope whose own queue was far shorter (the bot's, behind one busy group) is taken now that
+    // the slot has come, not reserved back then: its other sends were free to go in between.
+    if (deferred.length > 0) {
+      const left = Number.isFinite(maxWaitMs) ? Math.max(0, maxWaitMs - (Date.now() - now)) : undefined;
+      await this.take(deferred, { ...(left !== undefined ? { maxWaitMs: left } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    }
   }
 
   /** The platform answered 429: no send in these scopes for `ms` (every process waits it out). */

@@ -47,6 +47,20 @@ describe("the shared rate limiter", () => {
     expect(Date.now() - started).toBeLessThan(60);
   });
 
+  it("a busy chat's queue holds back its own sends only: another chat's send goes before that chat's next one", async () => {
+    const limiter = new SharedRateLimiter(a, silentLogger);
+    const bot = scope("bot", 30);
+    const group = scope("chat:group", 1_500);
+    await limiter.take([bot, group]);
+    const order: string[] = [];
+    // The group's next slot is 1.5 s away; a private chat's send comes after it in time of asking.
+    const groupSend = limiter.take([bot, group]).then(() => order.push("group"));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await limiter.take([bot, scope("chat:private", 1_000)]).then(() => order.push("private"));
+    await groupSend;
+    expect(order).toEqual(["private", "group"]);
+  });
+
   it("a short-wait send is refused from memory while the queue is known to be longer: no Redis round trip each time", async () => {
     const limiter = new SharedRateLimiter(a, silentLogger);
     const commands = a as unknown as { rateLimitReserve: (...args: unknown[]) => Promise<unknown> };
