@@ -1,3 +1,4 @@
+import { Queue } from "bullmq";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -5,6 +6,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messages } from "../../src/i18n/index.js";
+import { queueNames } from "../../jobs/keys.js";
+import type { DrainerData } from "../../jobs/queues.js";
 import { readFileOutbox } from "../fixtures/file-outbox.js";
 import { makeTestClip } from "../helpers/media.js";
 import { testRedisUrl } from "../helpers/redis.js";
@@ -102,4 +105,46 @@ describe("a worker SIGKILLed between the backend's accept of an upload and its m
     worker.kill("SIGTERM");
     await exited;
   }, 60_000);
+});
+
+describe("an upload taken up by a new drainer job (its old one gone, the repair sweep adds another)", () => {
+  let h: Harness;
+  let dir: string;
+  beforeAll(async () => {
+    h = await startHarness();
+    dir = mkdtempSync(join(tmpdir(), "upload-takeup-"));
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("edits the status message the item had to its final word, and adds the file once", async () => {
+    const user = 961;
+    const chatId = String(user);
+    const clip = await makeTestClip(dir);
+    const sessionId = await h.sessionIdOf(sessionOf(user));
+    h.emulator.faults.add({ kind: "hang-after-upload", sessionId });
+    await h.queue.submit(
+      envelopeOf(user, {
+        kind: "upload",
+        attachments: [{ id: "t1", name: "clip.mp4", size: undefined, mimeType: "video/mp4", kind: "video", source: { type: "local-path", path: clip } }],
+      }),
+    );
+    const uploading = en.uploading({ name: "clip.mp4", index: 1, total: 1 });
+    await until(() => (h.emulator.session(sessionId)?.uploads.length ?? 0) === 1 && statusesOf(h, chatId).some((s) => s.text === uploading), 10_000, "the file taken, its status shown");
+    // The worker stops mid-upload (the item is handed back, its status still says "Uploading"), and
+    // its drainer job is lost: what a job failed for stalling too often, then removed, leaves.
+    await h.stopWorkers();
+    const drainers = new Queue<DrainerData>(queueNames.session, { connection: h.redis, prefix: h.prefix });
+    const jobs = await drainers.getJobs(["delayed", "wait", "paused", "prioritized"]);
+    const ours = jobs.filter((j) => j.data.sessionKey.endsWith(`@${chatId}`));
+    expect(ours).toHaveLength(1);
+    await ours[0]?.remove();
+    await drainers.close();
+
+    await h.startWorkers();
+    await h.outbox.waitFor(en.uploadDone({ names: ["clip.mp4"] }), { chatId, type: "text", timeoutMs: 10_000 });
+    expect(h.emulator.session(sessionId)?.uploads.map((u) => u.filename)).toEqual(["clip.mp4"]);
+    expect(statusesOf(h, chatId).map((s) => s.text)).toEqual([en.turnDone]);
+  });
 });
