@@ -9,12 +9,11 @@ import { runExportCapture } from "./export.js";
 import { tellGaveUp } from "./give-up.js";
 import { followAbort, park } from "./job-control.js";
 import { FairShares, Lane, ownersOfSessionKey } from "./lanes.js";
-import { measure, openingText } from "./line/measure.js";
+import { measure } from "./line/measure.js";
 import type { DrainerData, WorkQueues } from "./queues.js";
-import { StatusMessage } from "./status-message.js";
 import { runTurn } from "./turn.js";
 import { runUpload } from "./upload.js";
-import { failedUploadOf, skippedForFailedUpload } from "./upload-dependency.js";
+import { skippedForFailedUpload } from "./upload-dependency.js";
 
 const ITEM_TRIES = 3;
 
@@ -68,8 +67,10 @@ export function createDrainer(deps: DrainerDeps) {
   };
 
   /**
-   * A fresh item starts: its queued status message (if it waited) becomes its own, showing what it
-   * does first; the items still waiting behind it move up a place.
+   * A fresh item starts: its queued status message (if it waited) becomes its own, and the item
+   * edits it to its first words itself, without waiting for the edit (a busy bot's send queue can
+   * hold it a minute, and a turn's message need not wait for it to reach the backend); the items
+   * still waiting behind it move up a place.
    */
   const startItem = async (sessionKey: string, envelope: WorkEnvelope): Promise<ItemStep> => {
     const step: ItemStep = { envelopeId: envelope.id, startedAt: Date.now() };
@@ -80,9 +81,6 @@ export function createDrainer(deps: DrainerDeps) {
       // The queued message is this item's status from now on: recorded before its first edit, so a
       // worker that takes the item over edits it rather than leave it mid-sentence.
       await ctx.markers.set("status", envelope.id, JSON.stringify(started.ref));
-      // An item that will not run (its upload failed) must not first say "Thinking…".
-      const opening = (await failedUploadOf(ctx, envelope)) === undefined ? openingText(envelope) : undefined;
-      if (opening !== undefined) await new StatusMessage(deps.outbox(envelope.replyTo.platform), envelope.replyTo, started.ref, ctx.pacing, logger).show(opening);
       return { ...step, statusRef: started.ref };
     } catch (error) {
       // The place in line is a courtesy: the item runs (with a status message of its own) without it.

@@ -72,8 +72,10 @@ export async function runTurn(ctx: JobContext, run: ItemRun): Promise<StepOutcom
   if ((await ctx.markers.get("sent", envelope.id)) !== null) return beginRecovery(ctx, current, status, "dropped");
 
   // Not awaited: under a burst the bot's send queue can hold "Thinking…" for a minute (Telegram: 30
-  // messages a second for the whole bot), and the user's message need not wait for it to reach the agent.
-  if (step.statusRef === undefined || step.phase === "retry-after-429") status.set(m.thinking);
+  // messages a second for the whole bot), and the user's message need not wait for it to reach the
+  // agent. A status that said "Queued" (or a resumed one) becomes "Thinking…" the same way: this is
+  // the one StatusMessage of the turn, so its later words cannot be overtaken by this first edit.
+  status.set(m.thinking);
   let who: SessionContext | undefined;
   let result: TurnResult;
   try {

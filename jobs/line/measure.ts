@@ -1,6 +1,4 @@
-import { messages } from "../../src/i18n/index.js";
 import type { Logger } from "../../src/log.js";
-import type { WorkEnvelope } from "../../src/work/types.js";
 import type { JobEvents } from "../context.js";
 import type { DurationKind, Durations } from "./durations.js";
 
@@ -21,12 +19,4 @@ export function measuredEvents(events: JobEvents, durations: Durations, logger: 
       events.onExportDone?.(ms, delivery);
     },
   };
-}
-
-/**
- * What a status message that said "Queued" says as its item starts, for the kinds that do not
- * show their own first words at once (an upload names its file, an export prepares).
- */
-export function openingText(envelope: WorkEnvelope): string | undefined {
-  return envelope.item.kind === "turn" ? messages(envelope.locale).thinking : undefined;
 }

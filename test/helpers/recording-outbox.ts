@@ -37,6 +37,7 @@ export class RecordingOutbox implements Outbox {
   private readonly events = new EventEmitter();
   private seq = 0;
   private readonly failures = new Map<Method, unknown[]>();
+  private readonly held = new Map<string, Promise<void>>();
   maxVideo: number;
   canDelete: boolean;
 
@@ -73,8 +74,24 @@ export class RecordingOutbox implements Outbox {
     return this.add({ type: "text", id: this.nextId(), to, text, ...(options?.buttons ? { buttons: options.buttons } : {}) });
   }
 
+  /**
+   * Edits of the status message `messageId` wait (as a send waits for the platform's limits) until
+   * the returned function is called.
+   */
+  holdEditsOf(messageId: string): () => void {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    this.held.set(messageId, gate);
+    return () => {
+      this.held.delete(messageId);
+      release();
+    };
+  }
+
   async upsertStatus(to: ReplyHandle, ref: SentRef | undefined, text: string): Promise<SentRef> {
     this.maybeFail("upsertStatus");
+    const gate = ref && this.held.get(ref.messageId);
+    if (gate) await gate;
     const existing = ref && this.entries.find((e) => e.type === "status" && e.id === ref.messageId);
     if (existing && existing.type === "status") {
       existing.history.push(text);

@@ -226,6 +226,26 @@ describe("a user's items behind their earlier ones", () => {
     await router.handle(message(user, "/cancel 5"));
     await h.outbox.waitFor(en.cancelNoSuchItem({ which: "5" }), { chatId: String(user), type: "text" });
   });
+
+  it("a turn that waited goes to the backend without waiting for its first edit (a busy platform can hold it a minute)", async () => {
+    const user = 7105;
+    await router.handle(message(user, 'add the title "first"'));
+    await h.outbox.waitFor(en.thinking, { chatId: String(user), type: "status" });
+    await router.handle(message(user, 'add the title "held"'));
+    const queued = statuses(h, user).at(-1);
+    if (!queued?.text.startsWith("⏳ Queued: 1 ahead of you")) throw new Error("the second turn said nothing about its place");
+    // Every edit of the queued status now waits, as it would behind 2,000 others at 30 a second.
+    const release = h.outbox.holdEditsOf(queued.id);
+    try {
+      const sessionId = await h.sessionIdOf({ platform: "telegram", userKey: `telegram:${user}`, chatId: String(user), locale: "en" });
+      await until(() => h.emulator.counters.runSse(sessionId, 'add the title "held"') === 1, 20_000, "the waiting turn at the backend while its edit is held");
+      expect(queued.history).not.toContain(en.thinking);
+    } finally {
+      release();
+    }
+    await until(() => queued.text === en.turnDone, 30_000, "the held turn done");
+    expect(queued.history[placesAnnounced(queued.history)]).toBe(en.thinking);
+  });
 });
 
 describe("every worker slot busy", () => {
