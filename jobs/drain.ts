@@ -43,6 +43,7 @@ export function createDrainer(deps: DrainerDeps) {
   const lanes = { upload: new Lane(config.UPLOAD_CONCURRENCY), export: new Lane(config.CAPTURE_CONCURRENCY) };
   const shares = new FairShares({ perUser: config.MAX_SLOTS_PER_USER, perChat: config.MAX_SLOTS_PER_CHAT });
   let drainers = 0;
+  const stalls = { redis: queues.redis, queue: queues.session };
 
   const runItem = async (run: ItemRun): Promise<StepOutcome> => {
     if (await skippedForFailedUpload(ctx, run.envelope, run.step.statusRef)) return { done: true };
@@ -127,7 +128,7 @@ export function createDrainer(deps: DrainerDeps) {
     const { user, chat } = ownersOfSessionKey(sessionKey);
     const share = shares.tryHold(user, chat);
     // This user or chat already runs its share: wait (holding no slot) and let others go first.
-    if (!share) return park(job, job.data, fairRetryMs, token);
+    if (!share) return park(job, job.data, fairRetryMs, token, stalls);
     drainers += 1;
     const controller = new AbortController();
     deps.running.add(controller);
@@ -155,14 +156,14 @@ export function createDrainer(deps: DrainerDeps) {
         } catch (error) {
           outcome = await unexpected(error, envelope, step);
         }
-        if (!outcome.done) return park(job, { sessionKey, generation, step: outcome.step }, outcome.delayMs, token);
+        if (!outcome.done) return park(job, { sessionKey, generation, step: outcome.step }, outcome.delayMs, token, stalls);
         await queues.mailbox.done(sessionKey, generation, envelope.id);
         measure(queues.line.durations, envelope.item.kind, Date.now() - (step.startedAt ?? Date.now()), logger);
         await job.updateData({ sessionKey, generation });
         // Shutting down: hand the rest of this mailbox to whichever worker runs next. Others
         // waiting (this user's other chats, or every slot taken): take turns, to the back of the queue.
         const yieldNow = deps.closing() || shares.othersWaiting(user, chat, 4 * fairRetryMs) || drainers >= config.WORKER_CONCURRENCY;
-        if (yieldNow && (await queues.mailbox.pending(sessionKey)) > 0) return park(job, { sessionKey, generation }, 0, token);
+        if (yieldNow && (await queues.mailbox.pending(sessionKey)) > 0) return park(job, { sessionKey, generation }, 0, token, stalls);
       }
     } finally {
       unfollow();

@@ -52,6 +52,11 @@ export async function runExportCapture(ctx: JobContext, run: ItemRun): Promise<S
     const started = await ctx.startRender(envelope, sessionId, state.draft, status.ref);
     if (started === "already-rendering") await status.show(m.exportAlreadyRendering);
   } catch (error) {
+    // Not the backend's answer (Redis, the queue, a lock): nothing says the export cannot start, so the
+    // item is tried again from its saved step (the drainer's retries) instead of telling the user it
+    // failed while a retry or a takeover goes on to deliver it. Starting twice is harmless: the render
+    // job's id is the item's.
+    if (!isNemoError(error)) throw error;
     ctx.logger.info({ err: error, item: envelope.id }, "export could not start");
     await outbox.sendText(envelope.replyTo, failureText(error, envelope.locale, ctx.config, who, ctx.events));
     await status.show(m.turnStopped);
@@ -208,7 +213,7 @@ export async function runRenderStep(
             await persist({ ...step, renderId: `render_${envelope.id}_${step.attempt}` });
           }
           const renderId = step.renderId as string;
-          render ??= await ctx.nemo.startRender(auth, { id: renderId, sessionId: data.sessionId, draft: data.draft });
+          render ??= await startOrAdopt(auth, renderId);
           await persist({ ...step, phase: "poll", pollErrors: 0 });
         } else {
           try {
@@ -255,6 +260,25 @@ export async function runRenderStep(
     ctx.logger.info({ err: error, item: envelope.id }, "export failed");
     await outbox.sendText(envelope.replyTo, failureText(error, envelope.locale, ctx.config, who, ctx.events));
     return finish("error");
+  }
+
+  /**
+   * Starts the render under this item's id. The id is this item's and attempt's alone, so a refusal
+   * of the start (the backend's 409 "id already used") can mean the render exists already: another
+   * process ran this step at the same moment (a worker whose job lock lapsed under load or during a
+   * Redis restart keeps running while another takes the job over), or a start whose answer was lost.
+   * That render is ours: it is polled and delivered, not reported as a failure.
+   */
+  async function startOrAdopt(auth: SessionContext["auth"], renderId: string): Promise<RenderStatus> {
+    try {
+      return await ctx.nemo.startRender(auth, { id: renderId, sessionId: data.sessionId, draft: data.draft });
+    } catch (error) {
+      if (!(isNemoError(error) && error.code === "bad_request")) throw error;
+      const existing = await ctx.nemo.renderStatus(auth, renderId).catch(() => undefined);
+      if (existing === undefined) throw error;
+      ctx.logger.info({ item: envelope.id, renderId }, "render start refused, but the render exists under this item's id: polling it");
+      return existing;
+    }
   }
 
   async function deliver(output: FinishedRender, session: SessionContext): Promise<RenderOutcome> {

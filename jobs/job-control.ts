@@ -1,4 +1,5 @@
-import { DelayedError, type Job } from "bullmq";
+import { DelayedError, type Job, type Queue } from "bullmq";
+import type { RedisClient } from "../src/redis/client.js";
 
 /**
  * Small pieces of how a worker drives a BullMQ job: following its abort signal, parking it as a
@@ -18,11 +19,38 @@ export function followAbort(bullSignal: AbortSignal | undefined, controller: Abo
   return () => bullSignal.removeEventListener("abort", onAbort);
 }
 
+/**
+ * BullMQ counts a job's stalls (its worker died or lost the lock while it was active) over the job's
+ * whole life, in the job hash's `stc` field (bullmq is pinned to an exact version: see
+ * jobs/README.md), and fails it for good past `maxStalledCount`. Our jobs live through many steps (a
+ * drainer through its session's mailbox, a render through its polls and delivery), so a few kills
+ * spread over its life would fail a job that made progress each time: with the render, the video.
+ * A step that completes resets the count, so only a job that kills its worker `maxStalledCount`
+ * times in a row without finishing a step (a poison job) is given up on. Only an existing job is
+ * touched: HSET alone would recreate a removed job's key.
+ */
+const RESET_STALLS = `if redis.call("EXISTS", KEYS[1]) == 1 then redis.call("HSET", KEYS[1], "stc", 0) end return 0`;
+
+/** Where a parked job's stall count is reset: our connection and the job's queue (for its key). */
+export interface StallReset {
+  redis: RedisClient;
+  queue: Pick<Queue, "toKey">;
+}
+
 /** Parks the job until `delayMs` from now with its step saved: the slot is free meanwhile. */
-export async function park<T>(job: Job<T>, data: T, delayMs: number, token: string | undefined): Promise<never> {
+export async function park<T>(job: Job<T>, data: T, delayMs: number, token: string | undefined, stalls: StallReset): Promise<never> {
   await job.updateData(data);
   await job.moveToDelayed(Date.now() + delayMs, token);
+  if (job.id !== undefined && job.stalledCounter > 0) await stalls.redis.eval(RESET_STALLS, 1, stalls.queue.toKey(job.id));
   throw new DelayedError();
+}
+
+/**
+ * A failed job that will not run again: its attempts are used up, or the failure is unrecoverable
+ * (BullMQ's own for a job that stalled too often, which ends it whatever attempts it had left).
+ */
+export function failedForGood(job: Pick<Job, "attemptsMade" | "opts">, error: Error): boolean {
+  return error.name === "UnrecoverableError" || job.attemptsMade >= (job.opts.attempts ?? 1);
 }
 
 /** True when `work` settles within `ms` (either way); false when it is still pending then. */

@@ -15,7 +15,7 @@ import { startDeliverySweep } from "./export-files.js";
 import { runRenderStep, type RenderJobData } from "./export.js";
 import { followUpExporter } from "./follow-up-export.js";
 import { tellGaveUp } from "./give-up.js";
-import { followAbort, park, settlesWithin } from "./job-control.js";
+import { failedForGood, followAbort, park, settlesWithin } from "./job-control.js";
 import { queueNames } from "./keys.js";
 import { measuredEvents } from "./line/measure.js";
 import { WorkQueues, type DrainerData } from "./queues.js";
@@ -118,7 +118,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     const unfollow = followAbort(bullSignal, controller);
     try {
       const outcome = await runRenderStep(ctx, job.data, (step) => job.updateData({ ...job.data, step }), controller.signal);
-      if (!outcome.done) return park(job, { ...job.data, step: outcome.step }, outcome.delayMs, token);
+      if (!outcome.done) return park(job, { ...job.data, step: outcome.step }, outcome.delayMs, token, { redis, queue: queues.render });
       await renders.forgetRender(job.data);
     } finally {
       unfollow();
@@ -141,8 +141,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     worker.on("failed", (job, error) => logger.warn({ err: error, job: job?.id }, "job failed"));
   }
   // A render that failed for good (its retries used up) must not leave the user waiting in silence.
-  renderWorker.on("failed", (job) => {
-    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+  renderWorker.on("failed", (job, error) => {
+    if (!job || !failedForGood(job, error)) return;
     const { envelope } = job.data;
     void renders.dropRender(job.data).catch(() => undefined);
     void tellGaveUp(deps.outbox, envelope, job.data.step.statusRef);
