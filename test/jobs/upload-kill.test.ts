@@ -136,7 +136,7 @@ describe("an upload taken up by a new drainer job (its old one gone, the repair 
     // its drainer job is lost: what a job failed for stalling too often, then removed, leaves.
     await h.stopWorkers();
     const drainers = new Queue<DrainerData>(queueNames.session, { connection: h.redis, prefix: h.prefix });
-    const jobs = await drainers.getJobs(["delayed", "wait", "paused", "prioritized"]);
+    const jobs = await drainers.getJobs(["delayed", "wait", "prioritized"]);
     const ours = jobs.filter((j) => j.data.sessionKey.endsWith(`@${chatId}`));
     expect(ours).toHaveLength(1);
     await ours[0]?.remove();
