@@ -79,7 +79,7 @@ const schema = z.object({
    * Sessions one worker process drains at once. An open turn is a socket waiting on the backend's
    * stream (I/O, not CPU), so a thousand fit; uploads and export captures have lanes of their own.
    */
-  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(1000),
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2500),
   /** Uploads (platform file → NemoVideo) at once per worker process: a burst of big files cannot starve conversations. */
   UPLOAD_CONCURRENCY: z.coerce.number().int().positive().default(4),
   /** Export captures (read the state, hand the draft to the render queue) at once per worker process. */

@@ -10,6 +10,10 @@ describe("configuration", () => {
     expect(config.STILL_WORKING_MS).toBe(120_000);
   });
 
+  it("lets one worker process hold 2,000 people's open turns at once by default, with room for uploads and exports", () => {
+    expect(loadConfig({}).WORKER_CONCURRENCY).toBeGreaterThanOrEqual(2_000);
+  });
+
   it("lists every bad value in one error and never prints a secret", () => {
     const secret = "not-a-real-key-but-secret-material";
     let error: unknown;
