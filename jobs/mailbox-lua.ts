@@ -13,20 +13,30 @@ import { BULLMQ_ADD_STANDARD_JOB_FUNCTION } from "./bullmq-add-lua.js";
  * creates its BullMQ job, all in this one script: there is no moment where an item waits with no
  * drainer job (see bullmq-add-lua.ts).
  *
- * KEYS 6–14: the session queue's keys, in the order BullMQ's add script takes them.
+ * KEYS 6–14: the session queue's keys, in the order BullMQ's add script takes them; 15 the hash of
+ * the platform update the item came from (a key that is never written when ARGV 9 is '').
  * ARGV: 1 envelope JSON, 2 session key, 3 "front" to run it next (a follow-up export) else "back",
  * 4 the session queue's key prefix (`<prefix>:session-work:`), 5 the drainer job id without its
  * generation (`drain-<session>-`), 6 now (ms), 7 the drainer job's options as JSON, 8 the most
- * items that may wait (0: no cap; a "front" item, the bot's own follow-up, is never refused).
- * Returns { items ahead of it, owner generation, 1 when a new drainer (and its job) was created, 0 },
- * or { items waiting, '', 0, 1 } when the mailbox is full and nothing was added.
+ * items that may wait (0: no cap; a "front" item, the bot's own follow-up, is never refused),
+ * 9 the item's field in its platform update's hash (KEYS 15, see src/chat/update-claims.ts), or ''
+ * for an item no update asked for, 10 the item's id, 11 how long the hash is kept (seconds).
+ * Returns { items ahead of it, owner generation, 1 when a new drainer (and its job) was created, 0, '' },
+ * { items waiting, '', 0, 1, '' } when the mailbox is full and nothing was added, or
+ * { 0, '', 0, 0, id } when its update queued this item already (as `id`) and nothing was added:
+ * the record and the item go in together, so a re-delivered update can neither queue an item twice
+ * nor find it recorded and never queued.
  */
 export const SUBMIT = `
 ${BULLMQ_ADD_STANDARD_JOB_FUNCTION}
+if ARGV[9] ~= '' then
+  local queued = redis.call('HGET', KEYS[15], ARGV[9])
+  if queued then return { 0, '', 0, 0, queued } end
+end
 local waiting = redis.call('LLEN', KEYS[1])
 local cap = tonumber(ARGV[8])
 if ARGV[3] ~= 'front' and cap > 0 and waiting >= cap then
-  return { waiting, '', 0, 1 }
+  return { waiting, '', 0, 1, '' }
 end
 local ahead = waiting + redis.call('EXISTS', KEYS[2])
 if ARGV[3] == 'front' then
@@ -54,7 +64,11 @@ if not owner then
     return redis.error_reply('adding the drainer job failed: ' .. added)
   end
 end
-return { ahead, owner, created, 0 }
+if ARGV[9] ~= '' then
+  redis.call('HSET', KEYS[15], ARGV[9], ARGV[10])
+  redis.call('EXPIRE', KEYS[15], tonumber(ARGV[11]))
+end
+return { ahead, owner, created, 0, '' }
 `;
 
 /**

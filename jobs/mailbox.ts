@@ -1,5 +1,6 @@
 import type { JobsOptions, Queue } from "bullmq";
 import type { RedisClient } from "../src/redis/client.js";
+import { UPDATE_CLAIM_TTL_SECONDS, updateItemsKey } from "../src/chat/update-claims.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import { ADD_STANDARD_JOB_KEYS } from "./bullmq-add-lua.js";
 import { drainerJobId, mailboxKeys } from "./keys.js";
@@ -35,10 +36,19 @@ export interface SubmitResult {
   newDrainer: boolean;
   /** The mailbox already held its most items: nothing was added (`ahead` is how many wait). */
   full: boolean;
+  /** Its platform update had queued this item already, with this id: nothing was added. */
+  queuedAs?: string;
+}
+
+/** Where a submitted item is recorded as its platform update's `field`th item (see src/chat/update-claims.ts). */
+export interface ItemRecord {
+  /** The update's hash (`updateItemsKey`). */
+  key: string;
+  field: string;
 }
 
 interface ScriptedRedis {
-  mailboxSubmit(...keysAndArgs: string[]): Promise<[number, string, number, number]>;
+  mailboxSubmit(...keysAndArgs: string[]): Promise<[number, string, number, number, string]>;
   mailboxClaim(q: string, c: string, o: string, g: string, a: string, generation: string, session: string): Promise<string[]>;
   mailboxDone(q: string, c: string, o: string, g: string, a: string, generation: string, envelopeId: string): Promise<number>;
   mailboxCancel(q: string, c: string, o: string, g: string, a: string): Promise<number>;
@@ -47,7 +57,7 @@ interface ScriptedRedis {
 function scripted(redis: RedisClient): RedisClient & ScriptedRedis {
   const r = redis as RedisClient & Partial<ScriptedRedis>;
   if (!r.mailboxSubmit) {
-    redis.defineCommand("mailboxSubmit", { numberOfKeys: 5 + ADD_STANDARD_JOB_KEYS.length, lua: SUBMIT });
+    redis.defineCommand("mailboxSubmit", { numberOfKeys: 6 + ADD_STANDARD_JOB_KEYS.length, lua: SUBMIT });
     redis.defineCommand("mailboxClaim", { numberOfKeys: 5, lua: CLAIM });
     redis.defineCommand("mailboxDone", { numberOfKeys: 5, lua: DONE });
     redis.defineCommand("mailboxCancel", { numberOfKeys: 5, lua: CANCEL_QUEUED });
@@ -84,12 +94,15 @@ export class Mailbox {
 
   /**
    * Appends an item (or puts it first, for a follow-up that must run next) and, when no drainer owns
-   * the mailbox, creates one: one script, one round trip, all or nothing.
+   * the mailbox, creates one: one script, one round trip, all or nothing. With `record`, the item is
+   * written into its platform update's hash in the same step, and not queued when it is there already.
    */
-  async submit(sessionKey: string, envelope: WorkEnvelope, where: "back" | "front" = "back"): Promise<SubmitResult> {
-    const [ahead, generation, created, full] = await this.redis.mailboxSubmit(
+  async submit(sessionKey: string, envelope: WorkEnvelope, where: "back" | "front" = "back", record?: ItemRecord): Promise<SubmitResult> {
+    const [ahead, generation, created, full, queuedAs] = await this.redis.mailboxSubmit(
       ...this.keys(sessionKey),
       ...this.drainerKeys,
+      // Never written without a record; under the prefix, so it shares the Cluster slot.
+      record?.key ?? updateItemsKey(this.prefix, "none"),
       JSON.stringify(envelope),
       sessionKey,
       where,
@@ -98,8 +111,12 @@ export class Mailbox {
       String(Date.now()),
       this.drainerOptions,
       String(this.maxItems),
+      record?.field ?? "",
+      envelope.id,
+      String(UPDATE_CLAIM_TTL_SECONDS),
     );
-    return { ahead: Number(ahead), generation: String(generation), newDrainer: Number(created) === 1, full: Number(full) === 1 };
+    const result: SubmitResult = { ahead: Number(ahead), generation: String(generation), newDrainer: Number(created) === 1, full: Number(full) === 1 };
+    return queuedAs ? { ...result, queuedAs: String(queuedAs) } : result;
   }
 
   async claim(sessionKey: string, generation: string): Promise<Claim> {

@@ -4,7 +4,8 @@ import type { SessionRef } from "../src/accounts/types.js";
 import type { Platform } from "../src/chat/message.js";
 import type { Outbox } from "../src/chat/outbox.js";
 import { silentLogger, type Logger } from "../src/log.js";
-import type { CancelOneOutcome, CancelOutcome, CancelTarget, WorkEnvelope, WorkOverviewItem, WorkQueue } from "../src/work/types.js";
+import { updateItemField, updateItemsKey } from "../src/chat/update-claims.js";
+import type { CancelOneOutcome, CancelOutcome, CancelTarget, ItemOrigin, SubmitOutcome, WorkEnvelope, WorkOverviewItem, WorkQueue } from "../src/work/types.js";
 import type { ItemStep } from "./context.js";
 import type { RenderJobData } from "./export.js";
 import { drainerJobId, queueNames, renderJobId, sessionKeyOf, sessionRendersKey } from "./keys.js";
@@ -58,8 +59,10 @@ export class WorkQueues {
    * Appends an item to its session's mailbox, creating the drainer (in the same step) when none
    * owns it; `full` (and nothing added) when the mailbox already holds its most items.
    */
-  async enqueue(envelope: WorkEnvelope, where: "back" | "front" = "back"): Promise<{ position: number; full?: true }> {
-    const result = await this.mailbox.submit(sessionKeyOf(envelope.session), envelope, where);
+  async enqueue(envelope: WorkEnvelope, where: "back" | "front" = "back", from?: ItemOrigin): Promise<SubmitOutcome> {
+    const record = from ? { key: updateItemsKey(this.prefix, from.updateKey), field: updateItemField(from.index) } : undefined;
+    const result = await this.mailbox.submit(sessionKeyOf(envelope.session), envelope, where, record);
+    if (result.queuedAs !== undefined) return { position: result.ahead, queuedAs: result.queuedAs };
     return result.full ? { position: result.ahead, full: true } : { position: result.ahead };
   }
 
@@ -185,10 +188,10 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue & { close(
     await ready;
   };
   return {
-    async submit(envelope) {
+    async submit(envelope, from) {
       await connected();
-      const result = await queues.enqueue(envelope);
-      if (result.full) return result;
+      const result = await queues.enqueue(envelope, "back", from);
+      if (result.full || result.queuedAs !== undefined) return result;
       if (result.position > 0) await announce(envelope);
       else announceIfStillWaiting(envelope);
       return result;

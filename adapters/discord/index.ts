@@ -1,4 +1,4 @@
-import { Events, MessageFlags, type Client, type Interaction, type Message } from "discord.js";
+import { Events, MessageFlags, type ButtonInteraction, type ChatInputCommandInteraction, type Client, type Interaction, type Message } from "discord.js";
 import type { RedisClient } from "../../src/redis/client.js";
 import type { ChatAdapter, MessageHandler } from "../../src/chat/adapter.js";
 import type { ChatMessage } from "../../src/chat/message.js";
@@ -55,6 +55,8 @@ export function createDiscordAdapter(config: Config, deps: DiscordAdapterDeps): 
   const openAttachment = createAttachmentOpener({ timeoutMs: config.REQUEST_TIMEOUT_MS });
   const seal = tokenSeal(config.DISCORD_TOKEN);
   const claims = new UpdateClaims(deps.redis, config.QUEUE_PREFIX);
+  /** Interactions this process is acknowledging or handling now. */
+  const handling = new Set<string>();
   const inFlight = new Set<Promise<void>>();
   let client: Client | undefined;
   let accepting = false;
@@ -77,14 +79,33 @@ export function createDiscordAdapter(config: Config, deps: DiscordAdapterDeps): 
   async function onInteraction(interaction: Interaction, handle: MessageHandler): Promise<void> {
     if (!accepting || !(interaction.isChatInputCommand() || interaction.isButton())) return;
     const ephemeral = interaction.isChatInputCommand() && EPHEMERAL_COMMANDS.has(interaction.commandName);
-    // Claimed before it is acknowledged: a gateway replay after a resume must not answer or queue twice.
+    // A gateway replay must not answer or queue again. One replayed while this process still handles
+    // the first is dropped here, before a second acknowledgement; one handled already is dropped by
+    // its mark in Redis (below); one reaching another process meanwhile is refused by Discord's own
+    // acknowledgement (an interaction is deferred once), and the router queues its items once.
     const updateKey = discordUpdateKey("interaction", interaction.id);
-    const first = await claims.claim(updateKey).catch((error: unknown) => {
-      // Redis is away: acknowledge anyway (within Discord's 3 s); the router will say what failed.
-      logger.warn({ err: error, interactionId: interaction.id }, "discord: could not claim an interaction");
-      return true;
-    });
-    if (!first) {
+    if (handling.has(updateKey)) {
+      logger.debug({ updateKey }, "discord: duplicate update dropped");
+      return;
+    }
+    handling.add(updateKey);
+    try {
+      await acknowledgeAndDeliver(interaction, updateKey, ephemeral, handle);
+    } finally {
+      handling.delete(updateKey);
+    }
+  }
+
+  async function acknowledgeAndDeliver(interaction: ChatInputCommandInteraction | ButtonInteraction, updateKey: string, ephemeral: boolean, handle: MessageHandler): Promise<void> {
+    const handled = await claims.state(updateKey).then(
+      (state) => state.handled,
+      (error: unknown) => {
+        // Redis is away: acknowledge anyway (within Discord's 3 s); the router will say what failed.
+        logger.warn({ err: error, interactionId: interaction.id }, "discord: could not look up an interaction");
+        return false;
+      },
+    );
+    if (handled) {
       logger.debug({ updateKey }, "discord: duplicate update dropped");
       return;
     }
@@ -104,14 +125,14 @@ export function createDiscordAdapter(config: Config, deps: DiscordAdapterDeps): 
       await outbox.sendText(message.replyTo, messages(message.locale).unknownError).catch(() => undefined);
       return;
     }
-    await deliver(message, handle);
+    await deliver({ ...message, updateKey }, handle);
   }
 
   async function onMessage(raw: Message, handle: MessageHandler): Promise<void> {
     const botId = client?.user?.id;
     if (!accepting || !botId) return;
     const message = plainMessageToMessage(raw, botId, seal);
-    // The router claims the message's id before it answers or queues anything.
+    // The router looks the message's id up before it answers or queues anything, and marks it handled after.
     if (message) await deliver({ ...message, updateKey: discordUpdateKey("message", raw.id) }, handle);
   }
 

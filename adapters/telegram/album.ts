@@ -7,21 +7,35 @@ import type { TelegramMessage } from "./to-chat-message.js";
  * chat's pending albums are flushed, so arrival order holds.
  */
 export class AlbumGatherer {
-  private readonly pending = new Map<string, { chatId: string; parts: TelegramMessage[]; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<string, { chatId: string; parts: TelegramMessage[]; timer: NodeJS.Timeout; handed: () => void; done: Promise<void> }>();
 
   constructor(
     private readonly windowMs: number,
-    /** `albumId`: the chat and the media group, the album's identity however its parts arrive. */
-    private readonly onAlbum: (message: TelegramMessage, albumId: string) => void,
+    /** `albumId`: the chat and the media group, the album's identity however its parts arrive. Settles when the album was handled. */
+    private readonly onAlbum: (message: TelegramMessage, albumId: string) => Promise<void>,
   ) {}
 
-  add(groupId: string, message: TelegramMessage): void {
+  /**
+   * Resolves when the album this part belongs to was handled (every part gets the same promise):
+   * until then the part's update is not done, so Telegram is not told it may forget it.
+   */
+  add(groupId: string, message: TelegramMessage): Promise<void> {
     const key = `${message.chatId}:${groupId}`;
     const entry = this.pending.get(key);
     if (entry) clearTimeout(entry.timer);
+    let handed = entry?.handed;
+    let done = entry?.done;
+    if (!handed || !done) {
+      let resolve: () => void = () => undefined;
+      done = new Promise<void>((r) => {
+        resolve = () => r();
+      });
+      handed = resolve;
+    }
     const parts = [...(entry?.parts ?? []), message];
     const timer = setTimeout(() => this.flush(key), this.windowMs);
-    this.pending.set(key, { chatId: message.chatId, parts, timer });
+    this.pending.set(key, { chatId: message.chatId, parts, timer, handed, done });
+    return done;
   }
 
   /** Hands on every album of this chat that is still gathering. */
@@ -38,7 +52,8 @@ export class AlbumGatherer {
     if (!entry) return;
     clearTimeout(entry.timer);
     this.pending.delete(key);
-    this.onAlbum(mergeAlbum(entry.parts), key);
+    // onAlbum never rejects in practice (the adapter logs its failures); settle either way.
+    void this.onAlbum(mergeAlbum(entry.parts), key).finally(entry.handed).catch(() => undefined);
   }
 }
 

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { run, type RunnerHandle } from "@grammyjs/runner";
+import type { RunnerHandle } from "@grammyjs/runner";
 import { webhookCallback, type Bot } from "grammy";
 import type { Update } from "grammy/types";
 import { BodyTooLargeError, readBody } from "../../src/ops/body-limit.js";
 import { refuseTooLarge } from "../../src/ops/http-server.js";
 import type { Logger } from "../../src/log.js";
 import { describeError } from "./describe-error.js";
+import { MAX_HOLD_MS, runConfirming, UpdateOffsets } from "./polling.js";
 
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 
@@ -30,24 +31,18 @@ export interface Connection {
 
 /**
  * Long polling with grammY's runner: updates are fetched while earlier ones are still being
- * handled, and `sequentialize` (installed on the bot) keeps each chat in order.
+ * handled, and `sequentialize` (installed on the bot) keeps each chat in order. Telegram is told to
+ * forget an update only once it was handled (see polling.ts).
  */
 export function pollingConnection(bot: Bot, logger: Logger): Connection {
   let runner: RunnerHandle | undefined;
-  let lastUpdateId = 0;
-  // Runs before everything else the bot does with an update (installed first, see index.ts).
-  bot.use(async (ctx, next) => {
-    lastUpdateId = Math.max(lastUpdateId, ctx.update.update_id);
-    await next();
-  });
+  const offsets = new UpdateOffsets();
   return {
     webhookHandler: undefined,
     async start() {
       // A webhook left over from another deployment would make getUpdates fail with 409.
       await bot.api.deleteWebhook();
-      const handle = run(bot, {
-        runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] }, silent: true, retryInterval: "exponential" },
-      });
+      const handle = runConfirming(bot, offsets, { allowedUpdates: ALLOWED_UPDATES, logger });
       runner = handle;
       handle.task()?.catch((error: unknown) => {
         logger.error({ error: describeError(error) }, "telegram polling stopped");
@@ -58,10 +53,12 @@ export function pollingConnection(bot: Bot, logger: Logger): Connection {
       runner = undefined;
       if (handle?.isRunning()) await handle.stop();
       await drain();
-      // The runner confirms an offset only with its next fetch, which stop() cancels: without this
-      // call the last updates would be handled again after a restart.
-      if (lastUpdateId > 0) {
-        await bot.api.getUpdates({ offset: lastUpdateId + 1, limit: 1, timeout: 0 }).catch((error: unknown) => {
+      await offsets.settled(MAX_HOLD_MS);
+      // The next fetch would confirm what was handled, and stop() cancelled it: without this call the
+      // last updates would be handed out again after a restart (and dropped as handled, at a cost).
+      const offset = offsets.offset();
+      if (offset > 0) {
+        await bot.api.getUpdates({ offset, limit: 1, timeout: 0 }).catch((error: unknown) => {
           logger.warn({ error: describeError(error) }, "telegram could not confirm the last updates");
         });
       }

@@ -90,13 +90,14 @@ export function createTelegramAdapter(config: Config, deps: TelegramAdapterDeps)
     try {
       const tooBig = overCloudLimit(message.attachments, { localApi, skill: deps.skill });
       if (tooBig) {
-        // Answered here, not by the router: claim the update first so a re-delivery is not answered twice.
-        if (message.updateKey && !(await claims.claim(message.updateKey))) {
+        // Answered here, not by the router: a re-delivery of an update answered already is dropped.
+        if (message.updateKey && (await claims.state(message.updateKey)).handled) {
           logger.debug({ updateKey: message.updateKey }, "telegram: duplicate update dropped");
           return;
         }
         logger.info({ chatId: message.chatId, size: tooBig.size }, "telegram file over the cloud Bot API's 20 MB: refused before download");
         await outbox.sendText(message.replyTo, cloudLimitText(tooBig, message.locale, deps.skill));
+        if (message.updateKey) await claims.markHandled(message.updateKey);
         return;
       }
       await handle(message);
@@ -108,12 +109,25 @@ export function createTelegramAdapter(config: Config, deps: TelegramAdapterDeps)
 
   const installHandlers = (b: Bot, handle: MessageHandler): void => {
     b.api.config.use(autoRetry({ maxRetryAttempts: policy.maxInteractiveRetries, maxDelaySeconds: policy.maxInteractiveWaitSeconds, rethrowHttpErrors: true, rethrowInternalServerErrors: true }));
-    const albums = new AlbumGatherer(tuning.albumWindowMs ?? 800, (merged, albumId) => {
+    const albums = new AlbumGatherer(tuning.albumWindowMs ?? 800, async (merged, albumId) => {
       // One update for the whole album, however many of its parts Telegram (re-)delivers.
       const album = { ...merged, updateKey: telegramAlbumKey(b.botInfo.id, albumId) };
-      if (album.addressed) void queue.run(album.chatId, () => deliver(album, handle));
+      if (album.addressed) await queue.run(album.chatId, () => deliver(album, handle));
     });
     stopAlbums = () => albums.flushAll();
+    // An album's part is done only when its album was handled (after the gathering window), so the
+    // offset that lets Telegram forget it waits for that; awaited outside the chat's sequence, which
+    // must go on to take the album's other parts.
+    const albumsOf = new Map<number, Promise<void>>();
+    b.use(async (ctx, next) => {
+      try {
+        await next();
+      } finally {
+        const album = albumsOf.get(ctx.update.update_id);
+        albumsOf.delete(ctx.update.update_id);
+        if (album) await album;
+      }
+    });
     // One chat's updates are handled in order; different chats in parallel.
     b.use(sequentialize((ctx) => ctx.chat?.id.toString()));
     b.on("message", async (ctx) => {
@@ -121,7 +135,7 @@ export function createTelegramAdapter(config: Config, deps: TelegramAdapterDeps)
       if (!message) return;
       const groupId = ctx.message.media_group_id;
       if (groupId) {
-        albums.add(groupId, message);
+        albumsOf.set(ctx.update.update_id, albums.add(groupId, message));
         return;
       }
       albums.flushChat(message.chatId);

@@ -68,10 +68,10 @@ export interface ChatMessage<Raw = unknown> {
   replyTo: ReplyHandle;
   /**
    * The platform's identity of the update that carried this message (Telegram: bot id + update id,
-   * an album by its media group; Discord: the message id). The router claims it in Redis before
-   * anything is queued or answered, so a re-delivered update is handled once. Absent where the
-   * platform cannot deliver twice (the terminal) or the adapter claimed it already (a Discord
-   * interaction, claimed before it is acknowledged).
+   * an album by its media group; Discord: the message or interaction id). The router drops an
+   * update marked handled, queues its items in the same step that records them, and marks it
+   * handled once answered (src/chat/update-claims.ts), so a re-delivered update is handled once.
+   * Absent where the platform cannot deliver twice (the terminal).
    */
   updateKey?: string;
   /** The platform's own update, kept aside as an escape hatch; never put into job data. */

@@ -7,15 +7,35 @@ import type { RedisClient } from "../redis/client.js";
  */
 export const UPDATE_CLAIM_TTL_SECONDS = 25 * 3600;
 
-/** The Redis key of one platform update's claim, under the install's prefix (one Cluster slot with the mailboxes). */
+/** The Redis key saying one platform update was handled, under the install's prefix (one Cluster slot with the mailboxes). */
 export function updateClaimKey(prefix: string, updateKey: string): string {
   return `${prefix}:update:${updateKey}`;
 }
 
 /**
- * Each platform update is handled once: the first process to claim its key (`SET NX`) handles it;
- * a re-delivery (an offset Telegram never saw confirmed, a webhook retried, a gateway event replayed
- * after a resume) finds the claim and is dropped.
+ * The hash of one update's queued items (field `item:<n>` → the work item's id). The mailbox's
+ * submit script writes a field in the same step as it queues the item, so an item is queued once
+ * however often its update is handled (jobs/mailbox-lua.ts).
+ */
+export function updateItemsKey(prefix: string, updateKey: string): string {
+  return `${prefix}:update-items:${updateKey}`;
+}
+
+/** The field of an update's `n`th work item (a caption's edit after its upload is item 1). */
+export function updateItemField(index: number): string {
+  return `item:${index}`;
+}
+
+/**
+ * Each platform update is handled once, in two steps that each hold across a crash:
+ * - its work items are queued in the same atomic step that records them (see `updateItemsKey`),
+ *   so a re-delivered update never queues an item twice, and an update whose process died before
+ *   queueing is queued by the re-delivery;
+ * - once everything it asked for is queued or answered, the update is marked handled
+ *   (`markHandled`), and a later re-delivery is dropped before anything is read or sent.
+ * A quick answer (credits, help) sent by a process that died before marking it can be sent again
+ * on re-delivery: at least once, never lost. The platforms re-deliver what was not confirmed:
+ * Telegram's offset is confirmed only after the update was handled (adapters/telegram/polling.ts).
  */
 export class UpdateClaims {
   constructor(
@@ -23,10 +43,21 @@ export class UpdateClaims {
     private readonly prefix: string,
   ) {}
 
-  /** True for the first claim of `updateKey`; false for a duplicate. */
-  async claim(updateKey: string): Promise<boolean> {
-    const set = await this.redis.set(updateClaimKey(this.prefix, updateKey), "1", "EX", UPDATE_CLAIM_TTL_SECONDS, "NX");
-    return set === "OK";
+  /**
+   * `handled`: the update was handled already (a re-delivery to drop). `queuedItems`: how many of
+   * its work items were queued by an earlier handling that did not finish (0 for a new update).
+   */
+  async state(updateKey: string): Promise<{ handled: boolean; queuedItems: number }> {
+    // Sent together: one round trip.
+    const [handled, queuedItems] = await Promise.all([
+      this.redis.exists(updateClaimKey(this.prefix, updateKey)),
+      this.redis.hlen(updateItemsKey(this.prefix, updateKey)),
+    ]);
+    return { handled: handled === 1, queuedItems };
+  }
+
+  async markHandled(updateKey: string): Promise<void> {
+    await this.redis.set(updateClaimKey(this.prefix, updateKey), "1", "EX", UPDATE_CLAIM_TTL_SECONDS);
   }
 }
 

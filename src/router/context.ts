@@ -7,8 +7,11 @@ import { admit } from "../quota/admit.js";
 import type { Logger } from "../log.js";
 import type { RouteContext, RouterDeps } from "./types.js";
 
-/** `log`: the message's logger when the caller has made it already (one child logger per message). */
-export function createContext(deps: RouterDeps, message: ChatMessage, locale: Locale, log?: Logger): RouteContext {
+/**
+ * `log`: the message's logger when the caller has made it already (one child logger per message).
+ * `queuedBefore`: how many of this update's items an earlier, unfinished handling queued already.
+ */
+export function createContext(deps: RouterDeps, message: ChatMessage, locale: Locale, log?: Logger, queuedBefore = 0): RouteContext {
   const outbox = deps.outbox(message.platform);
   const t = messages(locale);
   const now = deps.now ?? Date.now;
@@ -37,7 +40,8 @@ export function createContext(deps: RouterDeps, message: ChatMessage, locale: Lo
       });
     },
     async submit(items, costs) {
-      const admission = await admit(deps.quotas, message.userKey, costs, locale, now());
+      // Every item is queued already (a re-delivery after a crash): it was paid for then.
+      const admission = queuedBefore >= items.length ? { ok: true as const } : await admit(deps.quotas, message.userKey, costs, locale, now());
       if (!admission.ok) {
         await ctx.reply(admission.text);
         return false;
@@ -45,17 +49,25 @@ export function createContext(deps: RouterDeps, message: ChatMessage, locale: Lo
       let firstPosition: number | undefined;
       // What comes after an upload in one submission is its caption's request: it needs those files.
       let upload: string | undefined;
-      for (const item of items) {
-        const id = newId();
-        const { position, full } = await deps.work.submit({
-          id,
+      for (const [index, item] of items.entries()) {
+        const envelope = {
+          id: newId(),
           session: ref,
           replyTo: message.replyTo,
           locale,
           item,
           receivedAt: now(),
           ...(upload === undefined ? {} : { dependsOn: upload }),
-        });
+        };
+        // Recorded with its update in the same step it is queued: a re-delivered update queues only
+        // what its first handling did not (a process killed between an upload and its caption's edit).
+        const origin = message.updateKey === undefined ? undefined : { updateKey: message.updateKey, index };
+        const { position, full, queuedAs } = await deps.work.submit(envelope, origin);
+        if (queuedAs !== undefined) {
+          log.info({ updateKey: message.updateKey, item: queuedAs }, "duplicate update dropped: its item was queued already");
+          if (item.kind === "upload") upload = queuedAs;
+          continue;
+        }
         if (full) {
           // Nothing more is queued; what was queued before it in this message stays.
           log.info({ waiting: position }, "mailbox full");
@@ -63,7 +75,7 @@ export function createContext(deps: RouterDeps, message: ChatMessage, locale: Lo
           return false;
         }
         firstPosition ??= position;
-        if (item.kind === "upload") upload = id;
+        if (item.kind === "upload") upload = envelope.id;
       }
       // An item that cannot start at once gets its status message now ("⏳ Queued: 2 ahead of you"),
       // posted and kept current by the work queue (jobs/line/).

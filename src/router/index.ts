@@ -1,4 +1,5 @@
 import type { ChatMessage, Locale } from "../chat/message.js";
+import type { Logger } from "../log.js";
 import { classify } from "../chat/intents.js";
 import { isAllowed } from "../quota/access.js";
 import { createContext } from "./context.js";
@@ -24,53 +25,79 @@ export interface Router {
 export function createRouter(deps: RouterDeps): Router {
   const access = { users: deps.config.ALLOWED_USERS, chats: deps.config.ALLOWED_CHATS };
 
+  /** Updates being handled in this process now: a copy arriving meanwhile (a webhook retried at once) waits for nothing and is dropped. */
+  const inFlight = new Set<string>();
+
+  /** False when the update was handled before (or is being handled now); true once answered, queued or told why not. */
+  async function dispatch(message: ChatMessage, log: Logger): Promise<boolean> {
+    let locale = message.locale;
+    try {
+      // Whether the update was handled, the user's language and their message rate go to Redis
+      // together (one round trip, not three); nothing is answered or queued before that is known.
+      const [update, preferred, counted] = await Promise.all([
+        message.updateKey === undefined ? undefined : deps.claims.state(message.updateKey),
+        deps.preferences.locale(message.userKey),
+        // The terminal chat is the operator's own keyboard: nobody to protect it from.
+        message.platform === "terminal" ? undefined : deps.messageRate?.admit(message.userKey),
+      ]);
+      // A re-delivered update is dropped here (it was counted in the rate like any message).
+      if (update?.handled) return false;
+      locale = preferred ?? localeOfText(message.text) ?? message.locale;
+      const ctx = createContext(deps, message, locale, log, update?.queuedItems ?? 0);
+      const rate = counted ?? { ok: true };
+      if (!rate.ok) {
+        log.info("message over the user's rate, dropped");
+        if (rate.tell) await ctx.reply(ctx.t.rateLimited({ seconds: Math.max(1, Math.ceil(rate.retryAfterMs / 1000)) }));
+        return true;
+      }
+      if (!isAllowed(access, message)) {
+        log.info("message from outside the allowlist");
+        await ctx.reply(ctx.t.notAllowed);
+        return true;
+      }
+      const intent = classify(message, deps.botUsername?.(message.platform));
+      // The intent's kind only: a message's text may hold a token (/token) and is never logged.
+      const intentName = intent.kind === "command" ? `/${intent.command}` : intent.kind;
+      log.debug({ intent: intentName }, "routing");
+      deps.onRouted?.(message.platform, intentName);
+      await route(ctx, intent);
+    } catch (error) {
+      log.error({ err: error }, "handling a message failed");
+      try {
+        const ctx = createContext(deps, message, locale, log);
+        await ctx.reply(await ctx.explain(error));
+      } catch (replyError) {
+        log.error({ err: replyError }, "could not tell the user about a failure");
+      }
+    }
+    return true;
+  }
+
   return {
     async handle(message) {
       // In a group the bot speaks only when spoken to.
       if (message.chatKind === "group" && !message.addressed) return;
       const log = deps.logger.child({ platform: message.platform, chatId: message.chatId, userKey: message.userKey });
-      let locale = message.locale;
+      const key = message.updateKey;
+      if (key !== undefined && inFlight.has(key)) {
+        log.debug({ updateKey: key }, "duplicate update dropped");
+        return;
+      }
+      if (key !== undefined) inFlight.add(key);
       try {
-        // The update's claim, the user's language and their message rate go to Redis together (one
-        // round trip, not three); nothing is answered or queued before the claim is known.
-        const [first, preferred, counted] = await Promise.all([
-          message.updateKey === undefined ? true : deps.claims.claim(message.updateKey),
-          deps.preferences.locale(message.userKey),
-          // The terminal chat is the operator's own keyboard: nobody to protect it from.
-          message.platform === "terminal" ? undefined : deps.messageRate?.admit(message.userKey),
-        ]);
-        // A re-delivered update is dropped here (it was counted in the rate like any message).
-        if (!first) {
-          log.debug({ updateKey: message.updateKey }, "duplicate update dropped");
+        if (!(await dispatch(message, log))) {
+          log.debug({ updateKey: key }, "duplicate update dropped");
           return;
         }
-        locale = preferred ?? localeOfText(message.text) ?? message.locale;
-        const ctx = createContext(deps, message, locale, log);
-        const rate = counted ?? { ok: true };
-        if (!rate.ok) {
-          log.info("message over the user's rate, dropped");
-          if (rate.tell) await ctx.reply(ctx.t.rateLimited({ seconds: Math.max(1, Math.ceil(rate.retryAfterMs / 1000)) }));
-          return;
-        }
-        if (!isAllowed(access, message)) {
-          log.info("message from outside the allowlist");
-          await ctx.reply(ctx.t.notAllowed);
-          return;
-        }
-        const intent = classify(message, deps.botUsername?.(message.platform));
-        // The intent's kind only: a message's text may hold a token (/token) and is never logged.
-        const intentName = intent.kind === "command" ? `/${intent.command}` : intent.kind;
-        log.debug({ intent: intentName }, "routing");
-        deps.onRouted?.(message.platform, intentName);
-        await route(ctx, intent);
+        // Answered or queued (or told why not): a re-delivery from here on is dropped. A process that
+        // dies before this line has its update handled again: its queued items are not queued twice
+        // (see RouteContext.submit), a quick answer may be sent again.
+        if (key !== undefined) await deps.claims.markHandled(key);
       } catch (error) {
-        log.error({ err: error }, "handling a message failed");
-        try {
-          const ctx = createContext(deps, message, locale, log);
-          await ctx.reply(await ctx.explain(error));
-        } catch (replyError) {
-          log.error({ err: replyError }, "could not tell the user about a failure");
-        }
+        // Not marked: a re-delivery is handled again (its items are not queued twice).
+        log.warn({ err: error }, "could not mark an update handled");
+      } finally {
+        if (key !== undefined) inFlight.delete(key);
       }
     },
   };

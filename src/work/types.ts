@@ -52,6 +52,18 @@ export type CancelOneOutcome =
   | { outcome: "running"; item: WorkOverviewItem }
   | { outcome: "not-found" };
 
+/** Which platform update asked for an item, and which of its items it is (0, then 1 for a caption's edit). */
+export interface ItemOrigin {
+  updateKey: string;
+  index: number;
+}
+
+export interface SubmitOutcome {
+  position: number;
+  full?: true;
+  queuedAs?: string;
+}
+
 /**
  * Items of one session run one at a time in the order submitted; sessions run in parallel.
  * A caption's edit is submitted right after its upload and so runs after it, and only when the
@@ -60,9 +72,11 @@ export type CancelOneOutcome =
 export interface WorkQueue {
   /**
    * `position`: items ahead of it in its session. `full`: the session already has MAILBOX_MAX_ITEMS
-   * waiting, so nothing was queued (`position` is how many wait).
+   * waiting, so nothing was queued (`position` is how many wait). With `from`, the item is the
+   * `index`th of that platform update and is recorded in the same atomic step as it is queued;
+   * `queuedAs` (and nothing queued): that update's item was queued already, under that id.
    */
-  submit(envelope: WorkEnvelope): Promise<{ position: number; full?: true }>;
+  submit(envelope: WorkEnvelope, from?: ItemOrigin): Promise<SubmitOutcome>;
   /** `/cancel`: removes this session's queued items and cancels a running render. */
   cancel(session: SessionRef): Promise<CancelOutcome>;
   /** `/status`: the session's items waiting, running and rendering. */

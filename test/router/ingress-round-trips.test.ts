@@ -18,7 +18,7 @@ import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 
 /**
  * Ingress cost: a new user's message used to wait for three answers from Redis in a row before it
- * was queued (the update's claim, the user's language, their message rate). They are independent,
+ * was queued (the update's state, the user's language, their message rate). They are independent,
  * so they go out together: one round trip.
  */
 
@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 describe("ingress round trips", () => {
-  it("the claim, the language and the rate are all sent before any of them is answered", async () => {
+  it("the update's state, the language and the rate are all sent before any of them is answered", async () => {
     const prefix = uniquePrefix("ingress");
     const redis = new Redis(testRedisUrl());
     // What this client sends and when each answer arrives, in order (observed, sent unchanged).
@@ -101,8 +101,9 @@ describe("ingress round trips", () => {
       expect(submitted).toHaveLength(1);
       const firstAnswer = events.findIndex((e) => e.startsWith("answer"));
       const sentFirst = events.slice(0, firstAnswer);
-      // SET NX (the claim), HGET (the language) and the rate limiter's script, all in flight at once.
-      expect(sentFirst).toEqual(expect.arrayContaining(["send set", "send hget"]));
+      // EXISTS and HLEN (the update handled? its items queued?), HGET (the language) and the rate
+      // limiter's script, all in flight at once.
+      expect(sentFirst).toEqual(expect.arrayContaining(["send exists", "send hlen", "send hget"]));
       expect(sentFirst.some((e) => e.startsWith("send eval"))).toBe(true);
     } finally {
       await redis.quit();

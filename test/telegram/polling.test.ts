@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import type { Update } from "grammy/types";
+import { MAX_HOLD_MS, UpdateOffsets } from "../../adapters/telegram/polling.js";
+
+/**
+ * The offset the poller sends confirms every update below it (Telegram forgets them): it must never
+ * pass an update still being handled, and must move on once updates are done.
+ */
+
+const updates = (...ids: number[]): Update[] => ids.map((update_id) => ({ update_id }) as Update);
+
+describe("the offset confirms only handled updates", () => {
+  it("stays at the oldest update still being handled, and moves past a batch once all of it is done", () => {
+    const offsets = new UpdateOffsets();
+    expect(offsets.offset()).toBe(0);
+    expect(offsets.takeNew(updates(10, 11, 12)).map((u) => u.update_id)).toEqual([10, 11, 12]);
+    expect(offsets.offset()).toBe(10);
+    offsets.done(11);
+    offsets.done(12);
+    // 10 is still being handled: 11 and 12 are handed out again and must not be taken twice.
+    expect(offsets.offset()).toBe(10);
+    expect(offsets.takeNew(updates(10, 11, 12, 13)).map((u) => u.update_id)).toEqual([13]);
+    offsets.done(10);
+    expect(offsets.offset()).toBe(13);
+    offsets.done(13);
+    expect(offsets.offset()).toBe(14);
+    expect(offsets.openCount).toBe(0);
+  });
+
+  it("an update stuck past MAX_HOLD_MS no longer holds the offset back", () => {
+    let now = 1_000;
+    const offsets = new UpdateOffsets(() => now);
+    offsets.takeNew(updates(5));
+    now += 10;
+    offsets.takeNew(updates(5, 6));
+    offsets.done(6);
+    expect(offsets.offset()).toBe(5);
+    now += MAX_HOLD_MS;
+    expect(offsets.offset()).toBe(7);
+  });
+
+  it("settled() resolves when the last update in hand is done", async () => {
+    const offsets = new UpdateOffsets();
+    offsets.takeNew(updates(1, 2));
+    let settled = false;
+    const waiting = offsets.settled(60_000).then(() => (settled = true));
+    offsets.done(1);
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    offsets.done(2);
+    await waiting;
+    expect(settled).toBe(true);
+  });
+});
