@@ -58,8 +58,10 @@ export interface ItemStep {
   unchanged?: number;
   lastFingerprint?: string;
   startedAt?: number;
-  /** Unexpected failures of this item so far (a bug, Redis or the chat platform down). */
+  /** Unexpected failures of this item so far (a bug, the chat platform down). */
   tries?: number;
+  /** Times this item found Redis unreachable (a restart, a failover) and was put off (see drain.ts). */
+  outages?: number;
 }
 
 export type StepOutcome = { done: true } | { done: false; delayMs: number; step: ItemStep };
@@ -70,6 +72,11 @@ export interface ItemRun {
   /** Persists the step now (the status message's ref, the phase reached). */
   save(step: ItemStep): Promise<void>;
   signal: AbortSignal;
+  /**
+   * Whether this run still holds its drainer job's lock (renewing it): asked before an answer that
+   * must not come twice, since a run whose lock lapsed may share the item with a second run.
+   */
+  stillOurs(): Promise<boolean>;
 }
 
 /** The quick actions offered after a turn or an upload. */

@@ -9,6 +9,7 @@ import { DownloadError, type ResumeInfo } from "../src/nemo/download.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import type { JobContext } from "./context.js";
 import { deliveryFile, removeDeliveryFiles } from "./export-files.js";
+import { JobLockLostError } from "./job-control.js";
 
 /**
  * Posts a finished render to the chat, at least once and in practice exactly once: a `posting`
@@ -89,13 +90,25 @@ export async function deliverRender(
   render: FinishedRender,
   state: DeliveryState,
   signal: AbortSignal,
+  /** Whether this run still holds its job: asked right before posting (see JobLockLostError). */
+  stillOurs: () => Promise<boolean> = async () => true,
 ): Promise<DeliveryOutcome> {
   if ((await ctx.markers.get("delivered", envelope.id)) !== null) return { kind: "delivered", how: "already" };
   const outbox = ctx.outbox(envelope.replyTo.platform);
   const m = messages(envelope.locale);
   const max = outbox.maxVideoBytes(envelope.replyTo);
   const file = deliveryFile(ctx.config.EXPORT_DIR, render.id);
-  const link = (reason: LinkReason, size?: number) => sendLinkInstead(ctx, outbox, envelope, render, reason, size ?? max);
+  /**
+   * Right before a post: a run whose lock lapsed (Redis unreachable for longer than the lock) may
+   * share the job with a second run that the stalled check started, and only the holder posts.
+   */
+  const mustHold = async () => {
+    if (!(await stillOurs())) throw new JobLockLostError(envelope.id);
+  };
+  const link = async (reason: LinkReason, size?: number) => {
+    await mustHold();
+    return sendLinkInstead(ctx, outbox, envelope, render, reason, size ?? max);
+  };
   const now = Date.now();
 
   /** Another try after a passing failure, or the link once the retry window has closed. */
@@ -147,6 +160,7 @@ export async function deliverRender(
   }
   if (size > max) return link("too-large", size);
 
+  await mustHold();
   try {
     await outbox.sendVideo(
       envelope.replyTo,

@@ -3,11 +3,12 @@ import type { Platform } from "../src/chat/message.js";
 import type { Outbox, SentRef } from "../src/chat/outbox.js";
 import type { Config } from "../src/config.js";
 import type { Logger } from "../src/log.js";
+import { isRedisUnavailable } from "../src/redis/unavailable.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import type { ItemRun, ItemStep, JobContext, StepOutcome } from "./context.js";
 import { runExportCapture } from "./export.js";
 import { tellGaveUp } from "./give-up.js";
-import { followAbort, park } from "./job-control.js";
+import { JobLockLostError, followAbort, park, stillHolds } from "./job-control.js";
 import { FairShares, Lane, ownersOfSessionKey } from "./lanes.js";
 import { measure } from "./line/measure.js";
 import type { DrainerData, WorkQueues } from "./queues.js";
@@ -16,6 +17,12 @@ import { runUpload } from "./upload.js";
 import { skippedForFailedUpload } from "./upload-dependency.js";
 
 const ITEM_TRIES = 3;
+/**
+ * Redis unreachable is no failure of the item: it is put off (back-off doubling from `itemRetryMs`
+ * up to 30 s) this many times, about 4 minutes with the production default, before it is given up.
+ */
+export const OUTAGE_TRIES = 12;
+const OUTAGE_MAX_DELAY_MS = 30_000;
 
 export interface DrainerDeps {
   ctx: JobContext;
@@ -27,6 +34,8 @@ export interface DrainerDeps {
   itemRetryMs: number;
   /** How long a drainer turned away for its user's (or chat's) fair share waits before it tries again. */
   fairRetryMs: number;
+  /** How long a job's lock lasts: a drainer renews it (and checks it is still its own) before each item. */
+  lockDurationMs: number;
   /** The running items' controllers: shutdown aborts them after its grace period. */
   running: Set<AbortController>;
   closing(): boolean;
@@ -58,6 +67,11 @@ export function createDrainer(deps: DrainerDeps) {
   };
 
   const unexpected = async (error: unknown, envelope: WorkEnvelope, step: ItemStep): Promise<StepOutcome> => {
+    if (isRedisUnavailable(error) && (step.outages ?? 0) < OUTAGE_TRIES) {
+      const outages = (step.outages ?? 0) + 1;
+      logger.warn({ err: error, item: envelope.id, outages }, "item met a Redis outage: trying it again later");
+      return { done: false, delayMs: Math.min(OUTAGE_MAX_DELAY_MS, deps.itemRetryMs * 2 ** (outages - 1)), step: { ...step, outages } };
+    }
     const tries = (step.tries ?? 0) + 1;
     logger.error({ err: error, item: envelope.id, tries }, "item failed unexpectedly");
     if (tries < ITEM_TRIES) {
@@ -136,6 +150,9 @@ export function createDrainer(deps: DrainerDeps) {
     const signal = controller.signal;
     try {
       for (;;) {
+        // Redis was unreachable for longer than the lock: the stalled check may have started a second
+        // run of this drainer, which takes the mailbox from here. Two runs would take the same items.
+        if (!(await stillHolds(job, token, deps.lockDurationMs))) throw new JobLockLostError(job.id);
         const claim = await queues.mailbox.claim(sessionKey, generation);
         if (claim.kind !== "item") return claim.kind;
         const { envelope } = claim;
@@ -152,8 +169,10 @@ export function createDrainer(deps: DrainerDeps) {
         if (!resumed) await save(step);
         let outcome: StepOutcome;
         try {
-          outcome = await runInLane({ envelope, get step() { return step; }, save, signal });
+          outcome = await runInLane({ envelope, get step() { return step; }, save, signal, stillOurs: () => stillHolds(job, token, deps.lockDurationMs) });
         } catch (error) {
+          // The job's other run has the item: this one stops without a word.
+          if (error instanceof JobLockLostError) throw error;
           outcome = await unexpected(error, envelope, step);
         }
         if (!outcome.done) return park(job, { sessionKey, generation, step: outcome.step }, outcome.delayMs, token, stalls);

@@ -132,6 +132,8 @@ export async function runRenderStep(
   data: RenderJobData,
   save: (step: RenderStep) => Promise<void>,
   signal: AbortSignal,
+  /** Whether this run still holds the render job (asked right before the video is posted). */
+  stillOurs: () => Promise<boolean> = async () => true,
 ): Promise<RenderOutcome> {
   const { envelope } = data;
   const m = messages(envelope.locale);
@@ -282,7 +284,7 @@ export async function runRenderStep(
   }
 
   async function deliver(output: FinishedRender, session: SessionContext): Promise<RenderOutcome> {
-    const outcome = await deliverRender(ctx, envelope, session, output, step.delivery ?? {}, signal);
+    const outcome = await deliverRender(ctx, envelope, session, output, step.delivery ?? {}, signal, stillOurs);
     if (outcome.kind === "retry") return { done: false, delayMs: outcome.delayMs, step: { ...step, delivery: outcome.state } };
     if (outcome.how === "already") {
       const marker = await ctx.markers.get("delivered", envelope.id);

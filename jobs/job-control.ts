@@ -65,3 +65,25 @@ export async function settlesWithin(work: Promise<unknown>, ms: number): Promise
     clearTimeout(timer);
   }
 }
+
+/**
+ * This run of a job no longer holds its lock: Redis was unreachable for longer than the lock lasts,
+ * and BullMQ's stalled check may have handed the job to another run meanwhile. Thrown before a side
+ * effect that must not happen twice (posting a video), so that only the lock's holder does it.
+ */
+export class JobLockLostError extends Error {
+  readonly code = "job_lock_lost";
+  constructor(jobId: string | undefined) {
+    super(`lost the lock of job ${jobId ?? "?"}: another run may hold it`);
+    this.name = "JobLockLostError";
+  }
+}
+
+/**
+ * Whether this run still holds the job's lock, renewing it for another `lockDurationMs` when it does
+ * (BullMQ's own extendLock: one round trip). Without a token (a job run by hand) it is ours.
+ */
+export async function stillHolds(job: Pick<Job, "extendLock">, token: string | undefined, lockDurationMs: number): Promise<boolean> {
+  if (token === undefined) return true;
+  return (await job.extendLock(token, lockDurationMs)) === 1;
+}

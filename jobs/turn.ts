@@ -3,9 +3,11 @@ import { translateBackendText } from "../src/chat/gui-translation.js";
 import { NemoError, isNemoError, type NemoErrorCode } from "../src/errors.js";
 import { messages, type Messages } from "../src/i18n/index.js";
 import { describeDraftChanges } from "../src/present/draft-changes.js";
+import { isRedisUnavailable } from "../src/redis/unavailable.js";
 import type { SessionState, TurnEvent } from "../src/nemo/types.js";
 import { emit, quickButtons, type ItemRun, type ItemStep, type JobContext, type StepOutcome } from "./context.js";
 import { fingerprintOf, type SentRecord } from "./fingerprint.js";
+import { JobLockLostError } from "./job-control.js";
 import { beginRecovery, continueRecovery, type RecoveryReason } from "./recovery.js";
 import { failureText, noteReplacedSession, postTimeline } from "./replies.js";
 import { StatusMessage } from "./status-message.js";
@@ -89,6 +91,8 @@ export async function runTurn(ctx: JobContext, run: ItemRun): Promise<StepOutcom
     // The message went out and the answer did not prove it was refused (a drop, a 5xx, a timeout, a
     // shutdown): it may have been applied, so the state tells what happened.
     if ((await ctx.markers.get("sent", envelope.id)) !== null) return beginRecovery(ctx, current, status, recoveryReason(error, run.signal));
+    // Not sent, and Redis unreachable (a restart): no answer about the message, which goes later.
+    if (isRedisUnavailable(error)) throw error;
     if (isNemoError(error, "rate_limited") && step.phase !== "retry-after-429") {
       // Not accepted, so not sent: the contract's one retry after 429, as a delayed step.
       await status.show(m.turnBusyRetrying);
@@ -101,6 +105,9 @@ export async function runTurn(ctx: JobContext, run: ItemRun): Promise<StepOutcom
     return { done: true };
   }
 
+  // The lock lapsed while the stream ran (Redis unreachable for longer than it): a second run of this
+  // item has found the `sent` marker and answers from the state. One answer is enough.
+  if (!(await run.stillOurs())) throw new JobLockLostError(envelope.id);
   const failed = result.failure !== undefined || (result.cutShort !== undefined && result.texts.length === 0);
   if (failed && result.touchedProject) return answerFromState(ctx, current, result, status, m);
   if (failed) {

@@ -3,7 +3,9 @@ import type { ChatAttachment } from "../src/chat/message.js";
 import { messages } from "../src/i18n/index.js";
 import { UploadSourceError } from "../src/nemo/multipart.js";
 import type { UploadResult } from "../src/nemo/types.js";
+import { isRedisUnavailable } from "../src/redis/unavailable.js";
 import { emit, quickButtons, type ItemRun, type ItemStep, type JobContext, type StepOutcome } from "./context.js";
+import { JobLockLostError } from "./job-control.js";
 import { failureText, noteReplacedSession } from "./replies.js";
 import { StatusMessage } from "./status-message.js";
 import { keepThumbnail } from "./thumbnail.js";
@@ -49,6 +51,8 @@ export async function runUpload(ctx: JobContext, run: ItemRun): Promise<StepOutc
         added.push(attachment.name);
         continue;
       }
+      // A run whose lock lapsed may share this item with a second run: only the holder adds files.
+      if (!(await run.stillOurs())) throw new JobLockLostError(envelope.id);
       status.set(m.uploading({ name: attachment.name, index: index + 1, total: attachments.length }));
       // An earlier try whose answer never came (a killed worker, a shutdown mid-upload) may have
       // put the file in already: the state says so, and then it is not sent again (upload-intent.ts).
@@ -64,6 +68,9 @@ export async function runUpload(ctx: JobContext, run: ItemRun): Promise<StepOutc
         } catch (error) {
           // Stopping (shutdown): hand the item back; finished files are skipped when it resumes.
           if (run.signal.aborted) return { done: false, delayMs: 0, step };
+          // Redis unreachable (a restart) is no refusal of the file: the drainer tries the item again
+          // later, skipping the files already added.
+          if (isRedisUnavailable(error)) throw error;
           // A 5xx, a reset or a timeout may hide a file the backend took: look before calling it failed.
           if (mayHaveLanded(error)) landed = await landedEarlier(ctx, envelope, markerId, attachment.name).catch(() => undefined);
           if (!landed) {

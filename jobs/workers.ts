@@ -15,7 +15,7 @@ import { startDeliverySweep } from "./export-files.js";
 import { runRenderStep, type RenderJobData } from "./export.js";
 import { followUpExporter } from "./follow-up-export.js";
 import { tellGaveUp } from "./give-up.js";
-import { failedForGood, followAbort, park, settlesWithin } from "./job-control.js";
+import { failedForGood, followAbort, park, settlesWithin, stillHolds } from "./job-control.js";
 import { queueNames } from "./keys.js";
 import { measuredEvents } from "./line/measure.js";
 import { WorkQueues, type DrainerData } from "./queues.js";
@@ -83,6 +83,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const running = new Set<AbortController>();
   let closing = false;
   const itemRetryMs = tuning.itemRetryMs ?? 2_000;
+  const lockDuration = tuning.lockDurationMs ?? config.JOB_LOCK_MS;
   const renders = renderStarter(redis, queues, { itemRetryMs });
 
   const ctx: JobContext = {
@@ -107,6 +108,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     outbox: deps.outbox,
     logger,
     itemRetryMs,
+    lockDurationMs: lockDuration,
     fairRetryMs: tuning.fairRetryMs ?? 250,
     running,
     closing: () => closing,
@@ -117,7 +119,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     running.add(controller);
     const unfollow = followAbort(bullSignal, controller);
     try {
-      const outcome = await runRenderStep(ctx, job.data, (step) => job.updateData({ ...job.data, step }), controller.signal);
+      const outcome = await runRenderStep(ctx, job.data, (step) => job.updateData({ ...job.data, step }), controller.signal, () => stillHolds(job, token, lockDuration));
       if (!outcome.done) return park(job, { ...job.data, step: outcome.step }, outcome.delayMs, token, { redis, queue: queues.render });
       await renders.forgetRender(job.data);
     } finally {
@@ -130,7 +132,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     connection: redis,
     prefix,
     concurrency: config.WORKER_CONCURRENCY,
-    lockDuration: tuning.lockDurationMs ?? config.JOB_LOCK_MS,
+    lockDuration,
     stalledInterval: tuning.stalledIntervalMs ?? config.JOB_LOCK_MS,
     maxStalledCount: 3,
   };

@@ -19,7 +19,7 @@ import { createMetrics, type BotMetrics } from "./ops/metrics.js";
 import { startHttpServer, type HealthReport, type RouteHandler, type RunningHttpServer } from "./ops/http-server.js";
 import { createQuotas, MessageRateLimit } from "./quota/index.js";
 import { SharedRateLimiter } from "./ratelimit/shared-limiter.js";
-import { connectRedis, redisTargetOf } from "./redis/client.js";
+import { closeConnection, connectRedis, redisTargetOf } from "./redis/client.js";
 import { RedisThumbnails } from "./present/thumbnails.js";
 import { createRouter } from "./router/index.js";
 import { UpdateClaims } from "./chat/update-claims.js";
@@ -94,15 +94,20 @@ export async function startApp(options: AppOptions): Promise<App> {
   };
 
   let workers: RunningWorkers | undefined;
-  if (runsWorkers) {
+  // The items' own reads (the user's token and session, thumbnails) wait out a Redis restart like
+  // the workers' queue commands: over the fail-fast connection a restart under load turned queued
+  // exports and uploads into "something went wrong".
+  const workerRedis = runsWorkers ? connectRedis(redisTarget, "worker") : undefined;
+  if (workerRedis) {
+    workerRedis.on("error", (error) => logger.warn({ err: error }, "workers' account reads: Redis connection error"));
     workers = await startWorkers({
       config,
       connection: redisTarget,
       nemo,
-      accounts,
+      accounts: createAccounts(config, { redis: workerRedis, nemo, logger }).accounts,
       outbox,
       openAttachment,
-      thumbnails,
+      thumbnails: new RedisThumbnails(workerRedis, config.QUEUE_PREFIX),
       logger: logger.child({ component: "jobs" }),
       ...(options.workerTuning ? { tuning: options.workerTuning } : {}),
       events: {
@@ -210,6 +215,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       await workers?.close();
       await work.close();
       await Promise.all(watched.map((q) => q.close()));
+      if (workerRedis) await closeConnection(workerRedis);
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { createReadStream } from "node:fs";
 import { createAccounts } from "../../src/accounts/index.js";
-import type { SessionRef } from "../../src/accounts/types.js";
+import type { Accounts, SessionRef } from "../../src/accounts/types.js";
 import type { AttachmentSource, ReplyHandle } from "../../src/chat/message.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../src/emulator/index.js";
@@ -70,6 +70,8 @@ export interface HarnessOptions {
   outbox?: RecordingOutbox;
   /** How attachments are opened (default: local paths, as the terminal chat does). */
   openAttachment?: (source: AttachmentSource, signal?: AbortSignal) => Promise<Readable>;
+  /** The accounts the workers use, made from the harness's own (to aim a fault at them). */
+  workerAccounts?: (accounts: Accounts) => Accounts;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -103,7 +105,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       config,
       connection: url,
       nemo,
-      accounts,
+      accounts: options.workerAccounts?.(accounts) ?? accounts,
       outbox: () => outbox,
       openAttachment: options.openAttachment ?? openLocalAttachment,
       logger: silentLogger,
