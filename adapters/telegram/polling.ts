@@ -17,7 +17,9 @@ import { describeError } from "./describe-error.js";
  *
  * The price: while an update is being handled, `getUpdates` answers at once with it again (it is
  * not confirmed), so the fetcher first waits up to `HOLD_POLL_MS` for the updates in hand, and drops
- * the ones it handed out before.
+ * the ones it handed out before. Two valves keep a slow handler from stopping the bot (it sees no
+ * update past the 100 after the offset): an update held longer than `MAX_HOLD_MS`, and updates that
+ * fill a whole answer, stop holding the offset back; a bot killed then may lose those.
  */
 
 /** The longest wait for updates in hand before asking Telegram again (new updates wait at most this long extra). */
@@ -25,9 +27,8 @@ export const HOLD_POLL_MS = 250;
 
 /**
  * An update still being handled after this long no longer holds back the offset: a stuck handler
- * must not stop the bot, which sees no update past the 100 after the oldest unconfirmed one. Every
- * handler's durable step (the claim with the queued item, or a quick answer) is long done by then in
- * practice; a bot killed while one still runs past it may lose that update.
+ * must not stop the bot. Every handler's durable step (its items queued, or its quick answer sent)
+ * is long done by then in practice; a bot killed while one still runs past it may lose that update.
  */
 export const MAX_HOLD_MS = 60_000;
 
@@ -61,6 +62,14 @@ export class UpdateOffsets {
       this.highest = Math.max(this.highest, u.update_id);
     }
     return fresh;
+  }
+
+  /**
+   * These updates no longer hold the offset back (a full answer of updates still in hand: the bot
+   * sees nothing newer until the offset moves, so it moves, at the cost of their crash safety).
+   */
+  release(updates: readonly Update[]): void {
+    for (const u of updates) if (this.open.has(u.update_id)) this.open.set(u.update_id, Number.NEGATIVE_INFINITY);
   }
 
   done(updateId: number): void {
@@ -161,8 +170,14 @@ export function confirmingSupplier(bot: Bot, offsets: UpdateOffsets, options: Po
         await offsets.settled(HOLD_POLL_MS, signal);
         const updates = await fetchOnce(limit, signal);
         const fresh = offsets.takeNew(updates);
-        // Only updates still being handled came back: wait for progress and ask again.
         if (fresh.length > 0 || updates.length === 0 || signal.aborted) return fresh;
+        // Only updates still being handled came back. A full answer of them hides everything newer
+        // (a flood of quick answers waiting for send slots): let the offset move past them.
+        if (updates.length >= limit) {
+          options.logger.warn({ updates: updates.length }, "telegram: updates in hand fill a getUpdates answer; confirming them before they are handled");
+          offsets.release(updates);
+        }
+        // Else wait for progress and ask again.
       }
     },
   };

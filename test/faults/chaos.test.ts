@@ -15,9 +15,9 @@ describe("the product's processes under kills and backend faults", () => {
       workers: 2,
       kills: 5,
       botKillShare: 0.4,
-      // Not yet aimed just after getUpdates: a bot killed there can lose the updates it had claimed
-      // but not queued (an open defect that the long run, `npm run faults`, measures and reports).
-      botKillsAfterUpdates: 0,
+      // Half the bot kills land 0–40 ms after a getUpdates answer handed out updates: the next bot
+      // must be handed them again and handle each once.
+      botKillsAfterUpdates: 0.5,
       firstKillMs: 3_000,
       killGapMs: 4_000,
       // No Redis restart yet: a restart can lose an export (the open defect behind

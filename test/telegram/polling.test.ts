@@ -39,6 +39,15 @@ describe("the offset confirms only handled updates", () => {
     expect(offsets.offset()).toBe(7);
   });
 
+  it("released updates (a full answer of updates in hand) no longer hold the offset back", () => {
+    const offsets = new UpdateOffsets();
+    offsets.takeNew(updates(1, 2, 3));
+    offsets.release(updates(1, 2));
+    expect(offsets.offset()).toBe(3);
+    offsets.done(3);
+    expect(offsets.offset()).toBe(4);
+  });
+
   it("settled() resolves when the last update in hand is done", async () => {
     const offsets = new UpdateOffsets();
     offsets.takeNew(updates(1, 2));
