@@ -8,6 +8,7 @@ import type { Thumbnails } from "../src/present/thumbnails.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import { messages } from "../src/i18n/index.js";
 import type { Markers } from "./markers.js";
+import type { ProgressTurns } from "./progress-turns.js";
 import type { StatusPacing } from "./status-message.js";
 
 /**
@@ -32,6 +33,8 @@ export interface JobContext {
   /** Clip thumbnails: kept at upload, drawn in the timeline picture. */
   thumbnails?: Thumbnails;
   markers: Markers;
+  /** Which renders may try a progress edit now: those whose chats waited longest (progress-turns.ts). */
+  progressTurns: Pick<ProgressTurns, "mayShow" | "forget">;
   pacing: StatusPacing;
   events: JobEvents;
   /** Queues an export of the same session to run right after the current item. */

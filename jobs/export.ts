@@ -12,6 +12,7 @@ import { failureText, noteReplacedSession } from "./replies.js";
 import { StatusMessage } from "./status-message.js";
 import { renderEtaMs, type ProgressReading } from "./line/estimate.js";
 import { renderProgressWords } from "../src/work/place-words.js";
+import { progressTurnsPerPoll } from "./progress-turns.js";
 
 /**
  * Export, in two parts.
@@ -84,6 +85,8 @@ export interface RenderStep {
   final?: { text: string; outcome: RenderDelivery };
   /** Final status edits the platform refused so far. */
   finalTries?: number;
+  /** When the chat last saw this render's status change (its start, a progress figure): whose progress goes next. */
+  shownAt?: number;
   /** The first and the latest progress figures (poll phase): their rate gives the time left. */
   firstReading?: ProgressReading;
   lastReading?: ProgressReading;
@@ -170,6 +173,7 @@ export async function runRenderStep(
     return { done: true };
   };
   const finish = async (outcome: RenderDelivery): Promise<RenderOutcome> => {
+    await forgetProgressTurn();
     await persist({ ...step, phase: "finish", final: { text: finalStatusText(m, outcome), outcome } });
     const wait = status.msUntilNextEdit();
     if (wait > 0) return { done: false, delayMs: wait, step };
@@ -236,9 +240,10 @@ export async function runRenderStep(
           continue;
         }
         if (render.status === "completed") {
-          // "Delivering…" is progress too: when the chat platform is busy the video itself goes sooner without it.
-          status.set(m.exportDelivering, { droppable: true });
-          await status.flush();
+          // "Delivering…" is progress too: when the chat platform is busy the video itself goes
+          // sooner without it, and a render whose chat waited less than others' skips it.
+          if (await myTurnForProgress()) await showProgress(m.exportDelivering);
+          await forgetProgressTurn();
           await persist({ ...step, phase: "deliver", output: finishedRender(render) });
           return deliver(finishedRender(render), session);
         }
@@ -249,10 +254,10 @@ export async function runRenderStep(
         // render queued at the backend ("pending, 5%") has not started moving, and waiting there
         // says nothing about how fast it renders.
         const first = step.firstReading && reading.percent > step.firstReading.percent ? step.firstReading : reading;
-        const progress = renderProgressWords(m, render.progress, renderEtaMs(first, reading));
-        status.set(m.exportProgress({ progress }), { droppable: true });
-        await status.flush();
-        return { done: false, delayMs: ctx.config.RENDER_POLL_MS, step: { ...step, pollErrors: 0, firstReading: first, lastReading: reading } };
+        const etaMs = renderEtaMs(first, reading);
+        const progress = renderProgressWords(m, render.progress, etaMs);
+        const shownAt = (await myTurnForProgress()) ? await showProgress(m.exportProgress({ progress })) : undefined;
+        return { done: false, delayMs: nextPollMs(etaMs), step: { ...step, pollErrors: 0, firstReading: first, lastReading: reading, ...(shownAt !== undefined ? { shownAt } : {}) } };
       }
     }, data.sessionId);
   } catch (error) {
@@ -262,6 +267,29 @@ export async function runRenderStep(
     ctx.logger.info({ err: error, item: envelope.id }, "export failed");
     await outbox.sendText(envelope.replyTo, failureText(error, envelope.locale, ctx.config, who, ctx.events));
     return finish("error");
+  }
+
+  /** Whether this render's chat has waited long enough, among all the platform's renders, to try a progress edit now. */
+  async function myTurnForProgress(): Promise<boolean> {
+    const platform = envelope.replyTo.platform;
+    const turns = progressTurnsPerPoll(messagesPerSecondOf(ctx, platform), ctx.config.RENDER_POLL_MS);
+    // The turns are a courtesy: when Redis cannot say, the edit is tried as before.
+    return ctx.progressTurns.mayShow(platform, envelope.id, step.shownAt ?? step.startedAt, turns).catch(() => true);
+  }
+
+  async function forgetProgressTurn(): Promise<void> {
+    await ctx.progressTurns.forget(envelope.replyTo.platform, envelope.id).catch(() => undefined);
+  }
+
+  /** Shows a progress figure unless the platform is busy (droppable); the time it was shown, if it was. */
+  async function showProgress(text: string): Promise<number | undefined> {
+    status.set(text, { droppable: true });
+    await status.flush();
+    return status.showing === text ? Date.now() : undefined;
+  }
+
+  function nextPollMs(etaMs: number | undefined): number {
+    return nextRenderPollMs(ctx.config.RENDER_POLL_MS, etaMs);
   }
 
   /**
@@ -301,4 +329,22 @@ function finishedRender(render: RenderStatus): FinishedRender {
     ...(render.size === undefined ? {} : { size: render.size }),
     ...(render.duration === undefined ? {} : { duration: render.duration }),
   };
+}
+
+/** The platform's message rate for the whole bot (what progress turns share), unlimited for the terminal chat. */
+function messagesPerSecondOf(ctx: JobContext, platform: string): number {
+  if (platform === "telegram") return ctx.config.TELEGRAM_MESSAGES_PER_SECOND;
+  if (platform === "discord") return ctx.config.DISCORD_REQUESTS_PER_SECOND;
+  return Number.POSITIVE_INFINITY;
+}
+
+/**
+ * The next poll: at the time the backend's rate says the render will be done, when that comes
+ * before the poll interval. With polls 30 s apart, a render finishing just after one would
+ * otherwise wait up to 30 s for its video. Never sooner than a quarter of the interval (and a
+ * second), so a render stuck at 99 % is polled at most four times as often, not in a loop.
+ */
+export function nextRenderPollMs(intervalMs: number, etaMs: number | undefined): number {
+  if (etaMs === undefined) return intervalMs;
+  return Math.min(intervalMs, Math.max(1_000, intervalMs / 4, Math.ceil(etaMs) + 250));
 }

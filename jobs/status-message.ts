@@ -45,6 +45,11 @@ export class StatusMessage {
     return this.current;
   }
 
+  /** The text the message shows now, as far as this object knows (undefined: none set through it yet). */
+  get showing(): string | undefined {
+    return this.shown;
+  }
+
   /**
    * Shows `text` as soon as pacing allows (later calls replace earlier ones not yet shown).
    * `droppable`: when the platform is busy, skip it rather than wait (a progress figure).

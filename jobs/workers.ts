@@ -19,6 +19,7 @@ import { failedForGood, followAbort, park, settlesWithin, stillHolds } from "./j
 import { queueNames } from "./keys.js";
 import { measuredEvents } from "./line/measure.js";
 import { WorkQueues, type DrainerData } from "./queues.js";
+import { ProgressTurns } from "./progress-turns.js";
 import { renderStarter } from "./render-start.js";
 import { repairMailboxes } from "./repair.js";
 import { DEFAULT_PACING, type StatusPacing } from "./status-message.js";
@@ -95,6 +96,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     logger,
     ...(deps.thumbnails ? { thumbnails: deps.thumbnails } : {}),
     markers: queues.markers,
+    progressTurns: new ProgressTurns(redis, prefix),
     pacing: tuning.pacing ?? DEFAULT_PACING,
     events: measuredEvents(deps.events ?? {}, queues.line.durations, logger),
     followUpExport: followUpExporter(queues, quotas, deps.outbox),
