@@ -80,14 +80,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const WEBHOOK_IN_FLIGHT = 100;
-
 /**
- * Webhook mode: the same N messages POSTed by the driver to the bot's webhook as Telegram does
- * (its `max_connections` is at most 100, so 100 requests in flight), not bound by getUpdates' 100
- * updates a call. Latency = enqueue time − the moment the POST was sent.
+ * Webhook mode: the same N messages POSTed by the driver to the bot's webhook as Telegram does: as
+ * many requests in flight as the bot's setWebhook asked for (`max_connections`, 1–100; Telegram's
+ * default 40 when unset), each connection sending its next update once the last was answered; not
+ * bound by getUpdates' 100 updates a call. Latency = enqueue time − the moment the POST was sent.
  */
-async function webhookIngress(stack: Stack, fake: { info: { apiRoot: string; token: string } }, emulatorUrl: string): Promise<{ rate: number; p50: number; p99: number; seconds: number }> {
+async function webhookIngress(
+  stack: Stack,
+  fake: { info: { apiRoot: string; token: string }; call<T>(command: string): Promise<T> },
+  emulatorUrl: string,
+): Promise<{ rate: number; p50: number; p99: number; seconds: number; inFlight: number }> {
   const port = await freePort();
   const secret = "bench-webhook-secret";
   const path = "/telegram/webhook";
@@ -112,8 +115,9 @@ async function webhookIngress(stack: Stack, fake: { info: { apiRoot: string; tok
       if (answer.status !== 200) throw new Error(`webhook answered ${answer.status}`);
     }
   };
+  const inFlight = await fake.call<number>("webhookConnections");
   const t0 = Date.now();
-  await Promise.all(Array.from({ length: WEBHOOK_IN_FLIGHT }, lane));
+  await Promise.all(Array.from({ length: inFlight }, lane));
   const redis = stack.redisClient();
   await waitUntil("every webhook update enqueued", async () => (await redis.scard(`${QUEUE_PREFIX}:mailbox:active`)) >= 2 * N, 300_000, 50);
   const enqueuedAt = await enqueueTimes(stack);
@@ -128,7 +132,7 @@ async function webhookIngress(stack: Stack, fake: { info: { apiRoot: string; tok
   await bot.stop(8_000).catch(() => bot.kill());
   if (latencies.length < N) throw new Error(`only ${latencies.length} of ${N} webhook updates could be timed`);
   const seconds = (lastEnqueue - t0) / 1000;
-  return { rate: N / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), seconds };
+  return { rate: N / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), seconds, inFlight };
 }
 
 export async function runIngress(): Promise<IngressDetail> {
@@ -187,7 +191,7 @@ export async function runIngress(): Promise<IngressDetail> {
       setup: [
         `${N} private-chat text messages from ${N} users through the fake Bot API; the bot process (ROLE=bot: grammY + @grammyjs/runner, router, work queue) long-polls them; no workers run.`,
         `The bot is started first and waits in a long poll; then the ${N} messages land in the fake at once, so every getUpdates call answers at once with up to 100 updates. Rate = ${N} / (last enqueue − first getUpdates answer) = ${N} / ${round(seconds, 2)} s; latency = enqueue time − time the update left in a getUpdates answer (time to the enqueue, not to a status message: with no workers there is none).`,
-        `Webhook mode, same run, same Redis (the long-polling bot stopped first): a bot process with TELEGRAM_WEBHOOK_URL and HTTP_PORT; the driver POSTs ${N} more private messages from ${N} new users to its webhook, ${WEBHOOK_IN_FLIGHT} requests in flight (Telegram's most), each answered before the next; rate = ${N} / (last enqueue − first POST) = ${N} / ${round(webhook.seconds, 2)} s; latency = enqueue time − the POST's sending.`,
+        `Webhook mode, same run, same Redis (the long-polling bot stopped first): a bot process with TELEGRAM_WEBHOOK_URL and HTTP_PORT; the driver POSTs ${N} more private messages from ${N} new users to its webhook, ${webhook.inFlight} requests in flight (the max_connections the bot's setWebhook asked for; Telegram allows 1–100, 40 when unset), each answered before the next; rate = ${N} / (last enqueue − first POST) = ${N} / ${round(webhook.seconds, 2)} s; latency = enqueue time − the POST's sending.`,
         `Baseline: ${N} raw BullMQ queue.add calls of a turn-sized job, 500 in flight, from the driver process against the same redis-server, just before.`,
       ],
       metrics: [

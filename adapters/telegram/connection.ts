@@ -68,6 +68,14 @@ export function pollingConnection(bot: Bot, logger: Logger): Connection {
 }
 
 /**
+ * How many updates Telegram may POST at once: the most it allows (1–100; unset, Telegram uses 40).
+ * Each answer waits for the update to be claimed and queued (a few Redis round trips), so with 40
+ * connections the bot's ingress is 40 ÷ that time however many cores it has; the work itself is
+ * queued, so 100 at once cost the bot little.
+ */
+export const WEBHOOK_MAX_CONNECTIONS = 100;
+
+/**
  * A webhook: Telegram POSTs each update to `url`; the handler refuses any request without the
  * secret token (grammY compares `X-Telegram-Bot-Api-Secret-Token` on every call).
  */
@@ -106,7 +114,7 @@ export function webhookConnection(bot: Bot, options: { url: string; secret: stri
     },
     async start() {
       await bot.init();
-      await bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES] });
+      await bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES], max_connections: WEBHOOK_MAX_CONNECTIONS });
       running = true;
     },
     async stop(drain) {

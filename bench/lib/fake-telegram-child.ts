@@ -47,6 +47,8 @@ serveRpc(
       }
       return { deliveredAt: result, getUpdatesCalls: calls.length, callTimes: calls.map((c) => c.at) };
     },
+    /** How many updates Telegram would POST to the bot's webhook at once: its setWebhook's max_connections (Telegram's default 40 when unset). */
+    webhookConnections: () => Number(fake.calls("setWebhook").at(-1)?.params.max_connections ?? 40),
     /** The times of the bot's sendMessage calls per chat. */
     sentMessages: () => callTimesByChat(["sendMessage"]),
     /**

@@ -298,7 +298,8 @@ describe("webhook mode", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as { port: number }).port;
     try {
-      expect(h.fake.calls("setWebhook")[0]?.params).toMatchObject({ url: "https://bot.example.test/telegram", secret_token: "s3cret-webhook" });
+      // Telegram delivers at most max_connections updates at once (40 when unset): the bot asks for its most, 100.
+      expect(h.fake.calls("setWebhook")[0]?.params).toMatchObject({ url: "https://bot.example.test/telegram", secret_token: "s3cret-webhook", max_connections: 100 });
       expect(h.fake.calls("getUpdates")).toHaveLength(0);
       const update = {
         update_id: 77,
