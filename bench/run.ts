@@ -43,7 +43,12 @@ function save(results: FigureResult[], partial: boolean, t0: number): { md: stri
   let figures = results;
   if (partial && existsSync(reportPath)) {
     const previous = JSON.parse(readFileSync(reportPath, "utf8")) as { figures: FigureResult[]; machine: Machine };
-    figures = FIGURES.map((f) => results.find((r) => r.id === f.id) ?? previous.figures.find((r) => r.id === f.id)).filter((r): r is FigureResult => r !== undefined);
+    // A kept figure takes its current title (the numbering changes as figures are added).
+    const kept = (f: (typeof FIGURES)[number]) => {
+      const old = previous.figures.find((r) => r.id === f.id);
+      return old ? { ...old, title: f.title } : undefined;
+    };
+    figures = FIGURES.map((f) => results.find((r) => r.id === f.id) ?? kept(f)).filter((r): r is FigureResult => r !== undefined);
   }
   return writeReport({ machine: machine(), figures, totalSeconds: (performance.now() - t0) / 1000 });
 }

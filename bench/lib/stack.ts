@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import type { EmulatorOptions } from "../../src/emulator/index.js";
 import { startRedisServer, type RedisServerHandle } from "../../src/redis/private-server.js";
+import { startRedisCluster, type RedisClusterHandle } from "../../test/helpers/redis-cluster.js";
 import { compiledChild } from "./build.js";
 import { startChild, type ChildHandle } from "./rpc.js";
 
@@ -24,6 +25,8 @@ export class Stack {
   readonly dir: string;
   readonly logDir: string;
   redis: RedisServerHandle | undefined;
+  /** Instead of `redis`: a local Redis Cluster of three primaries (test/helpers/redis-cluster.ts, as the `cluster` test project starts it). */
+  cluster: RedisClusterHandle | undefined;
   private readonly children: ChildHandle[] = [];
   private readonly clients: Redis[] = [];
 
@@ -37,6 +40,11 @@ export class Stack {
   async startRedis(): Promise<RedisServerHandle> {
     this.redis = await startRedisServer();
     return this.redis;
+  }
+
+  async startRedisCluster(): Promise<RedisClusterHandle> {
+    this.cluster = await startRedisCluster();
+    return this.cluster;
   }
 
   /** A connection for the driver's own reads (INFO, queue counts). */
@@ -71,10 +79,11 @@ export class Stack {
 
   /** The settings every bot and worker process of a figure shares. */
   appEnv(fake: FakeInfo, emulatorUrl: string, extra: Record<string, string> = {}): Record<string, string> {
-    if (!this.redis) throw new Error("no redis");
+    const redis: Record<string, string> | undefined = this.cluster ? { REDIS_CLUSTER_NODES: this.cluster.seeds } : this.redis ? { REDIS_URL: this.redis.url } : undefined;
+    if (!redis) throw new Error("no redis");
     return {
       LOG_LEVEL: "warn",
-      REDIS_URL: this.redis.url,
+      ...redis,
       QUEUE_PREFIX,
       TELEGRAM_BOT_TOKEN: fake.token,
       TELEGRAM_API_ROOT: fake.apiRoot,
@@ -94,6 +103,7 @@ export class Stack {
     // Newest first: workers and bots before the servers they talk to.
     for (const child of [...this.children].reverse()) await child.stop(8_000).catch(() => child.kill());
     await this.redis?.stop().catch(() => undefined);
+    await this.cluster?.stop().catch(() => undefined);
     rmSync(join(this.dir, "exports"), { recursive: true, force: true });
   }
 }
