@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { Api, GrammyError, type Transformer } from "grammy";
 import type { SendLane } from "./rate-limits.js";
 
@@ -13,6 +15,14 @@ export interface RetryPolicy {
   maxUploadWaitSeconds: number;
   /** Seconds before grammY gives up on an upload request. */
   uploadTimeoutSeconds: number;
+  /**
+   * A kept-alive connection to the Bot API idle this long is closed by us. A server closes idle
+   * connections after its own timeout (Node's 5 s, nginx's 75 s by default); a send that picks such
+   * a connection just as the server closes it fails with ECONNRESET, which grammY does not retry
+   * and which a job must treat as "maybe sent" (a turn's answer then waits in recovery for minutes).
+   * Closing first, on our side, leaves no such moment. Open requests are never cut by it.
+   */
+  idleConnectionMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -21,6 +31,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   smallUploadBytes: 10 * 1024 * 1024,
   maxUploadWaitSeconds: 30,
   uploadTimeoutSeconds: 30 * 60,
+  idleConnectionMs: 4_000,
 };
 
 export interface TelegramApis {
@@ -42,13 +53,18 @@ export interface TelegramApis {
  * also waits out 429s. Network errors and 5xx are not retried here: the caller (a job) retries.
  */
 export function createApis(token: string, apiRoot: string, policy: RetryPolicy, throttle: (lane: SendLane) => Transformer): TelegramApis {
-  const interactive = new Api(token, { apiRoot });
+  // One pool for the four clients. Node's agent destroys a FREE socket once it has been idle for
+  // `timeout`; on a socket in use the timeout only emits an event nobody acts on.
+  const agentOptions = { keepAlive: true, timeout: policy.idleConnectionMs };
+  const agent = apiRoot.startsWith("http:") ? new HttpAgent(agentOptions) : new HttpsAgent(agentOptions);
+  const client = { apiRoot, baseFetchConfig: { agent, compress: true } };
+  const interactive = new Api(token, client);
   interactive.config.use(throttle("answer"));
-  const status = new Api(token, { apiRoot });
+  const status = new Api(token, client);
   status.config.use(throttle("status"));
-  const progress = new Api(token, { apiRoot });
+  const progress = new Api(token, client);
   progress.config.use(throttle("progress"));
-  const upload = new Api(token, { apiRoot, timeoutSeconds: policy.uploadTimeoutSeconds });
+  const upload = new Api(token, { ...client, timeoutSeconds: policy.uploadTimeoutSeconds });
   upload.config.use(throttle("upload"));
   return { interactive, status, progress, upload };
 }
