@@ -9,6 +9,7 @@ import { NemoHttp } from "./http.js";
 import { multipartBody } from "./multipart.js";
 import { OutputUrlPolicy } from "./output-policy.js";
 import { normalizeRenderStatus } from "./render-status.js";
+import { StreamWatchdog } from "./stream-watchdog.js";
 import { streamTurn } from "./turn-stream.js";
 import type {
   AnonymousToken,
@@ -52,6 +53,8 @@ export class NemoClient implements NemoApi {
   private readonly outputPolicy: OutputUrlPolicy;
   /** Downloads of output URLs get their own pool with the guarded lookup (no private addresses). */
   private readonly downloadAgent: Dispatcher;
+  /** One timer for the limits of every open event stream (see stream-watchdog.ts). */
+  private readonly watchdog: StreamWatchdog;
 
   constructor(options: NemoClientOptions) {
     this.options = options;
@@ -59,6 +62,7 @@ export class NemoClient implements NemoApi {
     this.http = new NemoHttp({ ...options, logger: this.logger });
     this.outputPolicy = new OutputUrlPolicy({ apiBase: options.baseUrl, cdnHosts: options.cdnHosts ?? [] });
     this.downloadAgent = createDownloadAgent(this.outputPolicy);
+    this.watchdog = new StreamWatchdog({ turnTimeoutMs: options.turnTimeoutMs, silentTimeoutMs: options.silentTimeoutMs });
   }
 
   async anonymousToken(clientId: string): Promise<AnonymousToken> {
@@ -89,6 +93,7 @@ export class NemoClient implements NemoApi {
         turnTimeoutMs: this.options.turnTimeoutMs,
         silentTimeoutMs: this.options.silentTimeoutMs,
         headersTimeoutMs: this.options.requestTimeoutMs,
+        watchdog: this.watchdog,
       },
       auth,
       sessionId,

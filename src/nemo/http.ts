@@ -74,6 +74,14 @@ class OwnTimeout extends Error {
   override readonly name = "OwnTimeout";
 }
 
+interface Exchange {
+  signal: AbortSignal | undefined;
+  done: () => void;
+  fail: (error: unknown) => unknown;
+}
+
+const noop = (): void => undefined;
+
 const NETWORK_TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 
 export class NemoHttp {
@@ -173,16 +181,7 @@ export class NemoHttp {
     const timeoutMs = spec.timeoutMs !== undefined && spec.timeoutMs > 0 ? spec.timeoutMs : undefined;
     // Without a total limit (an event stream, which keeps its own) the caller's signal is used as it
     // is: a process holding thousands of open turns keeps one controller and listener less for each.
-    const controller = timeoutMs === undefined ? undefined : new AbortController();
-    const signal = controller?.signal ?? outer;
-    const onOuterAbort = (): void => controller?.abort(outer?.reason);
-    if (controller) outer?.addEventListener("abort", onOuterAbort, { once: true });
-    const timer = controller && setTimeout(() => controller.abort(new OwnTimeout(`${where} took longer than ${timeoutMs} ms`)), timeoutMs);
-    const done = (): void => {
-      if (timer) clearTimeout(timer);
-      if (controller) outer?.removeEventListener("abort", onOuterAbort);
-    };
-    const fail = (error: unknown): unknown => this.mapFailure(error, signal, where, token);
+    const { signal, done, fail } = timeoutMs === undefined ? this.untimed(outer, where, token) : this.timed(outer, timeoutMs, where, token);
 
     const headers = this.headers(spec);
     let body: string | Readable | undefined;
@@ -234,6 +233,31 @@ export class NemoHttp {
     }
     const error = errorFromAnswer({ status: response.statusCode, body: parsed, text, where, anonymous: spec.anonymous });
     throw scrubbed(error, token);
+  }
+
+  /**
+   * An exchange without a total limit (an event stream, which keeps its own): the caller's signal is
+   * used as it is. Its `done` and `fail` are made here, apart from the request, so an open stream
+   * holds only these few values, not the request's headers, body and URL.
+   */
+  private untimed(signal: AbortSignal | undefined, where: string, token: string | undefined): Exchange {
+    return { signal, done: noop, fail: (error) => this.mapFailure(error, signal, where, token) };
+  }
+
+  /** An exchange with a total limit: a controller of its own that the caller's signal also aborts. */
+  private timed(outer: AbortSignal | undefined, timeoutMs: number, where: string, token: string | undefined): Exchange {
+    const controller = new AbortController();
+    const onOuterAbort = (): void => controller.abort(outer?.reason);
+    outer?.addEventListener("abort", onOuterAbort, { once: true });
+    const timer = setTimeout(() => controller.abort(new OwnTimeout(`${where} took longer than ${timeoutMs} ms`)), timeoutMs);
+    return {
+      signal: controller.signal,
+      done: () => {
+        clearTimeout(timer);
+        outer?.removeEventListener("abort", onOuterAbort);
+      },
+      fail: (error) => this.mapFailure(error, controller.signal, where, token),
+    };
   }
 
   /** Our timeout → timeout; the caller's abort → its own reason; a bad source → as it is; else network. */
