@@ -8,7 +8,7 @@ import type { WorkEnvelope } from "../src/work/types.js";
 import type { ItemRun, ItemStep, JobContext, StepOutcome } from "./context.js";
 import { runExportCapture } from "./export.js";
 import { tellGaveUp } from "./give-up.js";
-import { JobLockLostError, followAbort, park, stillHolds } from "./job-control.js";
+import { JobLockLostError, park, stillHolds } from "./job-control.js";
 import { FairShares, Lane, ownersOfSessionKey } from "./lanes.js";
 import { measure } from "./line/measure.js";
 import type { DrainerData, WorkQueues } from "./queues.js";
@@ -137,7 +137,10 @@ export function createDrainer(deps: DrainerDeps) {
     }
   };
 
-  const drain = async (job: Job<DrainerData>, token: string | undefined, bullSignal?: AbortSignal): Promise<string> => {
+  // Two parameters, not BullMQ's third (its abort signal): a processor that takes it gets an
+  // AbortController per job from BullMQ, which a drainer holding an open turn would keep for the
+  // whole stream, and nothing here cancels a drainer through BullMQ (shutdown aborts `controller`).
+  const drain = async (job: Job<DrainerData>, token: string | undefined): Promise<string> => {
     const { sessionKey, generation } = job.data;
     const { user, chat } = ownersOfSessionKey(sessionKey);
     const share = shares.tryHold(user, chat);
@@ -146,7 +149,6 @@ export function createDrainer(deps: DrainerDeps) {
     drainers += 1;
     const controller = new AbortController();
     deps.running.add(controller);
-    const unfollow = followAbort(bullSignal, controller);
     const signal = controller.signal;
     try {
       for (;;) {
@@ -185,7 +187,6 @@ export function createDrainer(deps: DrainerDeps) {
         if (yieldNow && (await queues.mailbox.pending(sessionKey)) > 0) return park(job, { sessionKey, generation }, 0, token, stalls);
       }
     } finally {
-      unfollow();
       deps.running.delete(controller);
       drainers -= 1;
       share();

@@ -1,0 +1,37 @@
+import { queryObjects } from "node:v8";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { envelopeOf, sessionOf, startHarness, until, type Harness } from "./harness.js";
+
+/**
+ * What a worker keeps per open turn, counted in the heap: one process holds thousands of turns for
+ * minutes each, so a turn waiting on its stream keeps one AbortController (the drainer's, which
+ * shutdown aborts), not one more from BullMQ per job and another for the stream.
+ */
+
+const TURNS = 4;
+
+describe("an open turn's footprint in the worker", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ config: { SILENT_TIMEOUT_MS: "60000", WORKER_CONCURRENCY: String(2 * TURNS) } });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("keeps one AbortController per turn while its stream is open", async () => {
+    const users = Array.from({ length: TURNS }, (_, i) => 900 + i);
+    const sessions = await Promise.all(users.map((user) => h.sessionIdOf(sessionOf(user))));
+    for (const sessionId of sessions) h.emulator.faults.add({ kind: "heartbeat-only", sessionId });
+    const before = queryObjects(AbortController, { format: "count" });
+
+    for (const user of users) await h.queue.submit(envelopeOf(user, { kind: "turn", text: `hold on (${user})` }));
+    await until(() => sessions.every((sessionId, i) => h.emulator.counters.runSse(sessionId, `hold on (${users[i]})`) === 1), 10_000, "every turn sent");
+    // Each turn's "Thinking…" is out, so nothing but the open streams is in flight.
+    await until(() => users.every((user) => h.outbox.entries.some((e) => e.type === "status" && e.to.chatId === String(user))), 10_000, "every status shown");
+
+    const grew = queryObjects(AbortController, { format: "count" }) - before;
+    expect(grew).toBeGreaterThanOrEqual(TURNS);
+    expect(grew).toBeLessThanOrEqual(TURNS);
+  });
+});
