@@ -8,6 +8,7 @@ import { deliverRender } from "../../jobs/delivery.js";
 import { JobLockLostError, stillHolds } from "../../jobs/job-control.js";
 import { drainerJobId, mailboxKeys, queueNames, sessionKeyOf } from "../../jobs/keys.js";
 import { Markers } from "../../jobs/markers.js";
+import { ProgressTurns } from "../../jobs/progress-turns.js";
 import { DEFAULT_PACING } from "../../jobs/status-message.js";
 import { messages } from "../../src/i18n/index.js";
 import { silentLogger } from "../../src/log.js";
@@ -75,6 +76,7 @@ describe("a render job run whose lock lapsed", () => {
       openAttachment: () => Promise.reject(new Error("not used")),
       logger: silentLogger,
       markers: new Markers(h.redis, h.prefix),
+      progressTurns: new ProgressTurns(h.redis, h.prefix),
       pacing: DEFAULT_PACING,
       events: {},
       followUpExport: () => Promise.resolve(),
