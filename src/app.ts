@@ -151,7 +151,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   async function health(): Promise<HealthReport> {
     const checks: HealthReport["checks"] = {};
     try {
-      checks.redis = { ok: (await redis.ping()) === "PONG" };
+      // Not connected: said at once (this connection's commands wait out a restart for about 10 s,
+      // longer than a health probe waits).
+      checks.redis = redis.status === "ready" ? { ok: (await redis.ping()) === "PONG" } : { ok: false, detail: `not connected (${redis.status})` };
     } catch (error) {
       checks.redis = { ok: false, detail: error instanceof Error ? error.message : "unreachable" };
     }

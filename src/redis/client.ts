@@ -15,7 +15,9 @@ export type RedisClient = Redis | Cluster;
 export type RedisTarget = string | { cluster: ClusterSeeds };
 
 /**
- * - `client`: the router, accounts, quotas, rate limits, the dashboard: a few retries, then fail.
+ * - `client`: the router, accounts, quotas, rate limits, the dashboard: a command waits out a Redis
+ *   restart of a few seconds (about 10 s of reconnection attempts), then fails. A message that
+ *   arrives while Redis restarts is handled once it is back, not answered "try again".
  * - `producer`: the work queue a user waits on: fails fast rather than queueing commands forever.
  * - `worker`: BullMQ workers: wait out any Redis restart (`maxRetriesPerRequest: null`, BullMQ's rule).
  * None sets ioredis `keyPrefix`: BullMQ's own `prefix` namespaces every key.
@@ -32,9 +34,16 @@ function roleOptions(role: ConnectionRole): RedisOptions {
     case "producer":
       return { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5_000 };
     case "client":
-      return { maxRetriesPerRequest: 3, enableOfflineQueue: true, connectTimeout: 5_000 };
+      return { maxRetriesPerRequest: CLIENT_RECONNECT_TRIES, enableOfflineQueue: true, connectTimeout: 5_000 };
   }
 }
+
+/**
+ * ioredis fails a waiting command after this many reconnection attempts; its default back-off waits
+ * 50 ms × the attempt's number (at most 2 s) before each, so 19 attempts span about 10 s (50 × 20 × 21
+ * / 2 ms): a restart of a few seconds, as a deploy or a crash of redis-server causes, is waited out.
+ */
+export const CLIENT_RECONNECT_TRIES = 19;
 
 /** About a minute of 100 ms retries: a primary's restart, or a replica's promotion after node-timeout. */
 const WORKER_REDIRECTIONS = 600;

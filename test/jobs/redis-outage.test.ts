@@ -26,7 +26,7 @@ async function deadPort(): Promise<number> {
 
 /**
  * The workers' accounts, except that the calls numbered in `outages` (per user, from 1) go to real
- * accounts over the router's fail-fast connection to a Redis that is down: what an item met while
+ * accounts over a fail-fast connection to a Redis that is down: what an item met while
  * Redis restarted, before the workers' account reads waited the restart out.
  */
 class OutageAccounts implements Accounts {
@@ -70,8 +70,9 @@ describe("an item that meets Redis unreachable is tried again, not failed", () =
   let downRedis: RedisClient;
   let clip: string;
   beforeAll(async () => {
-    // Real accounts over the fail-fast ("client") connection, pointed at a Redis that is down.
-    downRedis = connectRedis(`redis://127.0.0.1:${await deadPort()}`, "client");
+    // Real accounts over a fail-fast connection (the producer's: the router's "client" one now waits
+    // about 10 s for Redis to come back), pointed at a Redis that is down.
+    downRedis = connectRedis(`redis://127.0.0.1:${await deadPort()}`, "producer");
     downRedis.on("error", () => undefined);
     const config = tinyConfig({ NEMO_API_BASE: "http://127.0.0.1:9", QUEUE_PREFIX: "down" });
     const down = createAccounts(config, { redis: downRedis, nemo: createNemoClient(config, { source: "video-making-ai", version: "1.9" }) }).accounts;
