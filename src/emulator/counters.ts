@@ -5,6 +5,7 @@ export class Counters implements EmulatorCounters {
   private messages = new Map<string, Map<string, number>>();
   private messageTotal = 0;
   private renders: string[] = [];
+  private renderTimes = new Map<string, number>();
   private perRoute = new Map<RouteName, number>();
   private tokens = 0;
   private sessions = 0;
@@ -20,6 +21,7 @@ export class Counters implements EmulatorCounters {
   }
   recordRender(id: string): void {
     this.renders.push(id);
+    if (!this.renderTimes.has(id)) this.renderTimes.set(id, Date.now());
   }
   recordToken(): void {
     this.tokens += 1;
@@ -37,6 +39,9 @@ export class Counters implements EmulatorCounters {
   rendersStarted(): string[] {
     return [...this.renders];
   }
+  renderStartedAt(id: string): number | undefined {
+    return this.renderTimes.get(id);
+  }
   requests(route?: RouteName): number {
     if (route) return this.perRoute.get(route) ?? 0;
     let total = 0;
@@ -53,6 +58,7 @@ export class Counters implements EmulatorCounters {
     this.messages.clear();
     this.messageTotal = 0;
     this.renders = [];
+    this.renderTimes.clear();
     this.perRoute.clear();
     this.tokens = 0;
     this.sessions = 0;

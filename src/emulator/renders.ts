@@ -38,6 +38,8 @@ export class RenderBook {
   constructor(
     private readonly maker: VideoMaker,
     private readonly shape: RenderShape,
+    /** Each render's file names its render id (EmulatorOptions.markRenders). */
+    private readonly mark = false,
   ) {}
 
   has(id: string): boolean {
@@ -63,15 +65,18 @@ export class RenderBook {
     };
     this.renders.set(record.id, record);
     if (!input.fails) {
-      this.maker.make(input.plan).then(
-        (video) => {
-          record.video = video;
-          record.videoReadyAt = Date.now();
-        },
-        (error: unknown) => {
-          record.makeError = error instanceof Error ? error.message : String(error);
-        },
-      );
+      this.maker
+        .make(input.plan)
+        .then((video) => (this.mark ? this.maker.marked(video, record.id) : video))
+        .then(
+          (video) => {
+            record.video = video;
+            record.videoReadyAt = Date.now();
+          },
+          (error: unknown) => {
+            record.makeError = error instanceof Error ? error.message : String(error);
+          },
+        );
     }
     return record;
   }

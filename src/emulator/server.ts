@@ -45,7 +45,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     store: new EmulatorStore(options.startingCredits ?? 100, options.anonymousPerIpLimit ?? 10),
     faults: new EmulatorFaults(),
     counters: new Counters(),
-    renders: new RenderBook(new VideoMaker(join(dataDir, "renders"), renderPool, logger, fontPath), options.renderShape ?? "alternate"),
+    renders: new RenderBook(new VideoMaker(join(dataDir, "renders"), renderPool, logger, fontPath), options.renderShape ?? "alternate", options.markRenders ?? false),
     timing,
     logger,
     baseUrl: "",

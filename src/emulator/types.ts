@@ -23,6 +23,11 @@ export interface EmulatorOptions {
   maxUploadBytes?: number;
   /** ffmpeg processes at once (default 2); more renders wait in a queue. */
   ffmpegConcurrency?: number;
+  /**
+   * Each render's MP4 carries its render id in a trailing `free` box (default false), so a test can
+   * tell which render a posted video came from (the fault run tells a late video from a lost one).
+   */
+  markRenders?: boolean;
 }
 
 export type RenderShape = "A" | "B" | "alternate";
@@ -125,6 +130,8 @@ export interface EmulatorCounters {
   runSseTotal(): number;
   /** Render ids in the order they were started. */
   rendersStarted(): string[];
+  /** When the render with this id was started (Date.now()), if it was. */
+  renderStartedAt(id: string): number | undefined;
   requests(route?: RouteName): number;
   anonymousTokensIssued(): number;
   sessionsCreated(): number;

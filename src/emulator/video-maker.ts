@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { copyFile, stat, writeFile } from "node:fs/promises";
+import { appendFile, copyFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../log.js";
 import { ffmpegArgs, type DrawnText } from "./ffmpeg-args.js";
@@ -45,6 +45,21 @@ export class VideoMaker {
       pending.catch(() => this.made.delete(key));
     }
     return pending;
+  }
+
+  /**
+   * A copy of `video` that names its render: the id in a trailing `free` box (MP4 players skip it),
+   * so a test that receives the file knows which render it came from (EmulatorOptions.markRenders).
+   */
+  async marked(video: MadeVideo, renderId: string): Promise<MadeVideo> {
+    const out = join(this.dir, `marked-${createHash("sha1").update(renderId).digest("hex").slice(0, 16)}.mp4`);
+    const payload = Buffer.from(`nemo-emulator-render:${renderId}`, "utf8");
+    const box = Buffer.alloc(8);
+    box.writeUInt32BE(8 + payload.length, 0);
+    box.write("free", 4, "latin1");
+    await copyFile(video.path, out);
+    await appendFile(out, Buffer.concat([box, payload]));
+    return { ...video, path: out, size: (await stat(out)).size };
   }
 
   private async build(plan: RenderPlan, key: string): Promise<MadeVideo> {

@@ -38,6 +38,7 @@ describe("the product's processes under kills, a Redis restart and backend fault
       turnsSentTwice: 0,
       duplicateTurnsFromRedelivery: 0,
       videosLost: 0,
+      videosLate: 0,
       videosPostedTwice: 0,
       unanswered: 0,
     });
