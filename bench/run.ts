@@ -29,7 +29,7 @@ const FIGURES: { id: string; title: string; run: () => Promise<FigureRun> }[] = 
   { id: "open-turns", title: "2. Open turns: 10,000 held by one worker process", run: runOpenTurns },
   { id: "users-at-once", title: "3. Default settings: 2,000 users editing at once against one worker", run: runUsersAtOnce },
   { id: "exports", title: "4. Exports: 2,000 at once through a fake Telegram that enforces its limits", run: runExports },
-  { id: "scale-out", title: "5. Scale-out: 1, 2 and 4 worker processes on one Redis", run: runScaleOut },
+  { id: "scale-out", title: "5. Scale-out: 1, 2 and 4 worker processes on one Redis and on a 3-primary Redis Cluster", run: runScaleOut },
   { id: "upload", title: "6. Upload: a 500 MB file from Telegram into NemoVideo", run: runUpload },
   { id: "idle", title: "7. Idle footprint of the all-in-one process", run: runIdle },
   { id: "timeline-picture", title: "8. Timeline picture: draw and encode one PNG", run: runTimelinePicture },
