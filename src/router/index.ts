@@ -90,12 +90,16 @@ export function createRouter(deps: RouterDeps): Router {
           return;
         }
         // Answered or queued (or told why not): a re-delivery from here on is dropped. A process that
-        // dies before this line has its update handled again: its queued items are not queued twice
-        // (see RouteContext.submit), a quick answer may be sent again.
-        if (key !== undefined) await deps.claims.markHandled(key);
+        // dies before the mark lands has its update handled again: its queued items are not queued
+        // twice (see RouteContext.submit), a quick answer may be sent again. Not awaited: the mark is
+        // on its way before handle() returns (one connection keeps the order of its commands), and the
+        // platform may be told it can forget the update without waiting one more round trip.
+        if (key !== undefined) {
+          void deps.claims.markHandled(key).catch((error: unknown) => log.warn({ err: error }, "could not mark an update handled"));
+        }
       } catch (error) {
-        // Not marked: a re-delivery is handled again (its items are not queued twice).
-        log.warn({ err: error }, "could not mark an update handled");
+        // handle() never rejects (see Router).
+        log.error({ err: error }, "handling a message failed");
       } finally {
         if (key !== undefined) inFlight.delete(key);
       }
