@@ -79,7 +79,7 @@ export function createContext(deps: RouterDeps, message: ChatMessage, locale: Lo
       }
       // An item that cannot start at once gets its status message now ("⏳ Queued: 2 ahead of you"),
       // posted and kept current by the work queue (jobs/line/).
-      log.info({ items: items.map((i) => i.kind), position: firstPosition }, "queued");
+      if (firstPosition !== undefined) log.info({ items: items.map((i) => i.kind), position: firstPosition }, "queued");
       return true;
     },
   };
