@@ -9,6 +9,7 @@
  * `request()` each, body read and dropped, nothing else) in a process of their own, measured the
  * same way. KB per turn = (RSS after GC holding − RSS after GC idle) ÷ TURNS, for both.
  */
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeSessions } from "./lib/emulator-sessions.js";
 import { startChild } from "./lib/rpc.js";
@@ -21,7 +22,14 @@ const TURNS = Number(process.env.BENCH_TURNS ?? 10_000);
 const HOLD_MS = Number(process.env.BENCH_HOLD_MS ?? 60_000);
 const HEARTBEAT_MS = 5_000;
 const FIRST_CHAT = 800_000;
+/** A folder: heap snapshots of both processes, idle and holding, for bench/lib/heap-summary.ts. */
+const SNAPSHOT_DIR = process.env.BENCH_HEAP_DIR;
 const KB = 1024;
+/**
+ * Telegram's limits a hundred times faster (fake and bot alike): at the real 30 messages a second the
+ * 10,000 "Thinking…" messages alone take 5½ minutes, and the figure is about the worker holding turns.
+ */
+const TIME_SCALE = 0.01;
 
 type Health = { openStreams: number };
 
@@ -29,11 +37,12 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
   const stack = new Stack("open-turns");
   try {
     await stack.startRedis();
-    const fake = await stack.startFakeTelegram();
+    const fake = await stack.startFakeTelegram({ timeScale: TIME_SCALE });
     // The streams outlive the run and close on their own some minutes after it.
     const emulator = await stack.startEmulator({ ffmpeg: false, timing: { turnStepMs: 5, heartbeatMs: HEARTBEAT_MS, heartbeatOnlyMs: 30 * 60_000 } });
     await emulator.call("faults", [{ kind: "heartbeat-only", times: 2 * TURNS }]);
-    const openAtEmulator = async () => (await emulator.call<Health>("health")).openStreams;
+    // A busy emulator holding thousands of streams may fail one health read: that read counts as none.
+    const openAtEmulator = async () => (await emulator.call<Health>("health").catch(() => ({ openStreams: -1 }))).openStreams;
 
     // Baseline: bare undici streams to the same emulator.
     const sessions = await makeSessions(emulator.info.url, TURNS, "bare");
@@ -42,6 +51,7 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
     );
     await sleep(2_000);
     const bareIdle = await bare.call<UsageNow>("gc");
+    if (SNAPSHOT_DIR) await bare.call("heapSnapshot", { path: join(SNAPSHOT_DIR, "bare-idle.heapsnapshot") }, 300_000);
     await bare.call("windowStart", { name: "all", everyMs: 250 });
     await bare.call("open", sessions, 600_000);
     await sleep(HEARTBEAT_MS);
@@ -50,10 +60,11 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
     const bareHold = await bare.call<WindowReport>("windowStop", { name: "hold" });
     const bareAll = await bare.call<WindowReport>("windowStop", { name: "all" });
     const bareHeld = await bare.call<UsageNow>("gc");
+    if (SNAPSHOT_DIR) await bare.call("heapSnapshot", { path: join(SNAPSHOT_DIR, "bare-held.heapsnapshot") }, 300_000);
     await bare.kill();
     await waitUntil("the bare streams closed at the emulator", async () => (await openAtEmulator()) === 0 || undefined, 60_000, 500);
 
-    const env = stack.appEnv(fake.info, emulator.info.url);
+    const env = stack.appEnv(fake.info, emulator.info.url, { TELEGRAM_TIME_SCALE: String(TIME_SCALE) });
     const worker = await stack.startApp("worker", { ...env, ROLE: "worker", WORKER_CONCURRENCY: String(TURNS) }, [], ["--expose-gc"]);
     const bot = await stack.startApp("bot", { ...env, ROLE: "bot" });
     await sleep(5_000);
@@ -61,37 +72,72 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
     await sleep(10_000);
     const idleWindow = await worker.call<WindowReport>("windowStop", { name: "idle" });
     const idle = await worker.call<UsageNow>("gc");
+    const idleSpaces = await worker.call<Record<string, { sizeMb: number; usedMb: number }>>("heapSpaces");
+    if (SNAPSHOT_DIR) await worker.call("heapSnapshot", { path: join(SNAPSHOT_DIR, "worker-idle.heapsnapshot") }, 300_000);
 
     await worker.call("windowStart", { name: "all", everyMs: 250 });
     const t0 = Date.now();
     await fake.call("send", Array.from({ length: TURNS }, (_, i) => ({ chatId: FIRST_CHAT + i, text: `make a calm version of my video (${i})` })));
-    await waitUntil(`${TURNS} open turns at the emulator`, async () => (await openAtEmulator()) >= TURNS || undefined, 900_000, 500);
+    // Every turn open at the emulator, or no more opening for a minute (on a loaded machine some
+    // turns fail or go to recovery): the figures are then per turn actually open, and a row says so.
+    let openSeen = -1;
+    let openSince = Date.now();
+    const { open: openReached } = await waitUntil(
+      `${TURNS} open turns at the emulator`,
+      async () => {
+        const open = await openAtEmulator();
+        if (open > openSeen) {
+          openSeen = open;
+          openSince = Date.now();
+        }
+        return open >= TURNS || (openSeen > 0 && Date.now() - openSince > 60_000) ? { open: openSeen } : undefined;
+      },
+      900_000,
+      500,
+    );
     const openAfterMs = Date.now() - t0;
-    // Each turn's first status message goes at Telegram's pace (30 a second for the bot): the hold
-    // is measured once they are all out, so it is the steady state of TURNS open turns.
-    const statusSent = async () => Object.keys(await fake.call<Record<string, number[]>>("sentMessages")).length;
-    await waitUntil("every turn's status message posted", async () => (await statusSent()) >= TURNS || undefined, 900_000, 1_000);
+    // The hold is measured once every turn's "Thinking…" is out (or no more go out: a status line the
+    // platform refused is given up, the turn goes on), so it is the steady state of TURNS open turns.
+    const statusSent = async () => Object.keys(await fake.call<Record<string, number[]>>("sentMessages").catch(() => ({}))).length;
+    let lastCount = -1;
+    let still = 0;
+    const { count: statusCount } = await waitUntil(
+      "the turns' status messages posted",
+      async () => {
+        const count = Math.max(await statusSent(), lastCount);
+        still = count === lastCount ? still + 1 : 0;
+        lastCount = count;
+        return count >= TURNS || still >= 10 ? { count } : undefined;
+      },
+      900_000,
+      1_000,
+    );
     const statusAfterMs = Date.now() - t0;
     await sleep(HEARTBEAT_MS);
+    const openAtHold = await openAtEmulator();
     await worker.call("windowStart", { name: "hold", everyMs: 250 });
     await sleep(HOLD_MS);
     const hold = await worker.call<WindowReport>("windowStop", { name: "hold" });
     const all = await worker.call<WindowReport>("windowStop", { name: "all" });
     const held = await worker.call<UsageNow>("gc");
+    const heldSpaces = await worker.call<Record<string, { sizeMb: number; usedMb: number }>>("heapSpaces");
+    if (SNAPSHOT_DIR) await worker.call("heapSnapshot", { path: join(SNAPSHOT_DIR, "worker-held.heapsnapshot") }, 600_000);
     const stillOpen = await openAtEmulator();
     await bot.kill();
     // A worker holding thousands of streams would wait out its shutdown grace: this one is done.
     await worker.kill();
 
-    const perTurnKb = ((held.rssMb - idle.rssMb) * KB) / TURNS;
+    // Per turn actually held (all of them when the run went well).
+    const heldTurns = openAtHold > 0 ? Math.min(openAtHold, TURNS) : TURNS;
+    const perTurnKb = ((held.rssMb - idle.rssMb) * KB) / heldTurns;
     const perStreamKb = ((bareHeld.rssMb - bareIdle.rssMb) * KB) / TURNS;
-    const heapPerTurnKb = ((held.heapUsedMb - idle.heapUsedMb) * KB) / TURNS;
+    const heapPerTurnKb = ((held.heapUsedMb - idle.heapUsedMb) * KB) / heldTurns;
     const heapPerStreamKb = ((bareHeld.heapUsedMb - bareIdle.heapUsedMb) * KB) / TURNS;
     const n = TURNS.toLocaleString("en");
     return {
       setup: [
         `${n} users send one message each through the fake Bot API → bot process (ROLE=bot) → queue → ONE worker process (ROLE=worker, WORKER_CONCURRENCY=${TURNS}, production defaults otherwise; compiled JavaScript as in the Docker image, started with --expose-gc).`,
-        `The emulator (own process) answers every /run_sse with heartbeats only, one every ${HEARTBEAT_MS / 1000} s: all ${n} turns were open at the emulator ${round(openAfterMs / 1000, 1)} s after the messages were sent; every "Thinking…" status message was out after ${round(statusAfterMs / 1000, 1)} s (Telegram's 30 messages a second for the bot); ${stillOpen} were still open after the ${HOLD_MS / 1000} s hold.`,
+        `The emulator (own process) answers every /run_sse with heartbeats only, one every ${HEARTBEAT_MS / 1000} s: ${openReached.toLocaleString("en")} of the ${n} turns were open at the emulator ${round(openAfterMs / 1000, 1)} s after the messages were sent (${openAtHold.toLocaleString("en")} when the hold began; per-turn figures divide by that); ${statusCount} of the ${n} "Thinking…" status messages were out after ${round(statusAfterMs / 1000, 1)} s (Telegram's limits run ${1 / TIME_SCALE} times faster, in the fake and the bot alike, so the figure measures the worker, not Telegram's 30 messages a second); ${stillOpen} were still open after the ${HOLD_MS / 1000} s hold.`,
         `Peak RSS: sampled every 250 ms inside the worker from the messages' arrival to the end of the hold. CPU: process.cpuUsage over the hold. KB per turn: (RSS after a full GC holding − RSS after a full GC idle) ÷ ${n}.`,
         `Baseline: ${n} bare undici streams to the same emulator (one request() each, bodyTimeout 0, the body read and dropped) in a process of their own, measured the same way before the worker started.`,
       ],
@@ -101,14 +147,23 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
         metric({ name: "RSS per open turn (after GC)", value: round(perTurnKb, 1), unit: "KB", baseline: round(perStreamKb, 1), baselineLabel: "per bare undici stream", target: "≤ 2× the bare stream", passIf: (_v, r) => (r ?? Infinity) <= 2 }),
         metric({ name: "live JS heap per open turn (after GC)", value: round(heapPerTurnKb, 1), unit: "KB", baseline: round(heapPerStreamKb, 1), baselineLabel: "per bare undici stream" }),
         metric({ name: "bare streams' peak RSS (the baseline process)", value: round(bareAll.peakRssMb), unit: "MB", baseline: round(bareIdle.rssMb), baselineLabel: "idle" }),
-        metric({ name: `all ${n} turns open at the emulator after the messages were sent`, value: round(openAfterMs / 1000, 1), unit: "s" }),
+        metric({ name: "turns open at the emulator when the hold began", value: openAtHold, unit: "turns", target: `all ${n}`, passIf: (v) => v >= TURNS }),
+        metric({ name: `turns open at the emulator after the messages were sent (${openReached.toLocaleString("en")} of ${n})`, value: round(openAfterMs / 1000, 1), unit: "s" }),
       ],
       notes: [
         `Worker: RSS after GC ${round(idle.rssMb)} MB idle → ${round(held.rssMb)} MB holding; V8 heap used ${round(idle.heapUsedMb)} → ${round(held.heapUsedMb)} MB of ${round(idle.heapTotalMb)} → ${round(held.heapTotalMb)} MB reserved. Bare streams: RSS ${round(bareIdle.rssMb)} → ${round(bareHeld.rssMb)} MB, heap used ${round(bareIdle.heapUsedMb)} → ${round(bareHeld.heapUsedMb)} MB of ${round(bareIdle.heapTotalMb)} → ${round(bareHeld.heapTotalMb)} MB.`,
-        `What an open turn holds besides its socket (heap snapshots, \`npx tsx bench/lib/heap-summary.ts\`): its suspended async frames (the drainer job → runTurn → withSession → sendOnce → consume → streamTurn, ~5 KB), the BullMQ job and its data, the mailbox envelope, the status message, the SSE parser's closures, two or three timers and AbortControllers.`,
+        `Worker V8 heap spaces (reserved/used MB), idle → holding: ${spacesText(idleSpaces)} → ${spacesText(heldSpaces)}; external ${round(idle.externalMb)} → ${round(held.externalMb)} MB.`,
+        `What an open turn holds (heap snapshots with BENCH_HEAP_DIR=<dir>, compared by \`npx tsx bench/lib/heap-summary.ts\`; 3,000 turns, 2026-11-30): about 24 KB of live JS heap per turn against 7 KB per bare stream. Besides undici's request and connection (as bare): about eight suspended async frames (BullMQ's processJob → drainer → runTurn → withSession → sendOnce → consume → streamTurn; their generators, register files, promises and await closures, ~5 KB), the BullMQ job with its data and the mailbox envelope (~2 KB of strings and objects), the SSE parser's closures (~1 KB), the status message, the still-working timer and one AbortController. No per-stream timers or AbortController any more: one watchdog per client keeps every stream's limits, and BullMQ makes no controller per drainer job.`,
       ],
     };
   } finally {
     await stack.close();
   }
+}
+
+function spacesText(spaces: Record<string, { sizeMb: number; usedMb: number }>): string {
+  return Object.entries(spaces)
+    .filter(([, s]) => s.sizeMb > 0)
+    .map(([name, s]) => `${name.replace(/_space$/, "")} ${s.sizeMb}/${s.usedMb}`)
+    .join(", ");
 }

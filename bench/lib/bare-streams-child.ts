@@ -11,6 +11,7 @@ import { usageHandlers } from "./usage.js";
 const base = process.argv[2] ?? "";
 const dispatcher = new Agent();
 let open = 0;
+const OPENING_AT_ONCE = 200;
 
 serveRpc(
   {
@@ -18,22 +19,28 @@ serveRpc(
     /** Opens one stream per session; answers once every one has its headers. */
     open: async (args) => {
       const sessions = args as { token: string; sessionId: string }[];
+      // A few hundred at a time: ten thousand connects at once overrun the emulator's accept queue
+      // on a busy machine (connect timeouts); what is measured is the streams once open.
+      let next = 0;
+      const openOne = async ({ token, sessionId }: { token: string; sessionId: string }) => {
+        const answer = await request(`${base}/run_sse`, {
+          method: "POST",
+          dispatcher,
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "text/event-stream" },
+          body: JSON.stringify({ app_name: "nemo_agent", user_id: "me", session_id: sessionId, new_message: { parts: [{ text: "hold" }] } }),
+          bodyTimeout: 0,
+        });
+        if (answer.statusCode !== 200) throw new Error(`run_sse answered ${answer.statusCode}`);
+        open += 1;
+        answer.body.on("data", () => undefined);
+        answer.body.on("error", () => undefined);
+        answer.body.on("close", () => {
+          open -= 1;
+        });
+      };
       await Promise.all(
-        sessions.map(async ({ token, sessionId }) => {
-          const answer = await request(`${base}/run_sse`, {
-            method: "POST",
-            dispatcher,
-            headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "text/event-stream" },
-            body: JSON.stringify({ app_name: "nemo_agent", user_id: "me", session_id: sessionId, new_message: { parts: [{ text: "hold" }] } }),
-            bodyTimeout: 0,
-          });
-          if (answer.statusCode !== 200) throw new Error(`run_sse answered ${answer.statusCode}`);
-          open += 1;
-          answer.body.on("data", () => undefined);
-          answer.body.on("error", () => undefined);
-          answer.body.on("close", () => {
-            open -= 1;
-          });
+        Array.from({ length: Math.min(OPENING_AT_ONCE, sessions.length) }, async () => {
+          while (next < sessions.length) await openOne(sessions[next++] as { token: string; sessionId: string });
         }),
       );
       return open;
