@@ -20,8 +20,12 @@ if rank and rank < tonumber(ARGV[3]) then return 1 end
 return 0
 `;
 
-/** A render whose chat saw nothing for this long is dropped from the set (its job died); its next poll adds it again. */
-const FORGET_AFTER_MS = 24 * 3600_000;
+/**
+ * An entry whose chat saw nothing for this long is dropped from the set: its job died without
+ * leaving the line, and must not hold a turn at its front. A live render that old adds itself
+ * again at its next poll, with the same score.
+ */
+const FORGET_AFTER_MS = 3600_000;
 
 type TurnCommands = { progressTakeTurn(...args: (string | number)[]): Promise<number> };
 

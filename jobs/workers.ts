@@ -149,6 +149,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     if (!job || !failedForGood(job, error)) return;
     const { envelope } = job.data;
     void renders.dropRender(job.data).catch(() => undefined);
+    void ctx.progressTurns.forget(envelope.replyTo.platform, envelope.id).catch(() => undefined);
     void tellGaveUp(deps.outbox, envelope, job.data.step.statusRef);
   });
 

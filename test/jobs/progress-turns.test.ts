@@ -30,6 +30,14 @@ describe("progress turns", () => {
     expect(await turns.mayShow("discord", "other", now, 1)).toBe(true);
   });
 
+  it("are not held by a render whose job died: an entry whose chat saw nothing for over an hour leaves the line", async () => {
+    const turns = new ProgressTurns(redis, uniquePrefix("turns"));
+    const now = Date.now();
+    expect(await turns.mayShow("telegram", "died", now - 2 * 3600_000, 1)).toBe(true);
+    // The dead render would rank first for ever; past the hour it is dropped and the live one goes.
+    expect(await turns.mayShow("telegram", "live", now - 60_000, 1)).toBe(true);
+  });
+
   it("let half of what the platform may send in a poll interval be progress, and have no line without a rate", () => {
     expect(progressTurnsPerPoll(30, 30_000)).toBe(450);
     expect(progressTurnsPerPoll(30, 5_000)).toBe(75);
