@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdir, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { createReadStream } from "node:fs";
@@ -83,6 +84,9 @@ export function retryAfterMsOf(error: unknown): number | undefined {
   return Number.isFinite(wait) && wait >= 0 ? wait : undefined;
 }
 
+/** How long the poster's lease lasts unless renewed (every third of it while it works). */
+export const POSTER_LEASE_MS = 15_000;
+
 export async function deliverRender(
   ctx: JobContext,
   envelope: WorkEnvelope,
@@ -94,6 +98,34 @@ export async function deliverRender(
   stillOurs: () => Promise<boolean> = async () => true,
 ): Promise<DeliveryOutcome> {
   if ((await ctx.markers.get("delivered", envelope.id)) !== null) return { kind: "delivered", how: "already" };
+  // One run at a time downloads and posts an item's video. A job whose lock lapsed while its run
+  // still worked (a worker stalled for longer than the lock) is handed to a second run by BullMQ;
+  // the lock is checked right before the post, but a lapse during the upload itself is not seen, and
+  // both would post. The lease (renewed while this run works) makes the second run wait until the
+  // first has recorded the post, or died: a killed poster's lease ends POSTER_LEASE_MS later.
+  const holder = randomUUID();
+  if (!(await ctx.markers.lease("poster", envelope.id, holder, POSTER_LEASE_MS))) {
+    ctx.logger.info({ item: envelope.id }, "another run is posting this video: waiting for it to be recorded");
+    return { kind: "retry", delayMs: ctx.config.DELIVERY_RETRY_MS, state: { ...state, slotWaits: (state.slotWaits ?? 0) + 1 } };
+  }
+  const renew = setInterval(() => void ctx.markers.renewLease("poster", envelope.id, holder, POSTER_LEASE_MS).catch(() => undefined), POSTER_LEASE_MS / 3);
+  try {
+    return await deliverHoldingLease(ctx, envelope, session, render, state, signal, stillOurs);
+  } finally {
+    clearInterval(renew);
+    await ctx.markers.releaseLease("poster", envelope.id, holder).catch(() => undefined);
+  }
+}
+
+async function deliverHoldingLease(
+  ctx: JobContext,
+  envelope: WorkEnvelope,
+  session: SessionContext,
+  render: FinishedRender,
+  state: DeliveryState,
+  signal: AbortSignal,
+  stillOurs: () => Promise<boolean>,
+): Promise<DeliveryOutcome> {
   const outbox = ctx.outbox(envelope.replyTo.platform);
   const m = messages(envelope.locale);
   const max = outbox.maxVideoBytes(envelope.replyTo);

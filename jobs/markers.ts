@@ -13,8 +13,16 @@ import { markerKey } from "./keys.js";
  * - `uploaded`: an upload finished; holds the names of the files that did not arrive (JSON).
  * - `cancel`: the user cancelled this session's render.
  * - `status`: the item's status message (its ref, JSON), for whichever worker takes the item over.
+ * - `poster` (a lease, not a fact): the run downloading and posting the item's video right now.
  */
 export type MarkerKind = "sent" | "upload" | "uploading" | "posting" | "delivered" | "followup" | "cancel" | "uploaded" | "status";
+
+/** Short leases (`lease`): `poster` is held by the one run downloading and posting an item's video. */
+export type LeaseKind = "poster";
+
+// Renews or releases a lease only while this holder has it: an expired lease may be another's by now.
+const RENEW = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
 /** Long enough to outlive any retry or restart, short enough that Redis does not fill up. */
 const KEEP_SECONDS = 14 * 24 * 3600;
@@ -36,6 +44,19 @@ export class Markers {
 
   async get(kind: MarkerKind, id: string): Promise<string | null> {
     return this.redis.get(markerKey(this.prefix, kind, id));
+  }
+
+  /** Takes a lease for `ttlMs` unless another holder has it; true when this holder took it. */
+  async lease(kind: LeaseKind, id: string, holder: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(markerKey(this.prefix, kind, id), holder, "PX", ttlMs, "NX")) === "OK";
+  }
+
+  async renewLease(kind: LeaseKind, id: string, holder: string, ttlMs: number): Promise<void> {
+    await this.redis.eval(RENEW, 1, markerKey(this.prefix, kind, id), holder, String(ttlMs));
+  }
+
+  async releaseLease(kind: LeaseKind, id: string, holder: string): Promise<void> {
+    await this.redis.eval(RELEASE, 1, markerKey(this.prefix, kind, id), holder);
   }
 
   async clear(kind: MarkerKind, id: string): Promise<void> {
