@@ -27,8 +27,9 @@ import { round } from "./lib/stats.js";
 import type { WindowReport } from "./lib/usage.js";
 import { metric, type Metric } from "./report.js";
 
-const TURNS = Number(process.env.BENCH_SCALE_TURNS ?? 400);
-const RENDERS = Number(process.env.BENCH_SCALE_RENDERS ?? 400);
+const TURNS = Number(process.env.BENCH_SCALE_TURNS ?? 1000);
+/** Demand: RENDERS polls a second, above what one worker process polls on these 2 cores (~370/s). */
+const RENDERS = Number(process.env.BENCH_SCALE_RENDERS ?? 1000);
 const WINDOW_MS = 15_000;
 const TIME_SCALE = 0.01;
 /** The share of turns the rate is measured on (see above). */
@@ -176,7 +177,7 @@ export async function runScaleOut(): Promise<{ setup: string[]; metrics: Metric[
     notes: [
       ...results.map((r) => `${plural(r.workers)}, ${SPELLED[r.redis]} (load ${r.load1} after): CPU in % of one core while turns ran: ${cpuText(r.turnsCpu)}; while polling: ${cpuText(r.pollsCpu)}.`),
       `This machine has 2 cores shared by every process of the stack and by other work (see the load averages): the stack's total CPU is capped near 200 %, and the bot, the emulator, the fake Telegram server and Redis take their share of it, so more worker processes than free cores cannot scale linearly; each worker's own share shrinks as workers are added. On the cluster every key is in one hash slot, so one primary does the queue's work and the other two idle: the cluster adds failover, not throughput, for one bot's queues.`,
-      `Turns not answered within ${STRAGGLERS_MS / 1000} s after ${Math.round(TURN_SHARE * 100)} % were (over all runs): ${late}. In a trial run such turns were ones whose answer failed to post (grammY's "Network request failed" from the fake Bot API; the cause was not traced here), so they went to recovery (reads the state after RECOVERY_FIRST_WAIT_MS, 30 s, then every minute), which never re-sends the message.`,
+      `Turns not answered within ${STRAGGLERS_MS / 1000} s after ${Math.round(TURN_SHARE * 100)} % were (over all runs): ${late}. Before the Bot API clients closed idle kept-alive connections themselves (adapters/telegram/api.ts), such turns were ones whose answer failed to post with ECONNRESET on a connection the fake Bot API (Node's 5 s keep-alive) had just closed (22 of 300 turns in a trial; the first full run of this figure measured 1.3 turns/s for 4 workers because of them): each went to recovery (reads the state after RECOVERY_FIRST_WAIT_MS, 30 s, then every minute), which never re-sends the message.`,
     ],
   };
 }
