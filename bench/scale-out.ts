@@ -176,7 +176,16 @@ export async function runScaleOut(): Promise<{ setup: string[]; metrics: Metric[
     metrics,
     notes: [
       ...results.map((r) => `${plural(r.workers)}, ${SPELLED[r.redis]} (load ${r.load1} after): CPU in % of one core while turns ran: ${cpuText(r.turnsCpu)}; while polling: ${cpuText(r.pollsCpu)}.`),
-      `This machine has 2 cores shared by every process of the stack and by other work (see the load averages): the stack's total CPU is capped near 200 %, and the bot, the emulator, the fake Telegram server and Redis take their share of it, so more worker processes than free cores cannot scale linearly; each worker's own share shrinks as workers are added. On the cluster every key is in one hash slot, so one primary does the queue's work and the other two idle: the cluster adds failover, not throughput, for one bot's queues.`,
+      (() => {
+        const totals = results.flatMap((r) => [r.turnsCpu, r.pollsCpu]).map((c) => [...c.workers, c.bot, c.emulator, c.fake, ...c.redis].reduce((a, b) => a + b, 0));
+        const loads = results.map((r) => r.load1);
+        return `What bounds these rates on this machine: the stack's processes together used ${round(Math.min(...totals))}–${round(Math.max(...totals))} % of one core while the 1-minute load average was ${Math.min(...loads)}–${Math.max(...loads)} on 2 cores (other engineers' tests): every process spent most of its time waiting for a core, so each worker's CPU share shrinks as workers are added and the turn rates move with the machine's other work more than with the worker count. With free cores the ceiling is the 2 cores themselves, shared by the bot, the emulator, the fake Telegram server and Redis: more worker processes than free cores cannot scale linearly.`;
+      })(),
+      `Polls: one worker process has RENDER_CONCURRENCY (32) render slots, so its rate is 32 ÷ the time one poll step holds a slot (${results
+        .filter((r) => r.workers === 1)
+        .map((r) => `${round((32 * 1000) / r.pollsPerSecond)} ms at ${round(r.pollsPerSecond)} polls/s on ${SPELLED[r.redis]}`)
+        .join(", ")}); with 2 or 4 workers the slots are no longer the limit and the rate meets the demand, ${RENDERS} renders each polled 1 s after its last poll ended (≈ ${RENDERS} ÷ (1 s + one poll's time)).`,
+      "On the cluster every key is in one hash slot (the hash-tagged QUEUE_PREFIX, so BullMQ's and the mailboxes' multi-key scripts work), so one primary does all the queue's work (see redis CPU above) and the other two idle: a cluster adds failover, not throughput, for one bot's queues; several bots with prefixes of their own could land on other primaries.",
       `Turns not answered within ${STRAGGLERS_MS / 1000} s after ${Math.round(TURN_SHARE * 100)} % were (over all runs): ${late}. Before the Bot API clients closed idle kept-alive connections themselves (adapters/telegram/api.ts), such turns were ones whose answer failed to post with ECONNRESET on a connection the fake Bot API (Node's 5 s keep-alive) had just closed (22 of 300 turns in a trial; the first full run of this figure measured 1.3 turns/s for 4 workers because of them): each went to recovery (reads the state after RECOVERY_FIRST_WAIT_MS, 30 s, then every minute), which never re-sends the message.`,
     ],
   };
