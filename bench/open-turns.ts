@@ -51,6 +51,7 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
     );
     await sleep(2_000);
     const bareIdle = await bare.call<UsageNow>("gc");
+    const bareIdleSettled = await bare.call<UsageNow>("gcSettled");
     if (SNAPSHOT_DIR) await bare.call("heapSnapshot", { path: join(SNAPSHOT_DIR, "bare-idle.heapsnapshot") }, 300_000);
     await bare.call("windowStart", { name: "all", everyMs: 250 });
     await bare.call("open", sessions, 600_000);
@@ -60,6 +61,7 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
     const bareHold = await bare.call<WindowReport>("windowStop", { name: "hold" });
     const bareAll = await bare.call<WindowReport>("windowStop", { name: "all" });
     const bareHeld = await bare.call<UsageNow>("gc");
+    const bareHeldSettled = await bare.call<UsageNow>("gcSettled");
     if (SNAPSHOT_DIR) await bare.call("heapSnapshot", { path: join(SNAPSHOT_DIR, "bare-held.heapsnapshot") }, 300_000);
     await bare.kill();
     await waitUntil("the bare streams closed at the emulator", async () => (await openAtEmulator()) === 0 || undefined, 60_000, 500);
@@ -72,6 +74,7 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
     await sleep(10_000);
     const idleWindow = await worker.call<WindowReport>("windowStop", { name: "idle" });
     const idle = await worker.call<UsageNow>("gc");
+    const idleSettled = await worker.call<UsageNow>("gcSettled");
     const idleSpaces = await worker.call<Record<string, { sizeMb: number; usedMb: number }>>("heapSpaces");
     if (SNAPSHOT_DIR) await worker.call("heapSnapshot", { path: join(SNAPSHOT_DIR, "worker-idle.heapsnapshot") }, 300_000);
 
@@ -120,6 +123,7 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
     const hold = await worker.call<WindowReport>("windowStop", { name: "hold" });
     const all = await worker.call<WindowReport>("windowStop", { name: "all" });
     const held = await worker.call<UsageNow>("gc");
+    const heldSettled = await worker.call<UsageNow>("gcSettled");
     const heldSpaces = await worker.call<Record<string, { sizeMb: number; usedMb: number }>>("heapSpaces");
     if (SNAPSHOT_DIR) await worker.call("heapSnapshot", { path: join(SNAPSHOT_DIR, "worker-held.heapsnapshot") }, 600_000);
     const stillOpen = await openAtEmulator();
@@ -131,6 +135,8 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
     const heldTurns = openAtHold > 0 ? Math.min(openAtHold, TURNS) : TURNS;
     const perTurnKb = ((held.rssMb - idle.rssMb) * KB) / heldTurns;
     const perStreamKb = ((bareHeld.rssMb - bareIdle.rssMb) * KB) / TURNS;
+    const settledPerTurnKb = ((heldSettled.rssMb - idleSettled.rssMb) * KB) / heldTurns;
+    const settledPerStreamKb = ((bareHeldSettled.rssMb - bareIdleSettled.rssMb) * KB) / TURNS;
     const heapPerTurnKb = ((held.heapUsedMb - idle.heapUsedMb) * KB) / heldTurns;
     const heapPerStreamKb = ((bareHeld.heapUsedMb - bareIdle.heapUsedMb) * KB) / TURNS;
     const n = TURNS.toLocaleString("en");
@@ -145,6 +151,7 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
         metric({ name: `worker peak RSS, ${n} open turns (ramp included)`, value: round(all.peakRssMb), unit: "MB", baseline: round(idleWindow.peakRssMb), baselineLabel: "the worker idle", target: "≤ 400 MB", passIf: (v) => v <= 400 }),
         metric({ name: `worker CPU holding ${n} open turns`, value: round(hold.cpuPercent, 1), unit: "% of a core", baseline: round(bareHold.cpuPercent, 1), baselineLabel: "bare streams", target: "≤ 25% of a core", passIf: (v) => v <= 25 }),
         metric({ name: "RSS per open turn (after GC)", value: round(perTurnKb, 1), unit: "KB", baseline: round(perStreamKb, 1), baselineLabel: "per bare undici stream", target: "≤ 2× the bare stream", passIf: (_v, r) => (r ?? Infinity) <= 2 }),
+        metric({ name: "RSS per open turn after full GCs until RSS stops falling", value: round(settledPerTurnKb, 1), unit: "KB", baseline: round(settledPerStreamKb, 1), baselineLabel: "per bare undici stream, the same way" }),
         metric({ name: "live JS heap per open turn (after GC)", value: round(heapPerTurnKb, 1), unit: "KB", baseline: round(heapPerStreamKb, 1), baselineLabel: "per bare undici stream" }),
         metric({ name: "bare streams' peak RSS (the baseline process)", value: round(bareAll.peakRssMb), unit: "MB", baseline: round(bareIdle.rssMb), baselineLabel: "idle" }),
         metric({ name: "turns open at the emulator when the hold began", value: openAtHold, unit: "turns", target: `all ${n}`, passIf: (v) => v >= TURNS }),

@@ -140,5 +140,20 @@ export function usageHandlers(): Record<string, (args: unknown) => unknown> {
       global.gc?.();
       return usageNow();
     },
+    /**
+     * Full GCs until RSS stops falling (at most 10): each one compacts only some fragmented pages,
+     * so this shows how much of "RSS after GC" is pages V8 had not yet given back.
+     */
+    gcSettled: () => {
+      let last = usageNow();
+      for (let round = 0; round < 10 && global.gc; round += 1) {
+        global.gc();
+        const now = usageNow();
+        const fell = last.rssMb - now.rssMb;
+        last = now;
+        if (fell < 1) break;
+      }
+      return last;
+    },
   };
 }
