@@ -11,10 +11,8 @@ const ON_CLUSTER = [
   "test/redis/demo-namespace.test.ts",
   // The short fault suite's files that take their Redis from the project (test/helpers/redis.ts).
   ...["backend-faults", "bad-input", "secret-scan", "worker-kill"].map((name) => `test/faults/${name}.test.ts`),
-  // A primary restarted under load: every export is kept, but in 4 of 9 runs here the workers stopped
-  // taking jobs once the primary was back (BullMQ's fetch on the ioredis Cluster never returned; an
-  // open defect, see the README): until it is fixed, this runs only when asked (CLUSTER_REDIS_RESTART=1).
-  ...(process.env.CLUSTER_REDIS_RESTART ? ["test/faults/redis-restart.test.ts"] : []),
+  // The primary holding the bot's keys SIGKILLed and restarted under load (AOF).
+  "test/faults/redis-restart.test.ts",
 ];
 const clusterSkipped = clusterUnsupportedReason();
 // eslint-disable-next-line no-console -- the one place that says why a suite did not run

@@ -68,7 +68,15 @@ export function connectRedis(target: RedisTarget, role: ConnectionRole = "client
     // The offline queue and the ready check belong to the cluster client: its node connections
     // come and go with failovers and slot moves.
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
-    ...(enableReadyCheck === undefined ? {} : { enableReadyCheck }),
+    ...(enableReadyCheck === undefined || role === "worker" ? {} : { enableReadyCheck }),
+    // A worker's cluster client has no cluster-wide ready check (CLUSTER INFO's cluster_state).
+    // When that check fails, as it does while a restarted primary rejoins, ioredis reconnects on its
+    // own but never settles the promise of the `connect()` it was checking. BullMQ awaits exactly
+    // that promise when it resets a worker's blocking connection whose fetch outlived its timeout:
+    // the worker then stopped taking jobs for good. Without the check, a command sent too early
+    // gets CLUSTERDOWN and is retried (`retryDelayOnClusterDown`, within `maxRedirections`), and
+    // each node connection still waits for its server to finish loading (the node's ready check).
+    ...(role === "worker" ? { enableReadyCheck: false } : {}),
     redisOptions: {
       ...perNode,
       ...(username ? { username } : {}),
