@@ -1,17 +1,15 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messages } from "../../src/i18n/index.js";
 import { readFileOutbox } from "../fixtures/file-outbox.js";
 import { makeTestClip } from "../helpers/media.js";
-import { testRedisUrl } from "../helpers/redis.js";
+import { startWorkerChild } from "../helpers/worker-child.js";
 import { envelopeOf, sessionOf, startHarness, until, type Harness } from "./harness.js";
 
 const en = messages("en");
-const fixture = fileURLToPath(new URL("../fixtures/worker-process.ts", import.meta.url));
 
 describe("a worker process killed with SIGKILL, then a new one", () => {
   let h: Harness;
@@ -34,33 +32,20 @@ describe("a worker process killed with SIGKILL, then a new one", () => {
   });
 
   async function startWorkerProcess(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ["--import", "tsx", fixture], {
+    const child = await startWorkerChild({
+      prefix: h.prefix,
+      apiBase: h.emulator.url,
+      exportDir: join(dir, "exports"),
+      outboxFile,
       env: {
-        ...process.env,
-        REDIS_URL: testRedisUrl(),
-        QUEUE_PREFIX: h.prefix,
-        NEMO_API_BASE: h.emulator.url,
-        LOG_LEVEL: "silent",
-        WORKER_CONCURRENCY: "4",
         STILL_WORKING_MS: "5000",
         RENDER_POLL_MS: "100",
         RECOVERY_FIRST_WAIT_MS: "100",
         RECOVERY_POLL_MS: "100",
         RECOVERY_MAX_UNCHANGED: "3",
-        EXPORT_DIR: join(dir, "exports"),
-        FIXTURE_OUTBOX_FILE: outboxFile,
       },
-      stdio: ["ignore", "pipe", "pipe"],
     });
     children.push(child);
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    await new Promise<void>((resolve, reject) => {
-      child.stdout?.on("data", (chunk: Buffer) => {
-        if (chunk.toString().includes("ready")) resolve();
-      });
-      child.once("exit", (code) => reject(new Error(`worker process exited (${String(code)}): ${stderr}`)));
-    });
     return child;
   }
 

@@ -1,20 +1,18 @@
 import { Queue } from "bullmq";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messages } from "../../src/i18n/index.js";
 import { queueNames } from "../../jobs/keys.js";
 import type { DrainerData } from "../../jobs/queues.js";
 import { readFileOutbox } from "../fixtures/file-outbox.js";
 import { makeTestClip } from "../helpers/media.js";
-import { testRedisUrl } from "../helpers/redis.js";
+import { startWorkerChild } from "../helpers/worker-child.js";
 import { envelopeOf, sessionOf, startHarness, statusesOf, until, type Harness } from "./harness.js";
 
 const en = messages("en");
-const fixture = fileURLToPath(new URL("../fixtures/worker-process.ts", import.meta.url));
 
 /**
  * The fault run's "clip in the project twice": a worker SIGKILLed after the backend took the file
@@ -38,28 +36,13 @@ describe("a worker SIGKILLed between the backend's accept of an upload and its m
   });
 
   async function startWorkerProcess(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ["--import", "tsx", fixture], {
-      env: {
-        ...process.env,
-        REDIS_URL: testRedisUrl(),
-        QUEUE_PREFIX: h.prefix,
-        NEMO_API_BASE: h.emulator.url,
-        LOG_LEVEL: "silent",
-        WORKER_CONCURRENCY: "4",
-        EXPORT_DIR: join(dir, "exports"),
-        FIXTURE_OUTBOX_FILE: outboxFile,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const child = await startWorkerChild({
+      prefix: h.prefix,
+      apiBase: h.emulator.url,
+      exportDir: join(dir, "exports"),
+      outboxFile,
     });
     children.push(child);
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    await new Promise<void>((resolve, reject) => {
-      child.stdout?.on("data", (chunk: Buffer) => {
-        if (chunk.toString().includes("ready")) resolve();
-      });
-      child.once("exit", (code) => reject(new Error(`worker process exited (${String(code)}): ${stderr}`)));
-    });
     return child;
   }
 
