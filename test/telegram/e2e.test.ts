@@ -102,8 +102,9 @@ describe("a creator in a private chat", () => {
       fake.messages(chat).filter((m) => m.history.some((t) => /Preparing your export/.test(t)) && !m.history.some((t) => /already being rendered/.test(t)));
     await fake.waitFor(() => fake.videosSent(chat).length >= exports().length, "every export delivered", 20_000);
     expect(exports().length).toBeGreaterThanOrEqual(1);
-    // A quick render may go from "Preparing" to "Sending" between two status edits: the status reached the render either way.
-    for (const status of exports()) expect(status.history.some((t) => /Rendering your video|Sending your video|Your video is ready/.test(t)), JSON.stringify(status.history)).toBe(true);
+    // The status ends on its final word (it is edited after the video is posted). A quick render may
+    // skip "Rendering" and "Sending" (progress edits give way under load): the last word still comes.
+    await fake.waitFor(() => exports().every((status) => status.history.some((t) => /Your video is ready/.test(t))) || undefined, "every export's status to end on its final word", 20_000);
     for (const sent of fake.videosSent(chat)) expect(looksLikeMp4(sent.bytes)).toBe(true);
     expect(fake.videosSent(chat)).toHaveLength(1);
     // The button press was answered so the user's button stops spinning.
