@@ -10,7 +10,7 @@ import type { WorkEnvelope } from "../../src/work/types.js";
 import { lineKeys, lineLeaseKey, mailboxKeys, sessionKeyOf } from "../keys.js";
 import { Durations, type Medians } from "./durations.js";
 import { mustWait, placesInLine, type Place } from "./estimate.js";
-import { isWaiting, readSessionLine, sessionsWaitingForSlot, type SessionLine, type WaitingDrainers } from "./read-line.js";
+import { needsStatus, readSessionLine, sessionsWaitingForSlot, type SessionLine, type WaitingDrainers } from "./read-line.js";
 
 /**
  * Keeps each waiting item's status message current: "⏳ Queued: 2 ahead of you · about 40 s".
@@ -70,8 +70,7 @@ export class LineKeeper {
   async announce(envelope: WorkEnvelope, options: { droppable?: boolean } = {}): Promise<void> {
     if (!this.deps.outbox) return;
     const sessionKey = sessionKeyOf(envelope.session);
-    // Most items have started by the time this looks (one Redis call, not a read of the whole line).
-    if (!(await isWaiting(this.deps.redis, this.deps.prefix, sessionKey, envelope))) return;
+    // One Redis call (the line's read is one script): an item that has started is not in `waiting`.
     const { line, places } = await this.places(sessionKey);
     const place = places[line.waiting.findIndex((e) => e.id === envelope.id)];
     if (!place || !mustWait(place)) return;
@@ -159,8 +158,7 @@ export class LineKeeper {
     if (!outbox) return;
     const keys = lineKeys(prefix, sessionKey);
     await this.leased(envelope.id, lease, async () => {
-      if ((await redis.hexists(keys.statuses, envelope.id)) === 1) return;
-      if (!(await isWaiting(redis, prefix, sessionKey, envelope))) return;
+      if (!(await needsStatus(redis, keys.statuses, mailboxKeys(prefix, sessionKey).queue, envelope))) return;
       const ref = await this.send(outbox(envelope.replyTo.platform), envelope.replyTo, undefined, text, droppable);
       if (typeof ref === "string") return;
       const entry: QueuedStatus = { ref, to: envelope.replyTo, locale: envelope.locale, shown: text };

@@ -29,16 +29,46 @@ function parse(json: string): WorkEnvelope | undefined {
   }
 }
 
-export async function readSessionLine(redis: RedisClient, prefix: string, sessionKey: string): Promise<SessionLine> {
+// The session's side of the line. KEYS: 1 the mailbox's queue, 2 its current item, 3 its owner, 4 the running mark.
+const READ_SESSION = `
+return {redis.call('LRANGE', KEYS[1], 0, -1), redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]), redis.call('GET', KEYS[4])}
+`;
+
+// Where a drainer job stands. KEYS: 1 wait list, 2 active list, 3 delayed set; ARGV: 1 the job's id.
+const READ_SLOT = `
+return {redis.call('LPOS', KEYS[1], ARGV[1]), redis.call('LLEN', KEYS[1]), redis.call('LLEN', KEYS[2]), redis.call('ZSCORE', KEYS[3], ARGV[1])}
+`;
+
+interface LineCommands {
+  lineReadSession(...args: string[]): Promise<[string[], string | null, string | null, string | null]>;
+  lineReadSlot(...args: string[]): Promise<[number | null, number, number, string | null]>;
+  lineNeedsStatus(...args: string[]): Promise<number>;
+}
+
+/**
+ * Each read is one script (EVALSHA): one command for what would be several, since every command
+ * written to the socket is a system call that costs the bot more CPU than the read itself (this
+ * runs for every item a busy bot queues). A script also reads a consistent snapshot.
+ */
+const withLineCommands = (() => {
+  const defined = new WeakSet<RedisClient>();
+  return (redis: RedisClient): RedisClient & LineCommands => {
+    if (!defined.has(redis)) {
+      redis.defineCommand("lineReadSession", { numberOfKeys: 4, lua: READ_SESSION });
+      redis.defineCommand("lineReadSlot", { numberOfKeys: 3, lua: READ_SLOT });
+      redis.defineCommand("lineNeedsStatus", { numberOfKeys: 2, lua: NEEDS_STATUS });
+      defined.add(redis);
+    }
+    return redis as RedisClient & LineCommands;
+  };
+})();
+
+export async function readSessionLine(client: RedisClient, prefix: string, sessionKey: string): Promise<SessionLine> {
+  const redis = withLineCommands(client);
   const mailbox = mailboxKeys(prefix, sessionKey);
   const line = lineKeys(prefix, sessionKey);
   const queueKey = (name: string) => `${prefix}:${queueNames.session}:${name}`;
-  const [queued, current, owner, running] = await Promise.all([
-    redis.lrange(mailbox.queue, 0, -1),
-    redis.get(mailbox.current),
-    redis.get(mailbox.owner),
-    redis.get(line.running),
-  ]);
+  const [queued, current, owner, running] = await redis.lineReadSession(mailbox.queue, mailbox.current, mailbox.owner, line.running);
   const waiting = queued.map(parse).filter((e): e is WorkEnvelope => e !== undefined);
   const currentEnvelope = current === null ? undefined : parse(current);
   let startedAt: number | undefined;
@@ -52,23 +82,33 @@ export async function readSessionLine(redis: RedisClient, prefix: string, sessio
   let slot: SessionLine["slot"];
   if (owner !== null) {
     const drainer = drainerJobId(sessionKey, owner);
-    const index = await redis.lpos(queueKey("wait"), drainer);
+    const [index, length, busy, delayed] = await redis.lineReadSlot(queueKey("wait"), queueKey("active"), queueKey("delayed"), drainer);
     if (index !== null) {
-      const [length, busy] = await Promise.all([redis.llen(queueKey("wait")), redis.llen(queueKey("active"))]);
       slot = { ahead: Math.max(0, length - 1 - index), busy };
-    } else if (startedAt === undefined && (await redis.zscore(queueKey("delayed"), drainer)) !== null) {
+    } else if (startedAt === undefined && delayed !== null) {
       // Parked with no item running: turned away for its user's or chat's fair share (lanes.ts),
       // it tries again shortly; nothing of this session's is before it, other work of the user is.
-      slot = { ahead: 0, busy: await redis.llen(queueKey("active")) };
+      slot = { ahead: 0, busy };
     }
   }
   return { running: currentEnvelope ? { envelope: currentEnvelope, startedAt } : undefined, waiting, slot };
 }
 
-/** Whether `envelope` still waits in its session's mailbox (not started, not cancelled). */
-export async function isWaiting(redis: RedisClient, prefix: string, sessionKey: string, envelope: WorkEnvelope): Promise<boolean> {
-  // The mailbox holds each envelope as the JSON the producer wrote; parsing and writing it again gives the same string.
-  return (await redis.lpos(mailboxKeys(prefix, sessionKey).queue, JSON.stringify(envelope))) !== null;
+// 1 when the item waits in its mailbox and has no status yet. KEYS: 1 statuses hash, 2 the mailbox's queue; ARGV: 1 item id, 2 its JSON.
+const NEEDS_STATUS = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+if redis.call('LPOS', KEYS[2], ARGV[2]) then return 1 end
+return 0
+`;
+
+/**
+ * Whether `envelope` still waits in its mailbox (not started, not cancelled) with no entry in
+ * `statusesKey` yet: one command. The mailbox holds each envelope as the JSON the producer wrote;
+ * parsing and writing it again gives the same string.
+ */
+export async function needsStatus(client: RedisClient, statusesKey: string, queueKey: string, envelope: WorkEnvelope): Promise<boolean> {
+  const redis = withLineCommands(client);
+  return Number(await redis.lineNeedsStatus(statusesKey, queueKey, envelope.id, JSON.stringify(envelope))) === 1;
 }
 
 /** How many items wait in the session's mailbox (not counting the running one). */

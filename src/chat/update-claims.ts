@@ -37,22 +37,26 @@ export function updateItemField(index: number): string {
  * on re-delivery: at least once, never lost. The platforms re-deliver what was not confirmed:
  * Telegram's offset is confirmed only after the update was handled (adapters/telegram/polling.ts).
  */
+// KEYS: 1 the update's claim, 2 its items hash. One command where two would cost two socket writes per update.
+const STATE = `return {redis.call('EXISTS', KEYS[1]), redis.call('HLEN', KEYS[2])}`;
+
 export class UpdateClaims {
+  private readonly redis: RedisClient & { updateClaimState(claimKey: string, itemsKey: string): Promise<[number, number]> };
+
   constructor(
-    private readonly redis: RedisClient,
+    redis: RedisClient,
     private readonly prefix: string,
-  ) {}
+  ) {
+    redis.defineCommand("updateClaimState", { numberOfKeys: 2, lua: STATE });
+    this.redis = redis as RedisClient & { updateClaimState(claimKey: string, itemsKey: string): Promise<[number, number]> };
+  }
 
   /**
    * `handled`: the update was handled already (a re-delivery to drop). `queuedItems`: how many of
    * its work items were queued by an earlier handling that did not finish (0 for a new update).
    */
   async state(updateKey: string): Promise<{ handled: boolean; queuedItems: number }> {
-    // Sent together: one round trip.
-    const [handled, queuedItems] = await Promise.all([
-      this.redis.exists(updateClaimKey(this.prefix, updateKey)),
-      this.redis.hlen(updateItemsKey(this.prefix, updateKey)),
-    ]);
+    const [handled, queuedItems] = await this.redis.updateClaimState(updateClaimKey(this.prefix, updateKey), updateItemsKey(this.prefix, updateKey));
     return { handled: handled === 1, queuedItems };
   }
 

@@ -38,7 +38,8 @@ describe("ingress round trips", () => {
     const events: string[] = [];
     const send = redis.sendCommand.bind(redis);
     redis.sendCommand = (command, stream) => {
-      const name = command.name.toLowerCase();
+      // A script is told by its first key (the update's claim, the user's message rate).
+      const name = command.name.toLowerCase().startsWith("eval") ? `eval ${String(command.args[2])}` : command.name.toLowerCase();
       events.push(`send ${name}`);
       void command.promise.then(
         () => events.push(`answer ${name}`),
@@ -101,10 +102,10 @@ describe("ingress round trips", () => {
       expect(submitted).toHaveLength(1);
       const firstAnswer = events.findIndex((e) => e.startsWith("answer"));
       const sentFirst = events.slice(0, firstAnswer);
-      // EXISTS and HLEN (the update handled? its items queued?), HGET (the language) and the rate
-      // limiter's script, all in flight at once.
-      expect(sentFirst).toEqual(expect.arrayContaining(["send exists", "send hlen", "send hget"]));
-      expect(sentFirst.some((e) => e.startsWith("send eval"))).toBe(true);
+      // The update's state (handled? its items queued?: one script), HGET (the language) and the
+      // rate limiter's script, all in flight at once.
+      expect(sentFirst).toEqual(expect.arrayContaining([`send eval ${prefix}:update:telegram:1:9601`, "send hget"]));
+      expect(sentFirst.some((e) => e.startsWith(`send eval ${prefix}:msgrate:`))).toBe(true);
     } finally {
       await redis.quit();
     }
