@@ -1,0 +1,39 @@
+import type { Socket } from "node:net";
+import type { Redis } from "ioredis";
+import { describe, expect, it } from "vitest";
+import { closeConnection, connectRedis, whenReady } from "../../src/redis/client.js";
+import { onTestCluster, testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+
+/**
+ * Ingress CPU: commands sent in one burst (an update's reads, many updates' continuations after one
+ * socket read) leave the bot's connection in one socket write, not one system call each.
+ */
+describe.skipIf(onTestCluster())("Redis command writes", () => {
+  it("twenty commands sent together go out in one socket write, answered in order", async () => {
+    const redis = connectRedis(testRedisUrl(), "client") as Redis;
+    try {
+      await whenReady(redis);
+      // Let the connection's own start-up writes (the ready check) go out first.
+      await redis.ping();
+      const stream = (redis as unknown as { stream: Socket & { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void } }).stream;
+      let writes = 0;
+      const write = stream._write.bind(stream);
+      const writev = stream._writev.bind(stream);
+      stream._write = (...args: unknown[]) => {
+        writes += 1;
+        write(...args);
+      };
+      stream._writev = (...args: unknown[]) => {
+        writes += 1;
+        writev(...args);
+      };
+      const key = `${uniquePrefix("coalesce")}:n`;
+      const replies = await Promise.all(Array.from({ length: 20 }, () => redis.incr(key)));
+      expect(replies).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(writes).toBe(1);
+      await redis.del(key);
+    } finally {
+      await closeConnection(redis);
+    }
+  });
+});
