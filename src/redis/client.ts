@@ -59,9 +59,10 @@ export function redisTargetOf(config: Pick<Config, "REDIS_URL" | "REDIS_CLUSTER_
 /**
  * Commands written in one burst of callbacks leave in one socket write (writev) instead of one
  * write each: every write is a system call, and at ingest the bot spends more CPU on those than on
- * anything else. The socket is corked at the first write and uncorked once the current callbacks
- * and their promise continuations have run (process.nextTick): the order of commands and their
- * replies is unchanged, and nothing waits for a timer.
+ * anything else. The socket is corked at the first write and uncorked in the same turn of the
+ * event loop, once the I/O callbacks of that turn (each an HTTP request or a Redis reply that
+ * continues some update's handling) and their promise continuations have run (setImmediate): the
+ * order of commands and their replies is unchanged, and nothing waits for a timer or for I/O.
  */
 function coalesceWrites(redis: Redis): Redis {
   redis.on("connect", () => {
@@ -76,7 +77,7 @@ function coalesceWrites(redis: Redis): Redis {
       if (!corked) {
         corked = true;
         stream.cork();
-        process.nextTick(uncork);
+        setImmediate(uncork);
       }
       return write(...args);
     };

@@ -10,30 +10,47 @@ import { onTestCluster, testRedisUrl, uniquePrefix } from "../helpers/redis.js";
  */
 describe.skipIf(onTestCluster())("Redis command writes", () => {
   it("twenty commands sent together go out in one socket write, answered in order", async () => {
-    const redis = connectRedis(testRedisUrl(), "client") as Redis;
-    try {
-      await whenReady(redis);
-      // Let the connection's own start-up writes (the ready check) go out first.
-      await redis.ping();
-      const stream = (redis as unknown as { stream: Socket & { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void } }).stream;
-      let writes = 0;
-      const write = stream._write.bind(stream);
-      const writev = stream._writev.bind(stream);
-      stream._write = (...args: unknown[]) => {
-        writes += 1;
-        write(...args);
-      };
-      stream._writev = (...args: unknown[]) => {
-        writes += 1;
-        writev(...args);
-      };
+    await withCountedWrites(async (redis, writes) => {
       const key = `${uniquePrefix("coalesce")}:n`;
       const replies = await Promise.all(Array.from({ length: 20 }, () => redis.incr(key)));
       expect(replies).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-      expect(writes).toBe(1);
+      expect(writes()).toBe(1);
       await redis.del(key);
-    } finally {
-      await closeConnection(redis);
-    }
+    });
+  });
+
+  it("commands from separate callbacks of one event-loop turn (as many requests' handlers) share one write", async () => {
+    await withCountedWrites(async (redis, writes) => {
+      const key = `${uniquePrefix("coalesce")}:n`;
+      // Timers due together run in one turn, each callback followed by its own microtasks.
+      const sent = Array.from({ length: 5 }, () => new Promise<number>((resolve, reject) => setTimeout(() => void redis.incr(key).then(resolve, reject), 0)));
+      expect((await Promise.all(sent)).sort()).toEqual([1, 2, 3, 4, 5]);
+      expect(writes()).toBe(1);
+      await redis.del(key);
+    });
   });
 });
+
+async function withCountedWrites(fn: (redis: Redis, writes: () => number) => Promise<void>): Promise<void> {
+  const redis = connectRedis(testRedisUrl(), "client") as Redis;
+  try {
+    await whenReady(redis);
+    // Let the connection's own start-up writes (the ready check) go out first.
+    await redis.ping();
+    const stream = (redis as unknown as { stream: Socket & { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void } }).stream;
+    let writes = 0;
+    const write = stream._write.bind(stream);
+    const writev = stream._writev.bind(stream);
+    stream._write = (...args: unknown[]) => {
+      writes += 1;
+      write(...args);
+    };
+    stream._writev = (...args: unknown[]) => {
+      writes += 1;
+      writev(...args);
+    };
+    await fn(redis, () => writes);
+  } finally {
+    await closeConnection(redis);
+  }
+}
