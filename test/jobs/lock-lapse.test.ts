@@ -3,17 +3,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { JobContext } from "../../jobs/context.js";
 import { deliverRender } from "../../jobs/delivery.js";
 import { JobLockLostError, stillHolds } from "../../jobs/job-control.js";
 import { drainerJobId, mailboxKeys, queueNames, sessionKeyOf } from "../../jobs/keys.js";
-import { Markers } from "../../jobs/markers.js";
-import { ProgressTurns } from "../../jobs/progress-turns.js";
-import { DEFAULT_PACING } from "../../jobs/status-message.js";
 import { messages } from "../../src/i18n/index.js";
-import { silentLogger } from "../../src/log.js";
 import { makeTestClip } from "../helpers/media.js";
 import { testRedisUrl } from "../helpers/redis.js";
+import { completedRenderOf, deliveryContext } from "./delivery-fixture.js";
 import { envelopeOf, sessionOf, startHarness, until, userWithClip, type Harness } from "./harness.js";
 
 const en = messages("en");
@@ -58,38 +54,15 @@ describe("a render job run whose lock lapsed", () => {
   it("does not post the video; the run that holds it posts it once", async () => {
     const u = await userWithClip(h, 1901, clip);
     const envelope = envelopeOf(u.id, { kind: "export" });
-    const render = await h.accounts.withSession(sessionOf(u.id), async (session) => {
-      const state = await h.nemo.state(session.auth, session.sessionId);
-      const started = await h.nemo.startRender(session.auth, { id: `render_${envelope.id}_1`, sessionId: session.sessionId, draft: state.draft as Record<string, unknown> });
-      let status = started;
-      await until(async () => {
-        status = await h.nemo.renderStatus(session.auth, started.id);
-        return status.status === "completed";
-      }, 20_000, "the render completed");
-      return { session, status };
-    });
-    const ctx: JobContext = {
-      config: h.config,
-      nemo: h.nemo,
-      accounts: h.accounts,
-      outbox: () => h.outbox,
-      openAttachment: () => Promise.reject(new Error("not used")),
-      logger: silentLogger,
-      markers: new Markers(h.redis, h.prefix),
-      progressTurns: new ProgressTurns(h.redis, h.prefix),
-      pacing: DEFAULT_PACING,
-      events: {},
-      followUpExport: () => Promise.resolve(),
-      startRender: () => Promise.resolve("started"),
-    };
-    const finished = { id: render.status.id, ...(render.status.outputUrl === undefined ? {} : { outputUrl: render.status.outputUrl }) };
+    const { session, finished } = await completedRenderOf(h, u.id, envelope);
+    const ctx = deliveryContext(h, h.outbox);
     const videos = () => h.outbox.entries.filter((e) => e.type === "video" && e.to.chatId === u.chatId);
 
-    const lapsed = deliverRender(ctx, envelope, render.session, finished, {}, new AbortController().signal, async () => false);
+    const lapsed = deliverRender(ctx, envelope, session, finished, {}, new AbortController().signal, async () => false);
     await expect(lapsed).rejects.toBeInstanceOf(JobLockLostError);
     expect(videos()).toHaveLength(0);
 
-    const holder = await deliverRender(ctx, envelope, render.session, finished, {}, new AbortController().signal, async () => true);
+    const holder = await deliverRender(ctx, envelope, session, finished, {}, new AbortController().signal, async () => true);
     expect(holder).toEqual({ kind: "delivered", how: "video" });
     expect(videos()).toHaveLength(1);
     expect(videos()[0]).toMatchObject({ caption: en.exportCaption });

@@ -2,17 +2,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { JobContext } from "../../jobs/context.js";
 import { deliverRender } from "../../jobs/delivery.js";
-import { Markers } from "../../jobs/markers.js";
-import { ProgressTurns } from "../../jobs/progress-turns.js";
-import { DEFAULT_PACING } from "../../jobs/status-message.js";
 import type { ReplyHandle } from "../../src/chat/message.js";
 import type { SentRef, VideoFile } from "../../src/chat/outbox.js";
-import { silentLogger } from "../../src/log.js";
 import { makeTestClip } from "../helpers/media.js";
 import { RecordingOutbox } from "../helpers/recording-outbox.js";
-import { envelopeOf, sessionOf, startHarness, until, userWithClip, type Harness } from "./harness.js";
+import { completedRenderOf, deliveryContext } from "./delivery-fixture.js";
+import { envelopeOf, startHarness, until, userWithClip, type Harness } from "./harness.js";
 
 /** An outbox whose video posts wait until the test lets them through: a post under way. */
 class GatedOutbox extends RecordingOutbox {
@@ -47,33 +43,10 @@ describe("the poster's lease", () => {
   it("a second run that comes while the first is posting waits, then finds the video delivered: one copy", async () => {
     const u = await userWithClip(h, 1951, clip);
     const envelope = envelopeOf(u.id, { kind: "export" });
-    const render = await h.accounts.withSession(sessionOf(u.id), async (session) => {
-      const state = await h.nemo.state(session.auth, session.sessionId);
-      const started = await h.nemo.startRender(session.auth, { id: `render_${envelope.id}_1`, sessionId: session.sessionId, draft: state.draft as Record<string, unknown> });
-      let status = started;
-      await until(async () => {
-        status = await h.nemo.renderStatus(session.auth, started.id);
-        return status.status === "completed";
-      }, 20_000, "the render completed");
-      return { session, status };
-    });
+    const { session, finished } = await completedRenderOf(h, u.id, envelope);
     const outbox = new GatedOutbox();
-    const ctx: JobContext = {
-      config: h.config,
-      nemo: h.nemo,
-      accounts: h.accounts,
-      outbox: () => outbox,
-      openAttachment: () => Promise.reject(new Error("not used")),
-      logger: silentLogger,
-      markers: new Markers(h.redis, h.prefix),
-      progressTurns: new ProgressTurns(h.redis, h.prefix),
-      pacing: DEFAULT_PACING,
-      events: {},
-      followUpExport: () => Promise.resolve(),
-      startRender: () => Promise.resolve("started"),
-    };
-    const finished = { id: render.status.id, ...(render.status.outputUrl === undefined ? {} : { outputUrl: render.status.outputUrl }) };
-    const deliver = () => deliverRender(ctx, envelope, render.session, finished, {}, new AbortController().signal, async () => true);
+    const ctx = deliveryContext(h, outbox);
+    const deliver = () => deliverRender(ctx, envelope, session, finished, {}, new AbortController().signal, async () => true);
 
     // The first run is posting (its upload under way); the second run gets there meanwhile.
     const first = deliver();
