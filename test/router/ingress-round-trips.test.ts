@@ -1,19 +1,16 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RedisAccounts, RedisPreferences } from "../../src/accounts/index.js";
 import type { ChatMessage } from "../../src/chat/message.js";
-import { UpdateClaims } from "../../src/chat/update-claims.js";
 import { loadConfig } from "../../src/config.js";
 import { startEmulator, type Emulator } from "../../src/emulator/index.js";
 import { silentLogger } from "../../src/log.js";
 import { createNemoClient } from "../../src/nemo/index.js";
-import { skillProfile } from "../../src/nemo/skills.js";
 import { MessageRateLimit } from "../../src/quota/message-rate.js";
-import { RedisQuotas } from "../../src/quota/index.js";
 import { SharedRateLimiter } from "../../src/ratelimit/shared-limiter.js";
 import { createRouter } from "../../src/router/index.js";
 import type { WorkQueue } from "../../src/work/types.js";
 import { RecordingOutbox } from "../helpers/recording-outbox.js";
+import { routerDeps } from "../helpers/router-deps.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 
 /**
@@ -66,17 +63,8 @@ describe("ingress round trips", () => {
       },
     };
     const router = createRouter({
-      config,
-      accounts: new RedisAccounts({ redis, prefix, nemo, tokenKey: undefined, operatorToken: undefined, lock: { pollMs: 5 } }),
-      nemo,
-      work,
-      outbox: () => new RecordingOutbox(),
-      skill: skillProfile(config.SKILL_PROFILE),
-      quotas: new RedisQuotas({ redis, prefix, limits: { turnsPerHour: 0, exportsPerHour: 0 } }),
+      ...routerDeps({ redis, prefix, config, nemo, work, outbox: new RecordingOutbox() }),
       messageRate: new MessageRateLimit({ redis, prefix, limiter: new SharedRateLimiter(redis, silentLogger), rate: { perMinute: 30, burst: 5 } }),
-      preferences: new RedisPreferences(redis, prefix),
-      claims: new UpdateClaims(redis, prefix),
-      logger: silentLogger,
     });
     await redis.ping();
     events.length = 0;

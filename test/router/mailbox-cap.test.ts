@@ -2,18 +2,15 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorkQueue } from "../../jobs/index.js";
 import { mailboxKeys, sessionKeyOf } from "../../jobs/keys.js";
-import { RedisAccounts, RedisPreferences } from "../../src/accounts/index.js";
 import type { ChatMessage, Locale } from "../../src/chat/message.js";
-import { UpdateClaims } from "../../src/chat/update-claims.js";
 import { loadConfig } from "../../src/config.js";
 import { startEmulator, type Emulator } from "../../src/emulator/index.js";
 import { messages } from "../../src/i18n/index.js";
 import { silentLogger } from "../../src/log.js";
 import { createNemoClient } from "../../src/nemo/index.js";
-import { skillProfile } from "../../src/nemo/skills.js";
-import { RedisQuotas } from "../../src/quota/index.js";
 import { createRouter } from "../../src/router/index.js";
 import { RecordingOutbox } from "../helpers/recording-outbox.js";
+import { routerDeps } from "../helpers/router-deps.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 
 /**
@@ -63,18 +60,7 @@ describe("a mailbox's length is capped", () => {
     const nemo = createNemoClient(config, { source: "video-making-ai", version: "1.9" });
     const outbox = new RecordingOutbox();
     const work = createWorkQueue({ connection: testRedisUrl(), prefix, logger: silentLogger, maxItems: config.MAILBOX_MAX_ITEMS });
-    const router = createRouter({
-      config,
-      accounts: new RedisAccounts({ redis, prefix, nemo, tokenKey: undefined, operatorToken: undefined, lock: { pollMs: 5 } }),
-      nemo,
-      work,
-      outbox: () => outbox,
-      skill: skillProfile(config.SKILL_PROFILE),
-      quotas: new RedisQuotas({ redis, prefix, limits: { turnsPerHour: 0, exportsPerHour: 0 } }),
-      preferences: new RedisPreferences(redis, prefix),
-      claims: new UpdateClaims(redis, prefix),
-      logger: silentLogger,
-    });
+    const router = createRouter(routerDeps({ redis, prefix, config, nemo, work, outbox }));
     const user = locale === "en" ? "9501" : "9502";
     try {
       // No worker takes anything: the first item waits as "current"-to-be, the rest pile up.

@@ -2,20 +2,18 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createWorkQueue } from "../../jobs/index.js";
 import { mailboxKeys, sessionKeyOf } from "../../jobs/keys.js";
-import { RedisAccounts, RedisPreferences } from "../../src/accounts/index.js";
 import type { ChatMessage } from "../../src/chat/message.js";
 import type { Outbox } from "../../src/chat/outbox.js";
-import { UpdateClaims } from "../../src/chat/update-claims.js";
+import type { UpdateClaims } from "../../src/chat/update-claims.js";
 import { loadConfig } from "../../src/config.js";
 import { startEmulator, type Emulator } from "../../src/emulator/index.js";
 import { messages } from "../../src/i18n/index.js";
 import { silentLogger } from "../../src/log.js";
 import { createNemoClient } from "../../src/nemo/index.js";
-import { skillProfile } from "../../src/nemo/skills.js";
-import { RedisQuotas } from "../../src/quota/index.js";
 import { createRouter, type Router } from "../../src/router/index.js";
 import type { WorkEnvelope, WorkQueue } from "../../src/work/types.js";
 import { RecordingOutbox } from "../helpers/recording-outbox.js";
+import { routerDeps } from "../helpers/router-deps.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 
 /**
@@ -76,18 +74,12 @@ function botProcess(
   const nemo = createNemoClient(config, { source: "video-making-ai", version: "1.9" });
   const outbox = new RecordingOutbox();
   const work = createWorkQueue({ connection: testRedisUrl(), prefix, logger: silentLogger });
-  const claims = new UpdateClaims(redis, prefix);
+  const deps = routerDeps({ redis, prefix, config, nemo, work, outbox });
   const router = createRouter({
-    config,
-    accounts: new RedisAccounts({ redis, prefix, nemo, tokenKey: undefined, operatorToken: undefined, lock: { pollMs: 5 } }),
-    nemo,
+    ...deps,
     work: dies.work ? dies.work(work) : work,
     outbox: () => (dies.outbox ? dies.outbox(outbox) : outbox),
-    skill: skillProfile(config.SKILL_PROFILE),
-    quotas: new RedisQuotas({ redis, prefix, limits: { turnsPerHour: 0, exportsPerHour: 0 } }),
-    preferences: new RedisPreferences(redis, prefix),
-    claims: dies.claims ? dies.claims(claims) : claims,
-    logger: silentLogger,
+    claims: dies.claims ? dies.claims(deps.claims) : deps.claims,
   });
   return { router, outbox, close: () => work.close() };
 }
