@@ -16,10 +16,16 @@ import { describeError } from "./describe-error.js";
  * handling one again harmless.
  *
  * The price: while an update is being handled, `getUpdates` answers at once with it again (it is
- * not confirmed), so the fetcher first waits up to `HOLD_POLL_MS` for the updates in hand, and drops
- * the ones it handed out before. Two valves keep a slow handler from stopping the bot (it sees no
- * update past the 100 after the offset): an update held longer than `MAX_HOLD_MS`, and updates that
- * fill a whole answer, stop holding the offset back; a bot killed then may lose those.
+ * not confirmed: Telegram returns every update from the offset on, 100 at most), so the fetcher
+ * drops the ones it handed out before. Two valves keep a slow handler from stopping the bot (it
+ * sees no update past the 100 after the offset): an update held longer than `MAX_HOLD_MS`, and
+ * updates that fill a whole answer, stop holding the offset back; a bot killed then may lose those.
+ *
+ * Under a backlog (the last answer was full) the fetcher works in two halves of an answer, so the
+ * next half is fetched while the last is being handled rather than after it: it takes the first
+ * half of each answer's new updates (the rest stay unconfirmed and come again), and asks again as
+ * soon as the updates from the offset on leave room for another half. Otherwise (a quiet bot) it
+ * waits up to `HOLD_POLL_MS` for everything in hand, then long-polls from past it.
  */
 
 /** The longest wait for updates in hand before asking Telegram again (new updates wait at most this long extra). */
@@ -53,9 +59,12 @@ export class UpdateOffsets {
     private readonly maxHoldMs = MAX_HOLD_MS,
   ) {}
 
-  /** The updates of a `getUpdates` answer this process has not handed out yet, now open. */
-  takeNew(updates: readonly Update[]): Update[] {
-    const fresh = updates.filter((u) => u.update_id > this.highest);
+  /**
+   * The updates of a `getUpdates` answer this process has not handed out yet, now open: the first
+   * `max` of them (an answer lists updates by id; the ones left are not confirmed, so they come again).
+   */
+  takeNew(updates: readonly Update[], max = Number.POSITIVE_INFINITY): Update[] {
+    const fresh = updates.filter((u) => u.update_id > this.highest).slice(0, max);
     const at = this.now();
     for (const u of fresh) {
       this.open.set(u.update_id, at);
@@ -74,7 +83,16 @@ export class UpdateOffsets {
 
   done(updateId: number): void {
     this.open.delete(updateId);
-    if (this.open.size === 0) for (const wake of [...this.waiters]) wake();
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /**
+   * How many new updates an answer of `limit` could carry now: Telegram returns every update from
+   * the offset on (ids are sequential), those handed out already included.
+   */
+  room(limit: number): number {
+    if (this.open.size === 0) return limit;
+    return Math.max(0, limit - (this.highest - this.offset() + 1));
   }
 
   get openCount(): number {
@@ -92,16 +110,28 @@ export class UpdateOffsets {
 
   /** Resolves when no update is open, after `ms`, or when `signal` aborts, whichever comes first. */
   async settled(ms: number, signal?: Abortable): Promise<void> {
-    if (this.open.size === 0 || signal?.aborted) return;
+    await this.until(() => this.open.size === 0, ms, signal);
+  }
+
+  /** Resolves when an answer of `limit` could carry `wanted` new updates (see `room`), after `ms`, or on abort. */
+  async roomFor(limit: number, wanted: number, ms: number, signal?: Abortable): Promise<void> {
+    await this.until(() => this.room(limit) >= wanted, ms, signal);
+  }
+
+  private async until(ready: () => boolean, ms: number, signal?: Abortable): Promise<void> {
+    if (ready() || signal?.aborted) return;
     await new Promise<void>((resolve) => {
       const finish = () => {
         clearTimeout(timer);
-        this.waiters.delete(finish);
+        this.waiters.delete(check);
         signal?.removeEventListener("abort", finish);
         resolve();
       };
+      const check = () => {
+        if (ready()) finish();
+      };
       const timer = setTimeout(finish, ms);
-      this.waiters.add(finish);
+      this.waiters.add(check);
       signal?.addEventListener("abort", finish, { once: true });
     });
   }
@@ -160,16 +190,22 @@ export function confirmingSupplier(bot: Bot, offsets: UpdateOffsets, options: Po
       }
     }
   };
+  // The last answer was full: more updates are waiting at Telegram (see "two halves" above).
+  let backlog = false;
   return {
     async supply(batchSize, signal) {
       if (!bot.isInited()) await bot.init();
       const limit = Math.max(1, Math.min(batchSize, 100));
+      const half = Math.ceil(limit / 2);
       for (;;) {
-        // Updates in hand are usually done within milliseconds: the call after them can then confirm
-        // them (and long-poll) instead of being answered with them again at once.
-        await offsets.settled(HOLD_POLL_MS, signal);
+        // Quiet: updates in hand are usually done within milliseconds, and the call after them can
+        // then confirm them (and long-poll) instead of being answered with them again at once.
+        // Backlog: ask as soon as an answer has room for another half.
+        if (backlog && limit > 1) await offsets.roomFor(limit, half, HOLD_POLL_MS, signal);
+        else await offsets.settled(HOLD_POLL_MS, signal);
         const updates = await fetchOnce(limit, signal);
-        const fresh = offsets.takeNew(updates);
+        const fresh = offsets.takeNew(updates, backlog && limit > 1 ? half : limit);
+        backlog = updates.length >= limit && fresh.length > 0;
         if (fresh.length > 0 || updates.length === 0 || signal.aborted) return fresh;
         // Only updates still being handled came back. A full answer of them hides everything newer
         // (a flood of quick answers waiting for send slots): let the offset move past them.

@@ -61,3 +61,37 @@ describe("the offset confirms only handled updates", () => {
     expect(settled).toBe(true);
   });
 });
+
+describe("a backlog is fetched in halves of an answer", () => {
+  it("room() counts what an answer could carry past the updates from the offset on, handled ones included", () => {
+    const offsets = new UpdateOffsets();
+    expect(offsets.room(100)).toBe(100);
+    offsets.takeNew(updates(...Array.from({ length: 100 }, (_, i) => i + 1)));
+    expect(offsets.room(100)).toBe(0);
+    // 2..50 done, 1 still in hand: Telegram sends 1..100 again, nothing new fits.
+    for (let id = 2; id <= 50; id++) offsets.done(id);
+    expect(offsets.room(100)).toBe(0);
+    offsets.done(1);
+    expect(offsets.room(100)).toBe(50);
+  });
+
+  it("takeNew(max) takes the first new updates only; the rest come again and are taken then", () => {
+    const offsets = new UpdateOffsets();
+    expect(offsets.takeNew(updates(1, 2, 3, 4), 2).map((u) => u.update_id)).toEqual([1, 2]);
+    expect(offsets.offset()).toBe(1);
+    expect(offsets.takeNew(updates(1, 2, 3, 4), 2).map((u) => u.update_id)).toEqual([3, 4]);
+  });
+
+  it("roomFor() resolves once the oldest updates in hand are done", async () => {
+    const offsets = new UpdateOffsets();
+    offsets.takeNew(updates(1, 2, 3, 4));
+    let ready = false;
+    const waiting = offsets.roomFor(4, 2, 60_000).then(() => (ready = true));
+    offsets.done(2);
+    await Promise.resolve();
+    expect(ready).toBe(false);
+    offsets.done(1);
+    await waiting;
+    expect(ready).toBe(true);
+  });
+});
