@@ -167,13 +167,16 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue & { close(
   });
   const timers = new Set<NodeJS.Timeout>();
   /** Says at once that an item waits (a courtesy: failing to say so never fails the submit). */
-  const announce = (envelope: WorkEnvelope): Promise<void> =>
-    queues.line.announce(envelope).catch((error: unknown) => options.logger.warn({ err: error, item: envelope.id }, "place in line: announce failed"));
+  const announce = (envelope: WorkEnvelope, droppable = false): Promise<void> =>
+    queues.line.announce(envelope, { droppable }).catch((error: unknown) => options.logger.warn({ err: error, item: envelope.id }, "place in line: announce failed"));
   /** Nothing of its own before it: it waits only if no worker slot is free, which takes a moment to tell. */
   const announceIfStillWaiting = (envelope: WorkEnvelope): void => {
     const timer = setTimeout(() => {
       timers.delete(timer);
-      void announce(envelope);
+      // Droppable: when no slot is free for many sessions at once (a burst of new users), their
+      // statuses would otherwise queue for minutes ahead of every answer; one refused now is posted
+      // by the workers' sweep of sessions waiting for a slot (LineKeeper.sweep).
+      void announce(envelope, true);
     }, options.slotCheckMs ?? 300);
     timer.unref();
     timers.add(timer);

@@ -169,6 +169,15 @@ describe("the status message", () => {
     expect(fake.calls("editMessageText")).toHaveLength(1);
     expect(logLines.join("\n")).toMatch(/telegram answered 429: pausing/);
   });
+
+  it("a droppable new status (a place in line) is refused while its chat is paused, rather than queued ahead of answers", async () => {
+    const ref = await adapter.outbox.upsertStatus(chat(27), undefined, "⏳ 10%");
+    fake.failNext("editMessageText", { retryAfter: 30 });
+    await expect(adapter.outbox.upsertStatus(chat(27), ref, "⏳ 20%")).rejects.toBeInstanceOf(RateLimitedError);
+    const sentBefore = fake.calls("sendMessage").length;
+    await expect(adapter.outbox.upsertStatus(chat(27), undefined, "⏳ Queued: you're next", { droppable: true })).rejects.toBeInstanceOf(RateLimitedError);
+    expect(fake.calls("sendMessage")).toHaveLength(sentBefore);
+  }, 10_000);
 });
 
 describe("texts under flood control", () => {
