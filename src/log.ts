@@ -131,3 +131,23 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** A logger that writes nothing, for tests and library defaults. */
 export const silentLogger: Logger = pino({ level: "silent" });
+
+const LEVEL_METHODS = new Set(["fatal", "error", "warn", "info", "debug", "trace"]);
+const ignore = (): void => undefined;
+
+/**
+ * `logger.child(bindings)`, made on first use: a line at a level the logger writes, or anything
+ * else asked of it. A child costs its bindings serialized (and redacted) up front, and the router
+ * makes one per message that mostly logs at debug level only, which is usually off.
+ */
+export function lazyChild(logger: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  return new Proxy(logger, {
+    get(_target, key) {
+      if (child === undefined && typeof key === "string" && LEVEL_METHODS.has(key) && !logger.isLevelEnabled(key)) return ignore;
+      child ??= logger.child(bindings);
+      const value: unknown = Reflect.get(child, key, child);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(child) : value;
+    },
+  });
+}

@@ -20,6 +20,14 @@ export interface LockOptions {
 // Deletes the lock only if we still hold it: an expired lock may belong to someone else by now.
 const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
+type Releasing = RedisClient & { lockRelease(key: string, holder: string): Promise<number> };
+
+/** The release script as a command of this connection: EVALSHA, not the script's text with every release. */
+function releasing(redis: RedisClient): Releasing {
+  if (!("lockRelease" in redis)) redis.defineCommand("lockRelease", { numberOfKeys: 1, lua: RELEASE });
+  return redis as Releasing;
+}
+
 export async function withLock<T>(redis: RedisClient, key: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
   const holder = randomUUID();
   const deadline = Date.now() + options.waitMs;
@@ -31,6 +39,6 @@ export async function withLock<T>(redis: RedisClient, key: string, options: Lock
     return await fn();
   } finally {
     // If the release fails the lock simply expires after ttlMs.
-    await redis.eval(RELEASE, 1, key, holder).catch(() => undefined);
+    await releasing(redis).lockRelease(key, holder).catch(() => undefined);
   }
 }

@@ -1,5 +1,5 @@
 import type { ChatMessage, Locale } from "../chat/message.js";
-import type { Logger } from "../log.js";
+import { lazyChild, type Logger } from "../log.js";
 import { classify } from "../chat/intents.js";
 import { isAllowed } from "../quota/access.js";
 import { createContext } from "./context.js";
@@ -77,7 +77,7 @@ export function createRouter(deps: RouterDeps): Router {
     async handle(message) {
       // In a group the bot speaks only when spoken to.
       if (message.chatKind === "group" && !message.addressed) return;
-      const log = deps.logger.child({ platform: message.platform, chatId: message.chatId, userKey: message.userKey });
+      const log = lazyChild(deps.logger, { platform: message.platform, chatId: message.chatId, userKey: message.userKey });
       const key = message.updateKey;
       if (key !== undefined && inFlight.has(key)) {
         log.debug({ updateKey: key }, "duplicate update dropped");
