@@ -14,6 +14,7 @@
  * flight (the runner's default concurrency).
  */
 import { Queue } from "bullmq";
+import { Pool } from "undici";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startProfile, stopProfile } from "./lib/profiling.js";
@@ -90,7 +91,7 @@ async function webhookIngress(
   stack: Stack,
   fake: { info: { apiRoot: string; token: string }; call<T>(command: string): Promise<T> },
   emulatorUrl: string,
-): Promise<{ rate: number; p50: number; p99: number; seconds: number; inFlight: number }> {
+): Promise<{ rate: number; p50: number; p99: number; seconds: number; inFlight: number; cpuMsPerUpdate: number; busyPercent: number; profile: string | undefined }> {
   const port = await freePort();
   const secret = "bench-webhook-secret";
   const path = "/telegram/webhook";
@@ -110,16 +111,24 @@ async function webhookIngress(
         message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private", first_name: "Ada" }, from: { id: chatId, is_bot: false, first_name: "Ada" }, text: `make the intro shorter and add upbeat music (${i})` },
       };
       sentAt.set(String(chatId), Date.now());
-      const answer = await fetch(`http://127.0.0.1:${port}${path}`, { method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": secret }, body: JSON.stringify(update) });
-      await answer.arrayBuffer();
-      if (answer.status !== 200) throw new Error(`webhook answered ${answer.status}`);
+      const answer = await pool.request({ path, method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": secret }, body: JSON.stringify(update) });
+      await answer.body.dump();
+      if (answer.statusCode !== 200) throw new Error(`webhook answered ${answer.statusCode}`);
     }
   };
   const inFlight = await fake.call<number>("webhookConnections");
+  // Telegram's side, played by this process: undici's own request() on one connection per request
+  // in flight, not fetch(), whose per-call overhead would take the shared cores from the bot.
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: inFlight, pipelining: 1 });
+  await bot.call("windowStart", { name: "webhook", everyMs: 100 });
+  await startProfile(bot);
   const t0 = Date.now();
   await Promise.all(Array.from({ length: inFlight }, lane));
+  await pool.close();
   const redis = stack.redisClient();
   await waitUntil("every webhook update enqueued", async () => (await redis.scard(`${QUEUE_PREFIX}:mailbox:active`)) >= 2 * N, 300_000, 50);
+  const window = await bot.call<WindowReport>("windowStop", { name: "webhook" });
+  const profile = await stopProfile(bot, stack.logDir);
   const enqueuedAt = await enqueueTimes(stack);
   const latencies: number[] = [];
   let lastEnqueue = 0;
@@ -132,7 +141,16 @@ async function webhookIngress(
   await bot.stop(8_000).catch(() => bot.kill());
   if (latencies.length < N) throw new Error(`only ${latencies.length} of ${N} webhook updates could be timed`);
   const seconds = (lastEnqueue - t0) / 1000;
-  return { rate: N / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), seconds, inFlight };
+  return {
+    rate: N / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    seconds,
+    inFlight,
+    cpuMsPerUpdate: window.cpuMs / N,
+    busyPercent: (window.cpuMs / (lastEnqueue - t0)) * 100,
+    profile,
+  };
 }
 
 export async function runIngress(): Promise<IngressDetail> {
@@ -201,6 +219,8 @@ export async function runIngress(): Promise<IngressDetail> {
         metric({ name: "webhook: updates enqueued per second", value: round(webhook.rate), unit: "updates/s", baseline: round(rawPerSecond), baselineLabel: "raw queue.add/s", target: "≥ 40% of raw", passIf: (_v, r) => (r ?? 0) >= 0.4 }),
         metric({ name: "webhook: p50 POSTed → enqueued", value: webhook.p50, unit: "ms" }),
         metric({ name: "webhook: p99 POSTed → enqueued", value: webhook.p99, unit: "ms" }),
+        metric({ name: "webhook: bot process CPU while ingesting", value: round(webhook.busyPercent), unit: "% of a core" }),
+        metric({ name: "webhook: bot CPU time per update", value: round(webhook.cpuMsPerUpdate, 3), unit: "ms" }),
         metric({ name: "bot process CPU while ingesting", value: round(busyPercent), unit: "% of a core" }),
         metric({ name: "getUpdates fetch cycle (mean gap between calls)", value: round(cycleMs), unit: "ms" }),
         metric({ name: "bot CPU time per update", value: round(botWindow.cpuMs / N, 3), unit: "ms" }),
@@ -210,6 +230,7 @@ export async function runIngress(): Promise<IngressDetail> {
       notes: [
         `The runner fetches one getUpdates at a time, 100 updates at most: the rate cannot beat 100 / cycle = ${round(100 / (cycleMs / 1000))} updates/s here. The bot used ${round(busyPercent)}% of a core over the ingest window (CPU time includes GC threads, so it can pass 100%): ${busyPercent >= 85 ? "it was CPU-bound, at" : "it was partly waiting on round trips (bot ↔ fake ↔ Redis), using"} ${round(botWindow.cpuMs / N, 3)} ms of CPU per update against the raw add's single Redis command per job.`,
         ...(profile ? [`CPU profile of the bot over the ingest: ${profile}`] : []),
+        ...(webhook.profile ? [`CPU profile of the webhook bot over its ingest: ${webhook.profile}`] : []),
         `The fake answered ${getUpdatesCalls} getUpdates calls (${round(N / Math.max(1, getUpdatesCalls - 1))} updates per call); its own process used ${round(fakeCpu)}% of a core meanwhile, so delivery was not the limit. Bot API calls seen: ${JSON.stringify(counts)}.`,
       ],
     };
