@@ -3,13 +3,13 @@ import type { AttachmentOpener, Platform } from "../src/chat/message.js";
 import type { Button, Outbox, SentRef } from "../src/chat/outbox.js";
 import type { Config } from "../src/config.js";
 import type { Logger } from "../src/log.js";
-import type { NemoApi } from "../src/nemo/types.js";
+import type { NemoApi, OpenTurn } from "../src/nemo/types.js";
 import type { Thumbnails } from "../src/present/thumbnails.js";
 import type { WorkEnvelope } from "../src/work/types.js";
-import { messages } from "../src/i18n/index.js";
+import { messages, type Messages } from "../src/i18n/index.js";
 import type { Markers } from "./markers.js";
 import type { ProgressTurns } from "./progress-turns.js";
-import type { StatusPacing } from "./status-message.js";
+import type { StatusMessage, StatusPacing } from "./status-message.js";
 
 /**
  * Hooks for metrics (prom-client is wired later by whoever owns /metrics). All optional, all
@@ -37,6 +37,8 @@ export interface JobContext {
   progressTurns: Pick<ProgressTurns, "mayShow" | "forget">;
   pacing: StatusPacing;
   events: JobEvents;
+  /** This process's stream hub: open turns' streams, read while their jobs park (stream-hub.ts). */
+  hub?: TurnStreams;
   /** Queues an export of the same session to run right after the current item. */
   followUpExport(from: WorkEnvelope): Promise<void>;
   /**
@@ -51,12 +53,39 @@ export interface JobContext {
   ): Promise<"started" | "already-rendering">;
 }
 
+/** What the stream hub takes over from a turn's drainer job. */
+export interface AdoptedTurn {
+  itemId: string;
+  /** The drainer job parked for the turn, promoted when the stream ends. */
+  jobId: string;
+  stream: OpenTurn;
+  status: StatusMessage;
+  m: Messages;
+}
+
+/** The face of this process's stream hub (stream-hub.ts) that a turn uses. */
+export interface TurnStreams {
+  /** This worker process's hub id (kept in a parked turn's step). */
+  readonly id: string;
+  /** Whether this process reads that item's stream now. */
+  has(itemId: string): boolean;
+  /** Takes an open stream over; the turn's job parks right after. */
+  adopt(turn: AdoptedTurn): Promise<void>;
+}
+
 /** What a mailbox item keeps between its steps (job data, so it survives a crash or a restart). */
 export interface ItemStep {
   envelopeId: string;
   statusRef?: SentRef;
-  /** Turn: sending, or reading the state after an unknown outcome. */
-  phase?: "turn" | "retry-after-429" | "recovering";
+  /**
+   * Turn: sending, its one retry after 429, its stream read by the stream hub of worker `hub` (the
+   * job parked meanwhile), or reading the state after an unknown outcome.
+   */
+  phase?: "turn" | "retry-after-429" | "streaming" | "recovering";
+  /** The worker process (its stream hub) reading the turn's stream. */
+  hub?: string;
+  /** The turn went after the contract's one retry after 429: no second one. */
+  retried429?: boolean;
   reads?: number;
   unchanged?: number;
   lastFingerprint?: string;
@@ -75,6 +104,8 @@ export interface ItemRun {
   /** Persists the step now (the status message's ref, the phase reached). */
   save(step: ItemStep): Promise<void>;
   signal: AbortSignal;
+  /** The drainer job running the item (a turn parks it while the stream hub reads its stream). */
+  jobId?: string;
   /**
    * Whether this run still holds its drainer job's lock (renewing it): asked before an answer that
    * must not come twice, since a run whose lock lapsed may share the item with a second run.

@@ -1,4 +1,4 @@
-import type { Job } from "bullmq";
+import { DelayedError, type Job } from "bullmq";
 import type { Platform } from "../src/chat/message.js";
 import type { Outbox, SentRef } from "../src/chat/outbox.js";
 import type { Config } from "../src/config.js";
@@ -137,6 +137,23 @@ export function createDrainer(deps: DrainerDeps) {
     }
   };
 
+  /**
+   * Parks a turn whose stream the hub now reads. The hub promotes the job when the stream ends; a
+   * stream that ended before the job was parked (the promote found it still active) left its
+   * outcome, so the job promotes itself.
+   */
+  const parkStreaming = async (job: Job<DrainerData>, data: DrainerData, delayMs: number, token: string | undefined): Promise<never> => {
+    try {
+      return await park(job, data, delayMs, token, stalls);
+    } catch (error) {
+      const itemId = data.step?.envelopeId;
+      if (error instanceof DelayedError && itemId !== undefined && (await ctx.markers.get("outcome", itemId)) !== null) {
+        await job.promote().catch(() => undefined);
+      }
+      throw error;
+    }
+  };
+
   // Two parameters, not BullMQ's third (its abort signal): a processor that takes it gets an
   // AbortController per job from BullMQ, which a drainer holding an open turn would keep for the
   // whole stream, and nothing here cancels a drainer through BullMQ (shutdown aborts `controller`).
@@ -171,12 +188,22 @@ export function createDrainer(deps: DrainerDeps) {
         if (!resumed) await save(step);
         let outcome: StepOutcome;
         try {
-          outcome = await runInLane({ envelope, get step() { return step; }, save, signal, stillOurs: () => stillHolds(job, token, deps.lockDurationMs) });
+          outcome = await runInLane({
+            envelope,
+            get step() {
+              return step;
+            },
+            save,
+            signal,
+            ...(job.id === undefined ? {} : { jobId: job.id }),
+            stillOurs: () => stillHolds(job, token, deps.lockDurationMs),
+          });
         } catch (error) {
           // The job's other run has the item: this one stops without a word.
           if (error instanceof JobLockLostError) throw error;
           outcome = await unexpected(error, envelope, step);
         }
+        if (!outcome.done && outcome.step.phase === "streaming") return parkStreaming(job, { sessionKey, generation, step: outcome.step }, outcome.delayMs, token);
         if (!outcome.done) return park(job, { sessionKey, generation, step: outcome.step }, outcome.delayMs, token, stalls);
         await queues.mailbox.done(sessionKey, generation, envelope.id);
         measure(queues.line.durations, envelope.item.kind, Date.now() - (step.startedAt ?? Date.now()), logger);

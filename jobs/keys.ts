@@ -78,3 +78,16 @@ export function lineLeaseKey(prefix: string, envelopeId: string): string {
 export function durationsKey(prefix: string, kind: string): string {
   return `${prefix}:durations:${kind}`;
 }
+
+/**
+ * The stream hub of one worker process (stream-hub.ts): its liveness lease, the drainer jobs whose
+ * streams it holds, the registry of hubs, and the lock that lets one worker at a time sweep dead ones.
+ */
+export function hubKeys(prefix: string, hubId: string) {
+  return {
+    alive: `${prefix}:hub:alive:${hubId}`,
+    items: `${prefix}:hub:items:${hubId}`,
+    all: `${prefix}:hubs`,
+    sweep: `${prefix}:hub:sweep`,
+  };
+}

@@ -13,9 +13,11 @@ import { markerKey } from "./keys.js";
  * - `uploaded`: an upload finished; holds the names of the files that did not arrive (JSON).
  * - `cancel`: the user cancelled this session's render.
  * - `status`: the item's status message (its ref, JSON), for whichever worker takes the item over.
+ * - `outcome`: what a turn's stream came to (JSON, turn-outcome.ts), written by the stream hub for
+ *   the turn's drainer job, which takes it (`take`) as it resumes.
  * - `poster` (a lease, not a fact): the run downloading and posting the item's video right now.
  */
-export type MarkerKind = "sent" | "upload" | "uploading" | "posting" | "delivered" | "followup" | "cancel" | "uploaded" | "status";
+export type MarkerKind = "sent" | "upload" | "uploading" | "posting" | "delivered" | "followup" | "cancel" | "uploaded" | "status" | "outcome";
 
 /** Short leases (`lease`): `poster` is held by the one run downloading and posting an item's video. */
 export type LeaseKind = "poster";
@@ -57,6 +59,11 @@ export class Markers {
 
   async releaseLease(kind: LeaseKind, id: string, holder: string): Promise<void> {
     await this.redis.eval(RELEASE, 1, markerKey(this.prefix, kind, id), holder);
+  }
+
+  /** Reads and removes the marker in one step (the one run that takes it acts on it). */
+  async take(kind: MarkerKind, id: string): Promise<string | null> {
+    return this.redis.getdel(markerKey(this.prefix, kind, id));
   }
 
   async clear(kind: MarkerKind, id: string): Promise<void> {

@@ -38,8 +38,22 @@ export class StatusMessage {
     private current: SentRef | undefined,
     private readonly pacing: StatusPacing,
     private readonly logger: Logger,
-    private readonly onRef?: (ref: SentRef) => Promise<void> | void,
+    private onRef?: (ref: SentRef) => Promise<void> | void,
   ) {}
+
+  /** From now on a new message's ref goes to `onRef` (the item's job has parked: its step is no longer ours to save). */
+  retarget(onRef: (ref: SentRef) => Promise<void> | void): void {
+    this.onRef = onRef;
+  }
+
+  /**
+   * Drops a text not yet shown and waits for an edit under way: the message's next words are
+   * another writer's (the job that resumes a turn), and an edit of ours must not land after them.
+   */
+  async settle(): Promise<void> {
+    this.wanted = this.shown;
+    await this.flush();
+  }
 
   get ref(): SentRef | undefined {
     return this.current;
@@ -102,6 +116,8 @@ export class StatusMessage {
       while (this.wanted !== undefined && this.wanted !== this.shown) {
         const wait = this.lastEditAt + this.gap() - Date.now();
         if (wait > 0) await sleep(wait);
+        // Settled meanwhile: nothing left to show.
+        if (this.wanted === undefined || this.wanted === this.shown) break;
         const text = this.wanted;
         try {
           const before = this.current?.messageId;

@@ -1,4 +1,5 @@
 import { Worker, type Job } from "bullmq";
+import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Accounts } from "../src/accounts/types.js";
 import type { AttachmentSource, Platform } from "../src/chat/message.js";
@@ -23,6 +24,7 @@ import { ProgressTurns } from "./progress-turns.js";
 import { renderStarter } from "./render-start.js";
 import { repairMailboxes } from "./repair.js";
 import { DEFAULT_PACING, type StatusPacing } from "./status-message.js";
+import { StreamHub, sweepDeadHubs } from "./stream-hub.js";
 
 /** Knobs with production defaults that tests shrink. */
 export interface WorkerTuning {
@@ -86,6 +88,21 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   const itemRetryMs = tuning.itemRetryMs ?? 2_000;
   const lockDuration = tuning.lockDurationMs ?? config.JOB_LOCK_MS;
   const renders = renderStarter(redis, queues, { itemRetryMs });
+  const stalledInterval = tuning.stalledIntervalMs ?? config.JOB_LOCK_MS;
+  // Open turns' streams, read here while their drainer jobs park (no slot held): see stream-hub.ts.
+  // Its lease lasts as long as a job's lock, so a killed worker's turns are taken over as soon as
+  // its running jobs would be.
+  const hub = new StreamHub({
+    id: randomUUID(),
+    redis,
+    prefix,
+    markers: queues.markers,
+    session: queues.session,
+    stillWorkingMs: config.STILL_WORKING_MS,
+    leaseMs: lockDuration,
+    logger,
+  });
+  await hub.start();
 
   const ctx: JobContext = {
     config,
@@ -101,6 +118,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     events: measuredEvents(deps.events ?? {}, queues.line.durations, logger),
     followUpExport: followUpExporter(queues, quotas, deps.outbox),
     startRender: renders.startRender,
+    hub,
   };
 
   const { drain, shares } = createDrainer({
@@ -135,7 +153,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     prefix,
     concurrency: config.WORKER_CONCURRENCY,
     lockDuration,
-    stalledInterval: tuning.stalledIntervalMs ?? config.JOB_LOCK_MS,
+    stalledInterval,
     maxStalledCount: 3,
   };
   const sessionWorker = new Worker<DrainerData, string>(queueNames.session, drain, workerOptions);
@@ -161,6 +179,11 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   await repairSafely();
   const repairTimer = setInterval(() => void repairSafely(), tuning.repairEveryMs ?? 60_000);
   repairTimer.unref();
+  // Turns parked for the stream of a worker that died: as often as BullMQ looks for stalled jobs.
+  const sweepHubs = () => sweepDeadHubs(redis, prefix, queues.session, stalledInterval, logger).catch((error: unknown) => logger.warn({ err: error }, "dead stream hubs: sweep failed"));
+  await sweepHubs();
+  const hubTimer = setInterval(() => void sweepHubs(), stalledInterval);
+  hubTimer.unref();
 
   // Places in line change as other sessions' work finishes and time passes: one process per tick
   // (a Redis lock) edits the queued statuses whose words changed.
@@ -179,15 +202,18 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
       closing = true;
       clearInterval(repairTimer);
       clearInterval(lineTimer);
+      clearInterval(hubTimer);
       exportSweep.stop();
+      const graceMs = tuning.shutdownGraceMs ?? 25_000;
+      const graceEnds = Date.now() + graceMs;
       // Stop taking work; give running items a grace period, then hand them back (a turn goes to recovery).
       const grace = setTimeout(() => {
         for (const controller of running) controller.abort(new Error("worker shutting down"));
-      }, tuning.shutdownGraceMs ?? 25_000);
+      }, graceMs);
       try {
         // BullMQ's close can wait forever for a blocking connection stuck reconnecting after Redis
         // restarted (taskforcesh/bullmq#4656): past the grace period and a margin, disconnect hard.
-        const closed = await settlesWithin(Promise.all([sessionWorker.close(), renderWorker.close()]), (tuning.shutdownGraceMs ?? 25_000) + 5_000);
+        const closed = await settlesWithin(Promise.all([sessionWorker.close(), renderWorker.close()]), graceMs + 5_000);
         if (!closed) {
           logger.warn("workers did not close in time (a blocking Redis connection is stuck reconnecting): disconnecting");
           await settlesWithin(Promise.all([sessionWorker.disconnect(), renderWorker.disconnect()]), 2_000);
@@ -195,6 +221,11 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
       } finally {
         clearTimeout(grace);
       }
+      // Open streams are no jobs: they get the rest of the grace period, then are closed; each turn's
+      // outcome (for a closed one: unknown, so recovery) goes to its job, which the next worker runs.
+      if (!(await settlesWithin(hub.idle(), Math.max(0, graceEnds - Date.now())))) hub.abortAll(new Error("worker shutting down"));
+      if (!(await settlesWithin(hub.idle(), 5_000))) logger.warn("stream hub: turns not handed back in time; the sweep of dead workers takes them over");
+      await hub.stop().catch((error: unknown) => logger.warn({ err: error }, "stream hub: could not give its lease up"));
       await queues.close();
       await closeConnection(redis);
     },

@@ -10,7 +10,7 @@ import { multipartBody } from "./multipart.js";
 import { OutputUrlPolicy } from "./output-policy.js";
 import { normalizeRenderStatus } from "./render-status.js";
 import { StreamWatchdog } from "./stream-watchdog.js";
-import { streamTurn } from "./turn-stream.js";
+import { openTurn, streamTurn, type TurnStreamSettings } from "./turn-stream.js";
 import type {
   AnonymousToken,
   CreatedSession,
@@ -20,6 +20,7 @@ import type {
   RenderRequest,
   RenderStatus,
   SessionState,
+  OpenTurn,
   TurnEvent,
   TurnOptions,
   UploadResult,
@@ -87,19 +88,21 @@ export class NemoClient implements NemoApi {
 
   /** See turn-stream.ts: never retried; errors before the stream are thrown before the first event. */
   streamTurn(auth: NemoAuth, sessionId: string, text: string, options?: TurnOptions): AsyncIterable<TurnEvent> {
-    return streamTurn(
-      this.http,
-      {
-        turnTimeoutMs: this.options.turnTimeoutMs,
-        silentTimeoutMs: this.options.silentTimeoutMs,
-        headersTimeoutMs: this.options.requestTimeoutMs,
-        watchdog: this.watchdog,
-      },
-      auth,
-      sessionId,
-      text,
-      options,
-    );
+    return streamTurn(this.http, this.turnSettings(), auth, sessionId, text, options);
+  }
+
+  /** See turn-stream.ts: resolves once the stream is open; its events then go to a listener. */
+  openTurn(auth: NemoAuth, sessionId: string, text: string, options?: TurnOptions): Promise<OpenTurn> {
+    return openTurn(this.http, this.turnSettings(), auth, sessionId, text, options);
+  }
+
+  private turnSettings(): TurnStreamSettings {
+    return {
+      turnTimeoutMs: this.options.turnTimeoutMs,
+      silentTimeoutMs: this.options.silentTimeoutMs,
+      headersTimeoutMs: this.options.requestTimeoutMs,
+      watchdog: this.watchdog,
+    };
   }
 
   /** Multipart, streamed from each source's `open()`; nothing is held in memory. */

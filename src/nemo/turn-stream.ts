@@ -1,25 +1,27 @@
-import type { Readable } from "node:stream";
 import { NemoError, isNemoError } from "../errors.js";
 import { backendCodeError, envelopeCode, knownBackendCode, unwrapEnvelope } from "./envelope.js";
 import { parseAdkFrame } from "./adk-event.js";
-import { createFrameReader, MAX_FRAME_CHARS, type FrameHandlers, type FrameReader } from "./sse-frames.js";
+import { createFrameReader, MAX_FRAME_CHARS, type FrameHandlers } from "./sse-frames.js";
 import type { StreamWatchdog, Watched } from "./stream-watchdog.js";
 import { discardBody, readText, scrubbed, type NemoHttp, type OpenAnswer } from "./http.js";
 import { asRecord } from "./lenient.js";
-import type { NemoAuth, TurnEvent, TurnOptions } from "./types.js";
+import type { NemoAuth, OpenTurn, TurnEvent, TurnListener, TurnOptions } from "./types.js";
 
 /**
- * One message through `POST /run_sse`, as an async iterator of TurnEvents.
+ * One message through `POST /run_sse`: `openTurn` sends it and resolves with the open stream, whose
+ * events go to a listener as they come (a worker holds thousands this way, callback-style);
+ * `streamTurn` is the same as an async iterator of TurnEvents.
  *
- * - The request is sent when iteration starts. Errors before the stream (a non-200, a JSON error
- *   body such as 404 Session not found, an envelope code, a 429) are thrown by the first `next()`,
- *   before any event: the message did not reach the agent and may be sent again after a fix.
- * - There is no end event: the iterator finishes when the backend closes the connection.
- * - A connection dropped after the stream began throws NemoError('network'): the turn may have been
- *   applied, so callers must read the state instead of sending the message again.
+ * - Errors before the stream (a non-200, a JSON error body such as 404 Session not found, an
+ *   envelope code, a 429) reject `openTurn` (the iterator's first `next()`), before any event: the
+ *   message did not reach the agent and may be sent again after a fix. A gateway error envelope
+ *   in the stream before the agent said anything ends it with that error, likewise.
+ * - There is no end event: the stream ends when the backend closes the connection.
+ * - A connection dropped after the stream began ends it with NemoError('network'): the turn may have
+ *   been applied, so callers must read the state instead of sending the message again.
  * - `turnTimeoutMs` is a hard limit; `silentTimeoutMs` of heartbeats only (nothing from the agent)
- *   also ends it; both throw NemoError('turn_timeout'). Aborting `options.signal` closes the
- *   connection and throws the signal's reason.
+ *   also ends it; both with NemoError('turn_timeout'). Aborting `options.signal` (or `abort`) closes
+ *   the connection and ends it with the reason.
  * - Never retried, not even after 429: a message reaches the stream at most once.
  */
 
@@ -34,8 +36,6 @@ export interface TurnStreamSettings {
 
 /** undici's buffer per open stream: a process may hold thousands of them. */
 const STREAM_HIGH_WATER_MARK = 16 * 1024;
-/** Events parsed but not yet taken by the consumer before the socket is paused. */
-const MAX_QUEUED_EVENTS = 64;
 
 class TurnTimeout extends Error {
   override readonly name = "TurnTimeout";
@@ -46,75 +46,60 @@ export function runSseBody(sessionId: string, text: string): unknown {
 }
 
 /**
- * What one open stream keeps while it waits for the next frame, kept small on purpose: a worker may
- * hold ten thousand of them. It is the frame reader's handlers and the watchdog's entry itself (no
- * closures of its own), reads the body through 'data' events (no async iterator and its listeners)
- * and has no timer and no AbortController: the caller's signal goes to undici as it is, and the
- * watchdog ends the stream by destroying its body.
+ * One open event stream, read callback-style: each frame goes to the listener as it is parsed, with
+ * no queue, no async iterator and no suspended frame of its own. Kept small on purpose, since a
+ * worker holds ten thousand of them: it is the frame reader's handlers and the watchdog's entry
+ * itself (no closures of its own beyond the body's listeners), and has no timer and no
+ * AbortController: the caller's signal goes to undici as it is, and the watchdog ends the stream by
+ * destroying its body.
  */
-class OpenStream implements Watched, FrameHandlers {
+class OpenStream implements Watched, FrameHandlers, OpenTurn {
   readonly hardAt: number;
   silentAt: number;
-  readonly queue: TurnEvent[] = [];
-  /** The connection closed normally: the queue holds the last events. */
-  ended = false;
-  /** Why reading stopped (an error from the body, or a limit). */
-  failure: unknown;
-  earlyError: NemoError | undefined;
   private sawAgentFrame = false;
-  private wake: (() => void) | undefined;
-  private body: Readable | undefined;
-  private frames: FrameReader | undefined;
+  /** Events other than heartbeats told so far (for the message of a drop). */
+  private told = 0;
+  private listener: TurnListener | undefined;
+  /** Set once: undefined while open; `{ error }` once ended (error undefined: a normal end). */
+  private ended: { error: unknown } | undefined;
 
   constructor(
     private readonly settings: TurnStreamSettings,
     private readonly token: string,
+    private readonly answer: OpenAnswer,
   ) {
     const now = Date.now();
     this.hardAt = now + settings.turnTimeoutMs;
     this.silentAt = now + settings.silentTimeoutMs;
+    settings.watchdog.watch(this);
   }
 
-  /** The answer's body from here on: the watchdog may end it. */
-  hold(body: Readable): void {
-    this.body = body;
-    this.settings.watchdog.watch(this);
-  }
-
-  /** Starts reading the body; events are queued until `next` takes them. */
-  read(body: Readable): void {
-    this.frames = createFrameReader(this);
+  listen(listener: TurnListener): void {
+    if (this.ended) {
+      // Ended (a limit, an abort) before anyone listened: told at once, but not from inside `listen`.
+      const { error } = this.ended;
+      queueMicrotask(() => listener.onEnd(error));
+      return;
+    }
+    this.listener = listener;
+    const frames = createFrameReader(this);
     const decoder = new TextDecoder("utf-8");
-    body.on("data", (chunk: Buffer) => {
-      this.frames?.feed(decoder.decode(chunk, { stream: true }));
-      if (this.earlyError || this.queue.length >= MAX_QUEUED_EVENTS) body.pause();
-      this.signal();
-    });
+    const body = this.answer.body;
+    body.on("data", (chunk: Buffer) => frames.feed(decoder.decode(chunk, { stream: true })));
     body.on("end", () => {
       // The connection closed: that is the end. A last frame without its blank line still counts.
-      this.frames?.feed(decoder.decode());
-      this.frames?.end();
-      this.ended = true;
-      this.signal();
+      frames.feed(decoder.decode());
+      frames.end();
+      this.finish(undefined);
     });
-    body.on("error", (error: unknown) => this.stop(error));
+    body.on("error", (error: unknown) => this.finish(this.failureOf(error)));
     body.on("close", () => {
-      if (!this.ended) this.stop(Object.assign(new Error("the event stream closed before its end"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
+      if (!this.ended) this.finish(this.failureOf(Object.assign(new Error("the event stream closed before its end"), { code: "ERR_STREAM_PREMATURE_CLOSE" })));
     });
   }
 
-  /** Resolves when there is something new: an event, the end, or a failure. */
-  async next(): Promise<void> {
-    if (this.queue.length > 0 || this.ended || this.failure !== undefined || this.earlyError) return;
-    if (this.body?.isPaused()) this.body.resume();
-    await new Promise<void>((resolve) => {
-      this.wake = resolve;
-    });
-  }
-
-  close(): void {
-    this.settings.watchdog.unwatch(this);
-    this.wake = undefined;
+  abort(reason: unknown): void {
+    this.finish(reason);
   }
 
   expire(why: "hard" | "silent"): void {
@@ -122,47 +107,176 @@ class OpenStream implements Watched, FrameHandlers {
       why === "hard"
         ? new TurnTimeout(`the turn ran past its limit of ${this.settings.turnTimeoutMs} ms`)
         : new TurnTimeout(`nothing but heartbeats for ${this.settings.silentTimeoutMs} ms`);
-    this.stop(error);
-    if (this.body && !this.body.destroyed) {
-      // Destroyed with the reason, so a reader of a JSON answer sees it too.
-      this.body.on("error", () => undefined);
-      this.body.destroy(error);
-    }
+    this.finish(turnTimeout(error));
   }
 
   onData(data: string): void {
-    if (!this.sawAgentFrame && !this.earlyError) {
+    if (this.ended) return;
+    if (!this.sawAgentFrame) {
+      // A gateway error envelope before the agent said anything: an error like one before the stream.
       const envelopeError = envelopeErrorOf(data);
-      if (envelopeError) this.earlyError = scrubbed(envelopeError, this.token);
+      if (envelopeError) {
+        this.finish(scrubbed(envelopeError, this.token));
+        return;
+      }
     }
     const frame = parseAdkFrame(data);
     if (frame.meaningful) {
       this.sawAgentFrame = true;
       this.silentAt = Date.now() + this.settings.silentTimeoutMs;
     }
-    for (const event of frame.events) this.queue.push(event);
+    for (const event of frame.events) this.tell(event);
   }
 
   onComment(): void {
-    this.queue.push({ type: "heartbeat" });
+    this.tell({ type: "heartbeat" });
   }
 
   onOverflow(): void {
-    this.queue.push({ type: "invalid", raw: `[a frame longer than ${MAX_FRAME_CHARS} characters was dropped]` });
+    this.tell({ type: "invalid", raw: `[a frame longer than ${MAX_FRAME_CHARS} characters was dropped]` });
   }
 
-  private stop(error: unknown): void {
-    this.failure ??= error;
-    this.signal();
+  private tell(event: TurnEvent): void {
+    if (this.ended) return;
+    if (event.type !== "heartbeat") this.told += 1;
+    this.listener?.onEvent(event);
   }
 
-  private signal(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+  /** The error a broken-off stream ends with: a drop after `told` events, or what undici said. */
+  private failureOf(failure: unknown): unknown {
+    const mapped = this.answer.fail(failure);
+    if (mapped instanceof NemoError && mapped.code === "network") {
+      return new NemoError("network", `POST /run_sse: the connection dropped after ${this.told} events; the turn may have been applied (${mapped.message})`, {
+        cause: mapped,
+      });
+    }
+    return mapped;
+  }
+
+  private finish(error: unknown): void {
+    if (this.ended) return;
+    this.ended = { error };
+    this.settings.watchdog.unwatch(this);
+    this.answer.done();
+    // Ended early (a limit, an abort, an error envelope): the connection must not stay open.
+    discardBody(this.answer.body);
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.onEnd(error);
   }
 }
 
+/** A JSON answer with status 200 that is one ADK event: its events, then the end. */
+class AnsweredTurn implements OpenTurn {
+  constructor(private readonly events: TurnEvent[]) {}
+
+  listen(listener: TurnListener): void {
+    const events = this.events;
+    queueMicrotask(() => {
+      for (const event of events) listener.onEvent(event);
+      listener.onEnd(undefined);
+    });
+  }
+
+  abort(): void {
+    // Nothing is open.
+  }
+}
+
+/**
+ * Sends the message and resolves once the backend answered with its event stream: errors before it
+ * (a non-200, a JSON error body, an envelope code, a 429, an HTML page) reject, before any event.
+ * The stream is then read only once `listen` is called.
+ */
+export async function openTurn(
+  http: NemoHttp,
+  settings: TurnStreamSettings,
+  auth: NemoAuth,
+  sessionId: string,
+  text: string,
+  options: TurnOptions = {},
+): Promise<OpenTurn> {
+  const outer = options.signal;
+  if (outer?.aborted) throw outer.reason;
+  // Until the headers come, undici's own headers timeout keeps the limits: the shorter of the two.
+  const limitMs = Math.min(settings.turnTimeoutMs, settings.silentTimeoutMs);
+  const headersTimeoutMs = Math.min(settings.headersTimeoutMs, limitMs);
+
+  let answer: OpenAnswer;
+  try {
+    answer = await http.open({
+      method: "POST",
+      path: "/run_sse",
+      auth,
+      headers: { accept: "text/event-stream" },
+      json: runSseBody(sessionId, text),
+      ...(outer ? { signal: outer } : {}),
+      retry429: false,
+      headersTimeoutMs,
+      bodyTimeoutMs: 0,
+      highWaterMark: STREAM_HIGH_WATER_MARK,
+    });
+  } catch (error) {
+    if (headersTimeoutMs < settings.headersTimeoutMs && isHeadersTimeout(error)) {
+      const why = settings.turnTimeoutMs <= settings.silentTimeoutMs ? `the turn ran past its limit of ${settings.turnTimeoutMs} ms` : `nothing but heartbeats for ${settings.silentTimeoutMs} ms`;
+      throw new NemoError("turn_timeout", `POST /run_sse: ${why}`, { cause: error });
+    }
+    throw error;
+  }
+
+  const contentType = String(answer.headers["content-type"] ?? "");
+  if (/text\/html/i.test(contentType) || /json/i.test(contentType)) {
+    try {
+      return await readWholeAnswer(answer, settings, auth.token, contentType);
+    } finally {
+      answer.done();
+      discardBody(answer.body);
+    }
+  }
+  return new OpenStream(settings, auth.token, answer);
+}
+
+/** An answer that is not an event stream: a gateway's HTML page, an error envelope, or one ADK event as JSON. */
+async function readWholeAnswer(answer: OpenAnswer, settings: TurnStreamSettings, token: string, contentType: string): Promise<OpenTurn> {
+  if (/text\/html/i.test(contentType)) {
+    // A gateway's page with status 200 is not a turn: read as SSE it would look like a silent turn.
+    throw new NemoError("bad_response", "POST /run_sse: expected an event stream, got an HTML page", { status: answer.statusCode });
+  }
+  // The limits still hold while the body is read: the watchdog destroys it with the reason.
+  const limits: Watched = {
+    hardAt: Date.now() + settings.turnTimeoutMs,
+    silentAt: Date.now() + settings.silentTimeoutMs,
+    expire(why) {
+      const error = new TurnTimeout(why === "hard" ? `the turn ran past its limit of ${settings.turnTimeoutMs} ms` : `nothing but heartbeats for ${settings.silentTimeoutMs} ms`);
+      answer.body.on("error", () => undefined);
+      answer.body.destroy(error);
+    },
+  };
+  settings.watchdog.watch(limits);
+  let body: string;
+  try {
+    body = await readText(answer.body, MAX_FRAME_CHARS).catch((error: unknown) => {
+      throw error instanceof TurnTimeout ? turnTimeout(error) : answer.fail(error);
+    });
+  } finally {
+    settings.watchdog.unwatch(limits);
+  }
+  let data: unknown;
+  try {
+    data = unwrapEnvelope(JSON.parse(body), "POST /run_sse", answer.statusCode);
+  } catch (error) {
+    if (error instanceof NemoError) throw scrubbed(error, token);
+    throw new NemoError("bad_response", "POST /run_sse: expected an event stream, got unreadable JSON", { cause: error });
+  }
+  const record = asRecord(data);
+  if (!record) throw new NemoError("bad_response", "POST /run_sse: expected an event stream");
+  return new AnsweredTurn(parseAdkFrame(JSON.stringify(record)).events);
+}
+
+/**
+ * The same stream as an async iterator (for callers that read one turn at a time): events as they
+ * come, then the end, or the error the stream ended with.
+ */
 export async function* streamTurn(
   http: NemoHttp,
   settings: TurnStreamSettings,
@@ -171,94 +285,40 @@ export async function* streamTurn(
   text: string,
   options: TurnOptions = {},
 ): AsyncGenerator<TurnEvent, void, undefined> {
-  const outer = options.signal;
-  if (outer?.aborted) throw outer.reason;
-  const stream = new OpenStream(settings, auth.token);
-  // Until the headers come, undici's own headers timeout keeps the limits: the shorter of the two.
-  const limitMs = Math.min(settings.turnTimeoutMs, settings.silentTimeoutMs);
-  const headersTimeoutMs = Math.min(settings.headersTimeoutMs, limitMs);
-
-  let answer: OpenAnswer | undefined;
-  let yielded = 0;
+  const turn = await openTurn(http, settings, auth, sessionId, text, options);
+  const queue: TurnEvent[] = [];
+  let end: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  turn.listen({
+    onEvent(event) {
+      queue.push(event);
+      wake?.();
+    },
+    onEnd(error) {
+      end = { error };
+      wake?.();
+    },
+  });
   try {
-    try {
-      answer = await http.open({
-        method: "POST",
-        path: "/run_sse",
-        auth,
-        headers: { accept: "text/event-stream" },
-        json: runSseBody(sessionId, text),
-        ...(outer ? { signal: outer } : {}),
-        retry429: false,
-        headersTimeoutMs,
-        bodyTimeoutMs: 0,
-        highWaterMark: STREAM_HIGH_WATER_MARK,
-      });
-    } catch (error) {
-      if (headersTimeoutMs < settings.headersTimeoutMs && isHeadersTimeout(error)) {
-        const why = settings.turnTimeoutMs <= settings.silentTimeoutMs ? `the turn ran past its limit of ${settings.turnTimeoutMs} ms` : `nothing but heartbeats for ${settings.silentTimeoutMs} ms`;
-        throw new NemoError("turn_timeout", `POST /run_sse: ${why}`, { cause: error });
-      }
-      throw error;
-    }
-
-    stream.hold(answer.body);
-    const contentType = String(answer.headers["content-type"] ?? "");
-    if (/text\/html/i.test(contentType)) {
-      // A gateway's page with status 200 is not a turn: read as SSE it would look like a silent turn.
-      throw new NemoError("bad_response", "POST /run_sse: expected an event stream, got an HTML page", { status: answer.statusCode });
-    }
-    if (/json/i.test(contentType)) {
-      // A JSON answer with status 200 is an error envelope (or, leniently, one ADK event).
-      const opened = answer;
-      const body = await readText(opened.body, MAX_FRAME_CHARS).catch((error: unknown) => {
-        throw error instanceof TurnTimeout ? turnTimeout(error) : opened.fail(error);
-      });
-      let data: unknown;
-      try {
-        data = unwrapEnvelope(JSON.parse(body), "POST /run_sse", answer.statusCode);
-      } catch (error) {
-        if (error instanceof NemoError) throw scrubbed(error, auth.token);
-        throw new NemoError("bad_response", "POST /run_sse: expected an event stream, got unreadable JSON", { cause: error });
-      }
-      const record = asRecord(data);
-      if (!record) throw new NemoError("bad_response", "POST /run_sse: expected an event stream");
-      yield* parseAdkFrame(JSON.stringify(record)).events;
-      return;
-    }
-
-    stream.read(answer.body);
     for (;;) {
-      await stream.next();
-      // A gateway error envelope as the first frame is thrown like an error before the stream.
-      if (stream.earlyError) throw stream.earlyError;
-      const event = stream.queue.shift();
+      const event = queue.shift();
       if (event !== undefined) {
-        if (event.type !== "heartbeat") yielded += 1;
         yield event;
         continue;
       }
-      if (stream.failure !== undefined) throw streamFailure(stream.failure, answer, yielded);
-      if (stream.ended) return;
+      if (end) {
+        if (end.error !== undefined) throw end.error;
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
     }
   } finally {
-    stream.close();
-    answer?.done();
     // A consumer that stops early must not leave the connection open.
-    if (answer) discardBody(answer.body);
+    if (!end) turn.abort(new Error("the reader stopped"));
   }
-}
-
-/** The error a broken-off stream throws: a limit, the caller's abort, or a drop after `yielded` events. */
-function streamFailure(failure: unknown, answer: OpenAnswer, yielded: number): unknown {
-  if (failure instanceof TurnTimeout) return turnTimeout(failure);
-  const mapped = answer.fail(failure);
-  if (mapped instanceof NemoError && mapped.code === "network") {
-    return new NemoError("network", `POST /run_sse: the connection dropped after ${yielded} events; the turn may have been applied (${mapped.message})`, {
-      cause: mapped,
-    });
-  }
-  return mapped;
 }
 
 function turnTimeout(cause: TurnTimeout): NemoError {

@@ -111,6 +111,20 @@ export type TurnEvent =
   | { type: "cut-short"; reason: string; message?: string }
   | { type: "invalid"; raw: string };
 
+/** Told an open turn's events as they arrive, then its end, once. */
+export interface TurnListener {
+  onEvent(event: TurnEvent): void;
+  /** undefined: the backend closed the stream; else why it broke off (a NemoError, or an abort's reason). */
+  onEnd(error: unknown): void;
+}
+
+/** A turn whose message the backend took: its stream, read once `listen` is called. */
+export interface OpenTurn {
+  listen(listener: TurnListener): void;
+  /** Closes the connection; the listener is told the end with `reason` (unless it ended already). */
+  abort(reason: unknown): void;
+}
+
 export interface TurnOptions {
   signal?: AbortSignal;
 }
@@ -125,6 +139,8 @@ export interface NemoApi {
   anonymousToken(clientId: string): Promise<AnonymousToken>;
   createSession(auth: NemoAuth, options: { language: string }): Promise<CreatedSession>;
   streamTurn(auth: NemoAuth, sessionId: string, text: string, options?: TurnOptions): AsyncIterable<TurnEvent>;
+  /** The same turn, resolved once its stream is open (errors before it reject): see turn-stream.ts. */
+  openTurn(auth: NemoAuth, sessionId: string, text: string, options?: TurnOptions): Promise<OpenTurn>;
   uploadFiles(auth: NemoAuth, sessionId: string, files: UploadSource[], options?: { signal?: AbortSignal }): Promise<UploadResult>;
   uploadUrls(auth: NemoAuth, sessionId: string, urls: string[]): Promise<UploadResult>;
   credits(auth: NemoAuth): Promise<Credits>;

@@ -1,4 +1,5 @@
-import { mkdtempSync, statSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { Readable } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +9,7 @@ import { RateLimitedError } from "../../src/errors.js";
 import { renderEtaMs } from "../../jobs/line/estimate.js";
 import { median } from "../../jobs/line/durations.js";
 import { RedisPreferences } from "../../src/accounts/index.js";
-import type { ChatAttachment, ChatMessage } from "../../src/chat/message.js";
+import type { AttachmentSource, ChatAttachment, ChatMessage } from "../../src/chat/message.js";
 import { UpdateClaims } from "../../src/chat/update-claims.js";
 import { en } from "../../src/i18n/en.js";
 import { zhCN } from "../../src/i18n/zh-CN.js";
@@ -248,11 +249,55 @@ describe("a user's items behind their earlier ones", () => {
   });
 });
 
+/**
+ * An upload whose file server answers only when the test says so, per attachment id: it holds its
+ * worker slot (and its user's fair share) until then. A turn's open stream holds neither: the
+ * stream hub reads it while its job is parked, so only work such as an upload makes others wait.
+ */
+function gatedUploads(): { openAttachment: (source: AttachmentSource) => Promise<Readable>; release: (path: string) => void } {
+  const gates = new Map<string, () => void>();
+  const opened = new Map<string, Promise<void>>();
+  const gateOf = (path: string): Promise<void> => {
+    let gate = opened.get(path);
+    if (!gate) {
+      gate = new Promise<void>((resolve) => gates.set(path, resolve));
+      opened.set(path, gate);
+    }
+    return gate;
+  };
+  return {
+    async openAttachment(source) {
+      const path = source.type === "local-path" ? source.path : "";
+      const gate = gateOf(path);
+      return Readable.from(
+        (async function* () {
+          await gate;
+          yield readFileSync(path);
+        })(),
+      );
+    },
+    release(path) {
+      void gateOf(path);
+      gates.get(path)?.();
+    },
+  };
+}
+
+/** A clip of its own (its path names the upload's gate). */
+function gatedClip(dir: string, name: string): ChatAttachment {
+  const path = join(dir, `${name}.mp4`);
+  copyFileSync(clipPath, path);
+  return { id: `file-${name}`, name: `${name}.mp4`, size: statSync(path).size, mimeType: "video/mp4", kind: "video", source: { type: "local-path", path } };
+}
+
 describe("every worker slot busy", () => {
   let h: Harness;
   let router: Router;
+  let dir: string;
+  const gated = gatedUploads();
   beforeAll(async () => {
-    h = await startHarness({ emulator: { timing: SLOW_TURN }, config: { WORKER_CONCURRENCY: "1" } });
+    dir = mkdtempSync(join(tmpdir(), "slots-"));
+    h = await startHarness({ emulator: { timing: SLOW_TURN }, config: { WORKER_CONCURRENCY: "1" }, openAttachment: gated.openAttachment });
     router = routerOf(h);
   });
   afterAll(async () => {
@@ -261,13 +306,17 @@ describe("every worker slot busy", () => {
 
   it("an item with nothing of its own before it says it waits for others' work, and moves up as it finishes", async () => {
     const [a, b, c] = [7301, 7302, 7303];
-    await router.handle(message(a, 'add the title "holding the slot"'));
-    await h.outbox.waitFor(en.thinking, { chatId: String(a), type: "status" });
-    await router.handle(message(b, 'add the title "second"'));
+    const [first, second] = [gatedClip(dir, "holding-the-slot"), gatedClip(dir, "second")];
+    await router.handle(message(a, "", [first]));
+    await until(() => statuses(h, a).length > 0, 10_000, "the first upload running");
+    await router.handle(message(b, "", [second]));
     await h.outbox.waitFor("⏳ Queued: you're next", { chatId: String(b), type: "status" });
     await router.handle(message(c, 'add the title "third"'));
     await h.outbox.waitFor("⏳ Queued: 1 ahead of you", { chatId: String(c), type: "status" });
 
+    gated.release(first.source.type === "local-path" ? first.source.path : "");
+    await h.outbox.waitFor("⏳ Queued: you're next", { chatId: String(c), type: "status" });
+    gated.release(second.source.type === "local-path" ? second.source.path : "");
     const [cStatus] = statuses(h, c);
     await until(() => cStatus?.text === en.turnDone, 30_000, "the third user's turn done");
     expect(placesShown(cStatus?.history ?? [])).toEqual([1, 0]);
@@ -276,13 +325,28 @@ describe("every worker slot busy", () => {
     expect(placesShown(bStatus?.history ?? [])).toEqual([0]);
     expect(statuses(h, b)).toHaveLength(1);
   });
+
+  it("a turn's open stream holds no slot: the next user's turn goes to the backend while it streams", async () => {
+    const [a, b] = [7311, 7312];
+    const sessionA = await h.sessionIdOf({ platform: "telegram", userKey: `telegram:${a}`, chatId: String(a), locale: "en" });
+    h.emulator.faults.add({ kind: "heartbeat-only", sessionId: sessionA });
+    await router.handle(message(a, "hold the line"));
+    await until(() => h.emulator.counters.runSse(sessionA, "hold the line") === 1, 10_000, "the first turn streaming");
+    await router.handle(message(b, 'add the title "not behind it"'));
+    await until(() => statuses(h, b)[0]?.text === en.turnDone, 30_000, "the second user's turn done while the first still streams");
+    expect(statuses(h, a)[0]?.text).not.toBe(en.turnDone);
+    expect(h.emulator.counters.runSse(sessionA, "hold the line")).toBe(1);
+  });
 });
 
 describe("a user's fair share taken", () => {
   let h: Harness;
   let router: Router;
+  let dir: string;
+  const gated = gatedUploads();
   beforeAll(async () => {
-    h = await startHarness({ emulator: { timing: SLOW_TURN }, config: { MAX_SLOTS_PER_USER: "1" } });
+    dir = mkdtempSync(join(tmpdir(), "share-"));
+    h = await startHarness({ emulator: { timing: SLOW_TURN }, config: { MAX_SLOTS_PER_USER: "1" }, openAttachment: gated.openAttachment });
     router = routerOf(h);
   });
   afterAll(async () => {
@@ -296,10 +360,12 @@ describe("a user's fair share taken", () => {
       const replyTo = { ...base.replyTo, chatId: "-7601", threadId: "telegram:-7601:", chatKind: "group" as const };
       return { ...base, chatId: "-7601", threadId: "telegram:-7601:", chatKind: "group", replyTo };
     };
-    await router.handle(message(user, 'add the title "private"'));
-    await h.outbox.waitFor(en.thinking, { chatId: String(user), type: "status" });
+    const upload = gatedClip(dir, "private");
+    await router.handle(message(user, "", [upload]));
+    await until(() => statuses(h, user).length > 0, 10_000, "the private chat's upload running");
     await router.handle(inGroup('add the title "group"'));
     const queued = await h.outbox.waitFor("⏳ Queued: you're next", { chatId: "-7601", type: "status" });
+    gated.release(upload.source.type === "local-path" ? upload.source.path : "");
     await until(() => queued.type === "status" && queued.text === en.turnDone, 30_000, "the group's turn done");
     expect(queued.type === "status" && queued.history[placesAnnounced(queued.history)]).toBe(en.thinking);
   });
