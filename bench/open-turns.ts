@@ -1,7 +1,8 @@
 /**
  * Figure: open turns. TURNS users each send a message; the emulator answers every /run_sse with
- * heartbeats only (one every 5 s, as the real gateway does), so ONE worker process (ROLE=worker,
- * WORKER_CONCURRENCY=TURNS, the compiled image) holds TURNS turns open. Measured inside that
+ * heartbeats only (one every 5 s, as the real gateway does), so ONE worker process (ROLE=worker, on
+ * default settings, the compiled image) holds TURNS turns open: their streams are in the worker's
+ * stream hub while their drainer jobs park, so no WORKER_CONCURRENCY is set to fit them. Measured inside that
  * process: peak RSS over the whole run (the ramp included), CPU over a hold window once every turn
  * is open and its "Thinking…" message is out, and RSS after a full GC, idle and holding.
  *
@@ -67,7 +68,8 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
     await waitUntil("the bare streams closed at the emulator", async () => (await openAtEmulator()) === 0 || undefined, 60_000, 500);
 
     const env = stack.appEnv(fake.info, emulator.info.url, { TELEGRAM_TIME_SCALE: String(TIME_SCALE) });
-    const worker = await stack.startApp("worker", { ...env, ROLE: "worker", WORKER_CONCURRENCY: String(TURNS) }, [], ["--expose-gc"]);
+    // Default settings: open streams hold no worker slot, so WORKER_CONCURRENCY need not fit them.
+    const worker = await stack.startApp("worker", { ...env, ROLE: "worker" }, [], ["--expose-gc"]);
     const bot = await stack.startApp("bot", { ...env, ROLE: "bot" });
     await sleep(5_000);
     await worker.call("windowStart", { name: "idle", everyMs: 250 });
@@ -142,7 +144,7 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
     const n = TURNS.toLocaleString("en");
     return {
       setup: [
-        `${n} users send one message each through the fake Bot API → bot process (ROLE=bot) → queue → ONE worker process (ROLE=worker, WORKER_CONCURRENCY=${TURNS}, production defaults otherwise; compiled JavaScript as in the Docker image, started with --expose-gc).`,
+        `${n} users send one message each through the fake Bot API → bot process (ROLE=bot) → queue → ONE worker process (ROLE=worker, production defaults, WORKER_CONCURRENCY included: an open turn's stream is read by the worker's stream hub while its drainer job parks, holding no slot; compiled JavaScript as in the Docker image, started with --expose-gc).`,
         `The emulator (own process) answers every /run_sse with heartbeats only, one every ${HEARTBEAT_MS / 1000} s: ${openReached.toLocaleString("en")} of the ${n} turns were open at the emulator ${round(openAfterMs / 1000, 1)} s after the messages were sent (${openAtHold.toLocaleString("en")} when the hold began; per-turn figures divide by that); ${statusCount} of the ${n} "Thinking…" status messages were out after ${round(statusAfterMs / 1000, 1)} s (Telegram's limits run ${1 / TIME_SCALE} times faster, in the fake and the bot alike, so the figure measures the worker, not Telegram's 30 messages a second); ${stillOpen} were still open after the ${HOLD_MS / 1000} s hold.`,
         `Peak RSS: sampled every 250 ms inside the worker from the messages' arrival to the end of the hold. CPU: process.cpuUsage over the hold. KB per turn: (RSS after a full GC holding − RSS after a full GC idle) ÷ ${n}.`,
         `Baseline: ${n} bare undici streams to the same emulator (one request() each, bodyTimeout 0, the body read and dropped) in a process of their own, measured the same way before the worker started.`,
@@ -160,7 +162,7 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
       notes: [
         `Worker: RSS after GC ${round(idle.rssMb)} MB idle → ${round(held.rssMb)} MB holding; V8 heap used ${round(idle.heapUsedMb)} → ${round(held.heapUsedMb)} MB of ${round(idle.heapTotalMb)} → ${round(held.heapTotalMb)} MB reserved. Bare streams: RSS ${round(bareIdle.rssMb)} → ${round(bareHeld.rssMb)} MB, heap used ${round(bareIdle.heapUsedMb)} → ${round(bareHeld.heapUsedMb)} MB of ${round(bareIdle.heapTotalMb)} → ${round(bareHeld.heapTotalMb)} MB.`,
         `Worker V8 heap spaces (reserved/used MB), idle → holding: ${spacesText(idleSpaces)} → ${spacesText(heldSpaces)}; external ${round(idle.externalMb)} → ${round(held.externalMb)} MB.`,
-        `What an open turn holds (heap snapshots with BENCH_HEAP_DIR=<dir>, compared by \`npx tsx bench/lib/heap-summary.ts\`; 3,000 turns, 2026-11-30): about 24 KB of live JS heap per turn against 7 KB per bare stream. Besides undici's request and connection (as bare): about eight suspended async frames (BullMQ's processJob → drainer → runTurn → withSession → sendOnce → consume → streamTurn; their generators, register files, promises and await closures, ~5 KB), the BullMQ job with its data and the mailbox envelope (~2 KB of strings and objects), the SSE parser's closures (~1 KB), the status message, the still-working timer and one AbortController. No per-stream timers or AbortController any more: one watchdog per client keeps every stream's limits, and BullMQ makes no controller per drainer job.`,
+        `What an open turn holds since the stream hub (jobs/stream-hub.ts): undici's request and connection (as bare), the SSE parser's closures, one small object with the turn's tally and its status message, and the drainer job parked in Redis (nothing of it in the worker's heap). Before it, each open turn was an ACTIVE BullMQ drainer job: about eight suspended async frames (processJob → drainer → runTurn → withSession → sendOnce → consume → streamTurn), the Job with its data and lock renewal, the mailbox envelope, a setInterval for its "still working" line and an AbortController (heap snapshots of 3,000 turns, 2026-11-30: about 24 KB of live JS heap per turn against 7 KB per bare stream).`,
       ],
     };
   } finally {
