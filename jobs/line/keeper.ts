@@ -43,6 +43,13 @@ const TRY_LEASE: LockOptions = { ttlMs: 15_000, pollMs: 20, waitMs: 0 };
 const MEDIANS_FRESH_MS = 1_000;
 /** How many sessions waiting for a worker slot one sweep looks at. */
 const SWEEP_SLOT_SESSIONS = 200;
+/**
+ * After the platform's limits refused a droppable status, this process's droppable announces skip
+ * that platform for this long (the workers' sweep posts what they skip): in a burst of new users
+ * with no worker slot free, each would otherwise read its line, take a lease and check its status
+ * (five Redis commands) only to be refused the send.
+ */
+export const REFUSED_STATUS_BACKOFF_MS = 1_000;
 
 export interface LineKeeperDeps {
   redis: RedisClient;
@@ -55,6 +62,8 @@ export interface LineKeeperDeps {
 export class LineKeeper {
   readonly durations: Durations;
   private medians: { at: number; value: Medians } | undefined;
+  /** Platform → until when droppable announces are skipped (see REFUSED_STATUS_BACKOFF_MS). */
+  private readonly statusesRefusedUntil = new Map<Platform, number>();
 
   constructor(private readonly deps: LineKeeperDeps) {
     this.durations = new Durations(deps.redis, deps.prefix);
@@ -69,6 +78,7 @@ export class LineKeeper {
   /** Producer side, right after queueing: says at once that the item waits, and where. */
   async announce(envelope: WorkEnvelope, options: { droppable?: boolean } = {}): Promise<void> {
     if (!this.deps.outbox) return;
+    if (options.droppable && Date.now() < (this.statusesRefusedUntil.get(envelope.replyTo.platform) ?? 0)) return;
     const sessionKey = sessionKeyOf(envelope.session);
     // One Redis call (the line's read is one script): an item that has started is not in `waiting`.
     const { line, places } = await this.places(sessionKey);
@@ -188,7 +198,10 @@ export class LineKeeper {
       return await outbox.upsertStatus(to, ref, text, droppable ? { droppable: true } : {});
     } catch (error) {
       // A place in line is a courtesy: the next refresh says it again with the words of then.
-      if (error instanceof RateLimitedError) return "busy";
+      if (error instanceof RateLimitedError) {
+        if (droppable) this.statusesRefusedUntil.set(to.platform, Date.now() + REFUSED_STATUS_BACKOFF_MS);
+        return "busy";
+      }
       this.deps.logger.warn({ err: error }, "place in line: status edit failed");
       return "failed";
     }
