@@ -44,6 +44,7 @@ return 0
 export class RedisQuotas implements Quotas {
   private readonly windowMs: number;
   private readonly now: () => number;
+  private readonly redis: RedisClient & { quotaTake(...args: (string | number)[]): Promise<number> };
 
   constructor(
     private readonly options: {
@@ -57,6 +58,9 @@ export class RedisQuotas implements Quotas {
   ) {
     this.windowMs = options.windowMs ?? 3_600_000;
     this.now = options.now ?? Date.now;
+    // A command of the connection: EVALSHA, not the script's text with every message.
+    if (!("quotaTake" in options.redis)) options.redis.defineCommand("quotaTake", { lua: TAKE });
+    this.redis = options.redis as RedisClient & { quotaTake(...args: (string | number)[]): Promise<number> };
   }
 
   async take(userKey: string, kinds: QuotaKind[]): Promise<QuotaVerdict> {
@@ -66,7 +70,7 @@ export class RedisQuotas implements Quotas {
     const resetAt = (window + 1) * this.windowMs;
     const keys = wanted.map((kind) => `${this.options.prefix}:quota:${kind}:${userKey}:${window}`);
     const limits = wanted.map((kind) => String(this.limitOf(kind)));
-    const result = Number(await this.options.redis.eval(TAKE, keys.length, ...keys, String(this.windowMs + 60_000), ...limits));
+    const result = Number(await this.redis.quotaTake(keys.length, ...keys, String(this.windowMs + 60_000), ...limits));
     if (result === 0) return { ok: true };
     const kind = wanted[result - 1] ?? "turn";
     return { ok: false, kind, limit: this.limitOf(kind), resetAt };
