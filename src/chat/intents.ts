@@ -193,8 +193,11 @@ function fastPath(text: string): Intent | undefined {
   return undefined;
 }
 
+/** Each path's extras as a set, made once: every message is checked against every path. */
+const EXTRAS = new Map(FAST_PATHS.map((path) => [path, new Set(path.extras)]));
+
 function withoutFillerWords(normalized: string, path: FastPath): string[] {
-  const extras = new Set(path.extras);
+  const extras = EXTRAS.get(path) ?? new Set(path.extras);
   return normalized.split(" ").filter((w) => !FILLER_WORDS.has(w) && !extras.has(w));
 }
 
