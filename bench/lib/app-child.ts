@@ -10,6 +10,10 @@
  * matching a fake started with --time-scale=X.
  */
 import { Worker } from "bullmq";
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Redis } from "ioredis";
 import { createTelegramAdapter } from "../../adapters/telegram/index.js";
 import { configuredAdapters, startApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
@@ -69,7 +73,9 @@ const trace = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
 let adapters: Awaited<ReturnType<typeof configuredAdapters>> | undefined;
 const timeScale = Number(process.env.TELEGRAM_TIME_SCALE ?? 1);
 if (timeScale !== 1) {
-  const redis = connectRedis(config.REDIS_URL ?? "");
+  // The bot's own Redis (a cluster's too): REDIS_URL is unset on a cluster, and "" would mean
+  // whatever answers on localhost:6379, not the stack's Redis.
+  const redis = connectRedis(redisTargetOf(config));
   adapters = [createTelegramAdapter(config, { logger, skill: skillProfile(config.SKILL_PROFILE), redis, tuning: { rateLimits: { timeScale } } })];
 }
 if (process.argv.includes("--trace-steps")) {
@@ -77,8 +83,9 @@ if (process.argv.includes("--trace-steps")) {
   const tracedNemo = Object.create(base) as NemoClient;
   tracedNemo.renderStatus = (...args: Parameters<NemoClient["renderStatus"]>) => trace("nemo.renderStatus", () => base.renderStatus(...args));
   nemo = tracedNemo;
-  // The adapters' rate limits live in Redis, shared with the other processes of the bot.
-  adapters = await configuredAdapters(config, logger, connectRedis(redisTargetOf(config)));
+  // The adapters' rate limits live in Redis, shared with the other processes of the bot (the
+  // time-scaled ones above, when asked for, are kept).
+  adapters ??= await configuredAdapters(config, logger, connectRedis(redisTargetOf(config)));
   for (const adapter of adapters) {
     const upsert = adapter.outbox.upsertStatus.bind(adapter.outbox);
     adapter.outbox.upsertStatus = (...args) => trace("outbox.upsertStatus", () => upsert(...args));
@@ -88,6 +95,26 @@ if (process.argv.includes("--trace-steps")) {
   const callProcessJob = proto.callProcessJob;
   proto.callProcessJob = function (this: Worker, ...args: unknown[]) {
     return trace(`job step (${this.name})`, () => callProcessJob.apply(this, args));
+  };
+}
+
+/**
+ * --trace-steps also counts the commands this process sends to Redis (each one a round trip, or a
+ * part of a pipeline), by name: a script by BullMQ's name for it (matched by its SHA-1), ours as
+ * "script <sha>". Counted where ioredis sends them, so a cluster's node connections count too.
+ */
+const redisCalls: Record<string, number> = {};
+if (process.argv.includes("--trace-steps")) {
+  const require = createRequire(import.meta.url);
+  const bullScripts = require(join(dirname(require.resolve("bullmq")), "scripts/index.js")) as Record<string, { name: string; content: string }>;
+  const scriptNames = new Map(Object.values(bullScripts).map((script) => [createHash("sha1").update(script.content).digest("hex"), script.name]));
+  const proto = Redis.prototype as unknown as { sendCommand: (command: { name: string; args: unknown[] }, ...rest: unknown[]) => unknown };
+  const sendCommand = proto.sendCommand;
+  proto.sendCommand = function (this: Redis, command, ...rest) {
+    const sha = command.name === "evalsha" ? String(command.args[0]) : undefined;
+    const name = sha === undefined ? command.name : (scriptNames.get(sha) ?? `script ${sha.slice(0, 7)}`);
+    redisCalls[name] = (redisCalls[name] ?? 0) + 1;
+    return sendCommand.call(this, command, ...rest);
   };
 }
 
@@ -104,6 +131,12 @@ serveRpc(
   {
     ...usageHandlers(),
     uploads: () => uploads,
+    /** Forgets what was traced so far: the next `traced` covers one part of a run. */
+    tracedReset: () => {
+      for (const what of Object.keys(traced)) delete traced[what];
+      for (const name of Object.keys(redisCalls)) delete redisCalls[name];
+      return true;
+    },
     traced: () =>
       Object.fromEntries(
         Object.entries(traced).map(([what, ms]) => {
@@ -114,6 +147,7 @@ serveRpc(
           return [what, { n: ms.length, meanMs: total / ms.length, p50Ms: at(50), p90Ms: at(90), maxMs: sorted.at(-1), over1s: slow.length, shareOfTimeOver1s: slow.reduce((a, b) => a + b, 0) / total }];
         }),
       ),
+    redisCalls: () => redisCalls,
     health: () => app.health(),
   },
   () => app.close(),
