@@ -34,7 +34,7 @@ export interface JobContext {
   thumbnails?: Thumbnails;
   markers: Markers;
   /** Which renders may try a progress edit now: those whose chats waited longest (progress-turns.ts). */
-  progressTurns: Pick<ProgressTurns, "mayShow" | "forget">;
+  progressTurns: Pick<ProgressTurns, "rank" | "forget">;
   pacing: StatusPacing;
   events: JobEvents;
   /** This process's stream hub: open turns' streams, read while their jobs park (stream-hub.ts). */

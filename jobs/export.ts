@@ -32,12 +32,18 @@ export async function runExportCapture(ctx: JobContext, run: ItemRun): Promise<S
   const { envelope } = run;
   const m = messages(envelope.locale);
   const outbox = ctx.outbox(envelope.replyTo.platform);
-  let statusRef = run.step.statusRef;
-  const status = new StatusMessage(outbox, envelope.replyTo, statusRef, ctx.pacing, ctx.logger, async (ref) => {
-    statusRef = ref;
+  // No status message of its own here: the render job posts it, in its turn among the chats
+  // waiting for one. Waiting for a send slot here would pace render starts by the chat platform's
+  // queue (2,000 exports at once: renders started over minutes instead of seconds). A queued
+  // status the item took over is handed on to the render.
+  const status = new StatusMessage(outbox, envelope.replyTo, run.step.statusRef, ctx.pacing, ctx.logger, async (ref) => {
     await run.save({ ...run.step, statusRef: ref });
   });
-  await status.show(m.exportPreparing);
+  /** An answer that ends the export here: in its status message if it has one, else as a message. */
+  const answer = async (text: string, alsoAsText: boolean) => {
+    if (status.ref) await status.show(text);
+    if (alsoAsText || !status.ref) await outbox.sendText(envelope.replyTo, text);
+  };
   let who: SessionContext | undefined;
   try {
     const { state, sessionId } = await ctx.accounts.withSession(envelope.session, async (session) => {
@@ -46,8 +52,7 @@ export async function runExportCapture(ctx: JobContext, run: ItemRun): Promise<S
       return { state: await ctx.nemo.state(session.auth, session.sessionId), sessionId: session.sessionId };
     });
     if (!state.draft || !isExportReady(state.draft)) {
-      await status.show(m.exportNotReady);
-      await outbox.sendText(envelope.replyTo, m.exportNotReady);
+      await answer(m.exportNotReady, true);
       return { done: true };
     }
     const started = await ctx.startRender(envelope, sessionId, state.draft, status.ref);
@@ -60,7 +65,7 @@ export async function runExportCapture(ctx: JobContext, run: ItemRun): Promise<S
     if (!isNemoError(error)) throw error;
     ctx.logger.info({ err: error, item: envelope.id }, "export could not start");
     await outbox.sendText(envelope.replyTo, failureText(error, envelope.locale, ctx.config, who, ctx.events));
-    await status.show(m.turnStopped);
+    if (status.ref) await status.show(m.turnStopped);
   }
   return { done: true };
 }
@@ -105,6 +110,8 @@ export type RenderOutcome = { done: true } | { done: false; delayMs: number; ste
 const MAX_POLL_ERRORS = 10;
 /** Final status edits that failed (not for a busy platform) before giving up on the courtesy (the result itself is delivered). */
 const MAX_FINAL_TRIES = 6;
+/** A last word far back in line looks again at least this often (the line moves as chats are served). */
+const FINAL_MAX_PARK_MS = 10_000;
 
 export { progressBar } from "../src/work/place-words.js";
 
@@ -153,8 +160,14 @@ export async function runRenderStep(
   /** The last status edit, as its own step: retried when refused, and never waiting in a slot for pacing. */
   const settle = async (): Promise<RenderOutcome> => {
     const final = step.final ?? { text: m.exportDone, outcome: "video" as const };
+    // Last words go in the order their chats have waited: the chat silent longest first, so no
+    // chat's silence runs on while fresher ones are served. A final far back in line parks for
+    // about as long as the ones before it take at the platform's rate.
+    const behind = await turnsAhead(finalTurnsPerSecond());
+    if (behind > 0 && !signal.aborted) return { done: false, delayMs: Math.min(FINAL_MAX_PARK_MS, Math.max(1_000, (behind * 1000) / finalTurnsPerSecond())), step };
     try {
-      await status.final(final.text);
+      await status.final(final.text, { yields: true });
+      await forgetProgressTurn();
     } catch (error) {
       // A busy platform is no failure: the final word waits its turn, however long (progress is
       // what gets dropped under pressure, never this). Other refusals are tried a few times.
@@ -168,13 +181,14 @@ export async function runRenderStep(
         return { done: false, delayMs: retryAfterMsOf(error) ?? backoffDelay(ctx.config.DELIVERY_RETRY_MS, tries), step: { ...step, finalTries: tries } };
       }
       ctx.logger.warn({ err: error, item: envelope.id }, "final status edit failed for good");
+      await forgetProgressTurn();
     }
     emit(ctx.events, "onExportDone", Date.now() - step.startedAt, final.outcome === "no-link" ? "link" : final.outcome);
     return { done: true };
   };
   const finish = async (outcome: RenderDelivery): Promise<RenderOutcome> => {
-    await forgetProgressTurn();
-    await persist({ ...step, phase: "finish", final: { text: finalStatusText(m, outcome), outcome } });
+    // The chat just heard from us (the video, its link, or why not): its last word waits its turn from now.
+    await persist({ ...step, phase: "finish", final: { text: finalStatusText(m, outcome), outcome }, shownAt: Date.now() });
     const wait = status.msUntilNextEdit();
     if (wait > 0) return { done: false, delayMs: wait, step };
     return settle();
@@ -185,6 +199,8 @@ export async function runRenderStep(
   if (delivered !== null) return finish(delivered === "link" || delivered === "no-link" ? delivered : "video");
 
   let who: SessionContext | undefined;
+  /** This step started the render: nothing is known of its rate yet. */
+  let justStarted = false;
   try {
     // Polling reads: the user's token and the render's own session, never a new session.
     return await ctx.accounts.withExistingSession(envelope.session, async (session) => {
@@ -221,6 +237,7 @@ export async function runRenderStep(
           const renderId = step.renderId as string;
           render ??= await startOrAdopt(auth, renderId);
           await persist({ ...step, phase: "poll", pollErrors: 0 });
+          justStarted = true;
         } else {
           try {
             render = await ctx.nemo.renderStatus(auth, step.renderId as string);
@@ -240,9 +257,9 @@ export async function runRenderStep(
           continue;
         }
         if (render.status === "completed") {
-          // "Delivering…" is progress too: when the chat platform is busy the video itself goes
-          // sooner without it, and a render whose chat waited less than others' skips it.
-          if (await myTurnForProgress()) await showProgress(m.exportDelivering);
+          // No "Sending your video…" first: an edit in the chat holds the video back a second (one
+          // message a second per chat), and the video is the news. While it uploads the chat shows
+          // the platform's "sending video" activity instead. Out of the status line until its last word.
           await forgetProgressTurn();
           await persist({ ...step, phase: "deliver", output: finishedRender(render) });
           return deliver(finishedRender(render), session);
@@ -256,8 +273,12 @@ export async function runRenderStep(
         const first = step.firstReading && reading.percent > step.firstReading.percent ? step.firstReading : reading;
         const etaMs = renderEtaMs(first, reading);
         const progress = renderProgressWords(m, render.progress, etaMs);
-        const shownAt = (await myTurnForProgress()) ? await showProgress(m.exportProgress({ progress })) : undefined;
-        return { done: false, delayMs: nextPollMs(etaMs), step: { ...step, pollErrors: 0, firstReading: first, lastReading: reading, ...(shownAt !== undefined ? { shownAt } : {}) } };
+        // The first words of a render without a status message yet (an export that did not wait in line).
+        const text = justStarted && !status.ref ? m.exportPreparing : m.exportProgress({ progress });
+        const shownAt = (await myTurnForProgress()) ? await showProgress(text) : undefined;
+        // Right after the start nothing says how fast it renders: the next poll comes early, to
+        // measure the rate and poll again when it says the render is done.
+        return { done: false, delayMs: justStarted ? nextRenderPollMs(ctx.config.RENDER_POLL_MS, 0) : nextPollMs(etaMs), step: { ...step, pollErrors: 0, firstReading: first, lastReading: reading, ...(shownAt !== undefined ? { shownAt } : {}) } };
       }
     }, data.sessionId);
   } catch (error) {
@@ -271,10 +292,24 @@ export async function runRenderStep(
 
   /** Whether this render's chat has waited long enough, among all the platform's renders, to try a progress edit now. */
   async function myTurnForProgress(): Promise<boolean> {
-    const platform = envelope.replyTo.platform;
-    const turns = progressTurnsPerPoll(messagesPerSecondOf(ctx, platform), ctx.config.RENDER_POLL_MS);
-    // The turns are a courtesy: when Redis cannot say, the edit is tried as before.
-    return ctx.progressTurns.mayShow(platform, envelope.id, step.shownAt ?? step.startedAt, turns).catch(() => true);
+    const turns = progressTurnsPerPoll(messagesPerSecondOf(ctx, envelope.replyTo.platform), ctx.config.RENDER_POLL_MS);
+    return (await turnsAhead(turns)) === 0;
+  }
+
+  /** The last word's share: the chats that the platform can serve in the next second. */
+  function finalTurnsPerSecond(): number {
+    const perSecond = messagesPerSecondOf(ctx, envelope.replyTo.platform);
+    return Number.isFinite(perSecond) ? Math.max(1, Math.floor(perSecond)) : Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * How many chats that waited longer than this one's are still beyond the `turns` that may send
+   * now (0: this one may). The turns are a courtesy: when Redis cannot say, it may send.
+   */
+  async function turnsAhead(turns: number): Promise<number> {
+    if (!Number.isFinite(turns)) return 0;
+    const rank = await ctx.progressTurns.rank(envelope.replyTo.platform, envelope.id, step.shownAt ?? step.startedAt).catch(() => 0);
+    return Math.max(0, rank - turns + 1);
   }
 
   async function forgetProgressTurn(): Promise<void> {

@@ -20,6 +20,14 @@ if rank and rank < tonumber(ARGV[3]) then return 1 end
 return 0
 `;
 
+/** The same, answering how many entries waited longer than `item` (its 0-based place in line). */
+const PLACE = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return redis.call('ZRANK', KEYS[1], ARGV[1])
+`;
+
 /**
  * An entry whose chat saw nothing for this long is dropped from the set: its job died without
  * leaving the line, and must not hold a turn at its front. A live render that old adds itself
@@ -27,7 +35,7 @@ return 0
  */
 const FORGET_AFTER_MS = 3600_000;
 
-type TurnCommands = { progressTakeTurn(...args: (string | number)[]): Promise<number> };
+type TurnCommands = { progressTakeTurn(...args: (string | number)[]): Promise<number>; progressPlace(...args: (string | number)[]): Promise<number> };
 
 export class ProgressTurns {
   private readonly redis: RedisClient & TurnCommands;
@@ -37,6 +45,7 @@ export class ProgressTurns {
     private readonly prefix: string,
   ) {
     redis.defineCommand("progressTakeTurn", { numberOfKeys: 1, lua: TAKE_TURN });
+    redis.defineCommand("progressPlace", { numberOfKeys: 1, lua: PLACE });
     this.redis = redis as RedisClient & TurnCommands;
   }
 
@@ -54,7 +63,16 @@ export class ProgressTurns {
     return reply === 1;
   }
 
-  /** The render shows no more progress (delivering, finished, cancelled). */
+  /**
+   * `item`'s place among its platform's chats waiting for a status update, longest-waiting first
+   * (0: next), its chat having last seen one at `lastUpdateAt`. Progress figures and last words
+   * share the line, so the next status slot goes to whoever has heard nothing for longest.
+   */
+  async rank(platform: string, item: string, lastUpdateAt: number): Promise<number> {
+    return this.redis.progressPlace(this.key(platform), item, String(lastUpdateAt), String(Date.now() - FORGET_AFTER_MS), String(FORGET_AFTER_MS));
+  }
+
+  /** The render needs no more status updates (its last word shown, or given up). */
   async forget(platform: string, item: string): Promise<void> {
     await this.redis.zrem(this.key(platform), item);
   }

@@ -93,13 +93,14 @@ export class StatusMessage {
   /**
    * The item's last word (done, link sent, failed, cancelled): shown now, and unlike `show` it
    * throws when the platform refused the edit, so the caller can try again later instead of
-   * leaving the message mid-sentence ("📦 Sending your video…") for good.
+   * leaving the message mid-sentence ("📦 Sending your video…") for good. `yields`: posted anew
+   * (no message yet) it still gives way to answers and videos when the platform is busy.
    */
-  async final(text: string): Promise<void> {
+  async final(text: string, options: { yields?: boolean } = {}): Promise<void> {
     await this.flush();
     this.wanted = text;
     const before = this.current?.messageId;
-    this.current = await this.outbox.upsertStatus(this.to, this.current, text);
+    this.current = await this.outbox.upsertStatus(this.to, this.current, text, options.yields ? { yields: true } : {});
     this.shown = text;
     this.lastEditAt = Date.now();
     if (this.current.messageId !== before) await this.onRef?.(this.current);

@@ -119,3 +119,18 @@ export class RateLimitedError extends ChatError {
 export class SendSlotBusyError extends RateLimitedError {
   override readonly name: string = "SendSlotBusyError";
 }
+
+/**
+ * Like SendSlotBusyError, but the slot was taken for the caller (`holdBeyond`): it is due in
+ * `retryAfterMs`, and the send claims it then instead of queueing again.
+ */
+export class SendSlotReservedError extends SendSlotBusyError {
+  override readonly name: string = "SendSlotReservedError";
+  constructor(
+    message: string,
+    retryAfterMs: number,
+    readonly reservation: { at: number; deferred: { key: string; rate: { intervalMs: number; burst: number } }[] },
+  ) {
+    super(message, retryAfterMs);
+  }
+}

@@ -51,10 +51,11 @@ export function createTelegramOutbox(options: TelegramOutboxOptions): Outbox {
       const body = fitOne(text, MESSAGE_LIMIT);
       // A new status message answers the user's command; edits of it come last when the bot is busy
       // (the status lane refuses them with RateLimitedError, and the caller keeps the latest text).
-      // A droppable first post (a place in line the workers' sweep will post later) waits in the
-      // status lane, not the answers': thousands of them at once would otherwise book the bot's
-      // schedule minutes ahead, and every answer to a command would wait behind them.
-      if (!ref) return sendChunks(to, body, undefined, opts?.droppable ? apis.status : api);
+      // A droppable first post (a place in line the workers' sweep will post later, a render's first
+      // words) goes only when a slot is free now, and a render's status (`yields`) when one is near:
+      // thousands of them at once would otherwise book the bot's schedule minutes ahead, and every
+      // answer to a command and every video would wait behind them.
+      if (!ref) return sendChunks(to, body, undefined, opts?.droppable ? apis.progress : opts?.yields ? apis.status : api);
       try {
         await (opts?.droppable ? apis.progress : apis.status).editMessageText(chatIdOf(to), Number(ref.messageId), body, { link_preview_options: { is_disabled: true } });
         return ref;

@@ -1,7 +1,7 @@
 import type { Transformer } from "grammy";
-import { RateLimitedError } from "../../src/errors.js";
+import { RateLimitedError, SendSlotBusyError, SendSlotReservedError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
-import type { Scope, SharedRateLimiter } from "../../src/ratelimit/shared-limiter.js";
+import type { Reservation, Scope, SharedRateLimiter } from "../../src/ratelimit/shared-limiter.js";
 
 /**
  * Telegram's limits as its Bots FAQ states them: about 30 messages a second for the whole bot,
@@ -19,8 +19,10 @@ export interface TelegramRateLimits {
   /** The same for a progress figure that the next update repeats (it holds a job's slot while it waits). */
   progressMaxWaitMs: number;
   /**
-   * The longest a video waits for its slot inside a send; a longer queue refuses it (SendSlotBusyError)
-   * and the delivery parks as a delayed step until its turn, rather than hold a worker slot asleep.
+   * The longest a video waits for its slot inside a send. Past it, the slot is reserved all the
+   * same (the video keeps its place in line, in the order renders finished) and the send is refused
+   * (SendSlotReservedError): the delivery parks as a delayed step until the slot is due, then claims
+   * it, rather than hold a worker slot asleep or ask again and again.
    */
   uploadMaxWaitMs: number;
   /**
@@ -48,7 +50,7 @@ export type SendLane =
   | "status"
   /** Progress edits: only when a slot is free at once (a tenth of a second), else refused. */
   | "progress"
-  /** Videos: wait a few seconds for their slot, else refused (the job parks); never re-sent automatically (the outbox decides). */
+  /** Videos: wait a few seconds for their slot, else reserve it and refuse (the job parks until it); never re-sent automatically (the outbox decides). */
   | "upload";
 
 export interface ThrottleOptions {
@@ -63,6 +65,17 @@ export interface ThrottleOptions {
   maxRetries: number;
   logger: Logger;
 }
+
+/**
+ * A parked video wakes this long before its reserved slot: BullMQ's delayed step and the delivery's
+ * own checks take some of it, and the rest is slept holding the job's slot.
+ */
+const WAKE_EARLY_MS = 250;
+/**
+ * A reservation claimed this late is given up and a new slot taken: its moment passed while others
+ * sent on time, and sending it now would bunch messages past Telegram's short burst.
+ */
+const RESERVATION_LATE_MS = 2_000;
 
 /** 429s for this many different sends within a second mean the whole bot is over its limit, not one chat. */
 const BOT_WIDE_FLOOD_429S = 3;
@@ -96,12 +109,34 @@ export function throttle(options: ThrottleOptions, lane: SendLane): Transformer 
   const { limiter, limits, logger } = options;
   const laneMaxWaitMs = { status: limits.statusMaxWaitMs, progress: limits.progressMaxWaitMs, upload: limits.uploadMaxWaitMs, answer: undefined }[lane];
   const maxWaitMs = laneMaxWaitMs === undefined ? undefined : laneMaxWaitMs * limits.timeScale;
+  /** Videos' slots taken in advance in this process, by chat scope: the parked delivery claims its own when it comes back. */
+  const reservations = new Map<string, Reservation>();
+  const slotFor = async (scopes: Scope[], key: string, signal: AbortSignal | undefined) => {
+    const waits = { ...(maxWaitMs !== undefined ? { maxWaitMs } : {}), ...(signal ? { signal } : {}) };
+    const held = reservations.get(key);
+    const now = Date.now();
+    if (held && held.at >= now - RESERVATION_LATE_MS * limits.timeScale) {
+      // Woke too early (a retry of another kind, a clock jump): park again until it is due.
+      if (held.at - now > (maxWaitMs ?? 0)) throw new SendSlotBusyError(`send slot reserved in ${held.at - now} ms`, Math.max(1, held.at - now - WAKE_EARLY_MS * limits.timeScale));
+      reservations.delete(key);
+      return limiter.claim(held, waits);
+    }
+    reservations.delete(key);
+    try {
+      await limiter.take(scopes, { ...waits, holdBeyond: lane === "upload" });
+    } catch (error) {
+      if (!(error instanceof SendSlotReservedError)) throw error;
+      reservations.set(key, error.reservation);
+      if (reservations.size > 1000 && reservations.size % 500 === 1) for (const [k, r] of reservations) if (r.at < now - RESERVATION_LATE_MS * limits.timeScale) reservations.delete(k);
+      throw new SendSlotReservedError(error.message, Math.max(1, error.retryAfterMs - WAKE_EARLY_MS * limits.timeScale), error.reservation);
+    }
+  };
   return async (prev, method, payload, signal) => {
     if (!countsAsMessage(method)) return prev(method, payload, signal);
     const { bot, chat } = telegramScopes(options, (payload as { chat_id?: unknown }).chat_id);
     const scopes = chat ? [bot, chat] : [bot];
     for (let attempt = 0; ; attempt++) {
-      await limiter.take(scopes, { ...(maxWaitMs !== undefined ? { maxWaitMs } : {}), ...(signal ? { signal: signal as AbortSignal } : {}) });
+      await slotFor(scopes, (chat ?? bot).key, signal as AbortSignal | undefined);
       const result = await prev(method, payload, signal);
       if (result.ok || result.error_code !== 429) return result;
       const retryAfter = result.parameters?.retry_after ?? 1;

@@ -15,6 +15,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Redis } from "ioredis";
 import { createTelegramAdapter } from "../../adapters/telegram/index.js";
+import { LineKeeper } from "../../jobs/line/keeper.js";
 import { configuredAdapters, startApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
@@ -90,6 +91,11 @@ if (process.argv.includes("--trace-steps")) {
     const upsert = adapter.outbox.upsertStatus.bind(adapter.outbox);
     adapter.outbox.upsertStatus = (...args) => trace("outbox.upsertStatus", () => upsert(...args));
   }
+  // The place-in-line sweep (every lineEveryMs in one process): what keeping queued statuses current costs.
+  const sweep = LineKeeper.prototype.sweep;
+  LineKeeper.prototype.sweep = function (this: LineKeeper, ...args: Parameters<LineKeeper["sweep"]>) {
+    return trace("line.sweep", () => sweep.apply(this, args));
+  };
   // The processor's whole run per job step, from BullMQ's side.
   const proto = Worker.prototype as unknown as { callProcessJob: (...args: unknown[]) => Promise<unknown> };
   const callProcessJob = proto.callProcessJob;

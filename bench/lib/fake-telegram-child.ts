@@ -65,6 +65,8 @@ serveRpc(
       }
       return byChat;
     },
+    /** The times of the bot's chat actions ("sending video…", sent as a delivery tries its post) per chat. */
+    chatActions: () => callTimesByChat(["sendChatAction"]),
     /** The times of the bot's video posts per chat. */
     sentVideos: () => callTimesByChat(["sendVideo", "sendDocument"]),
     /** Messages refused by Telegram's flood control (429), by method. */

@@ -195,7 +195,9 @@ export class LineKeeper {
   /** One status post or edit: its ref, "busy" when the platform's limits refused it, "failed" otherwise. */
   private async send(outbox: Outbox, to: ReplyHandle, ref: SentRef | undefined, text: string, droppable: boolean): Promise<SentRef | "busy" | "failed"> {
     try {
-      return await outbox.upsertStatus(to, ref, text, droppable ? { droppable: true } : {});
+      // A place in line is a status: when the platform is busy it gives way to answers and videos
+      // (a new one too; 2,000 "Queued" messages sent as answers would hold every video back a minute).
+      return await outbox.upsertStatus(to, ref, text, droppable ? { droppable: true } : { yields: true });
     } catch (error) {
       // A place in line is a courtesy: the next refresh says it again with the words of then.
       if (error instanceof RateLimitedError) {

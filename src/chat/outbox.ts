@@ -42,6 +42,11 @@ export interface VideoOptions {
   idempotencyKey?: string;
 }
 
+export interface StatusOptions {
+  droppable?: boolean;
+  yields?: boolean;
+}
+
 export interface PhotoOptions {
   buttons?: Button[];
   /** A picture the bot posted earlier to replace in place (a refresh), where the platform allows; else a new one is sent. */
@@ -60,8 +65,10 @@ export interface Outbox {
    * Edits come last when the platform's limits are busy: rather than queue behind answers and
    * videos, an edit is refused with RateLimitedError (`retryAfterMs`), and the caller keeps its text
    * for later. `droppable` (a progress figure the next update repeats): only if a slot is free now.
+   * A new status message waits for its slot like an answer, unless `droppable` or `yields` (a
+   * render's status, which the video itself outranks): then it is refused like an edit.
    */
-  upsertStatus(to: ReplyHandle, ref: SentRef | undefined, text: string, options?: { droppable?: boolean }): Promise<SentRef>;
+  upsertStatus(to: ReplyHandle, ref: SentRef | undefined, text: string, options?: StatusOptions): Promise<SentRef>;
   /** The largest video this chat accepts as a file; bigger results go as a link. */
   maxVideoBytes(to: ReplyHandle): number;
   sendVideo(to: ReplyHandle, video: VideoFile, options?: VideoOptions): Promise<SentRef>;

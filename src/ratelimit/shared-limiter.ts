@@ -1,6 +1,6 @@
 import type { RedisClient } from "../redis/client.js";
 import { setTimeout as sleep } from "node:timers/promises";
-import { SendSlotBusyError } from "../errors.js";
+import { SendSlotBusyError, SendSlotReservedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { COUNT, PAUSE, RESERVE } from "./gcra-lua.js";
 
@@ -20,6 +20,18 @@ export interface Scope {
 export interface TakeOptions {
   maxWaitMs?: number;
   signal?: AbortSignal;
+  /**
+   * Past `maxWaitMs`, reserve the slot anyway and throw SendSlotReservedError carrying it: the
+   * caller parks (holding no worker slot) and comes back for the slot with `claim`. A video takes
+   * its place in line at once, in the order renders finished, instead of asking again and again.
+   */
+  holdBeyond?: boolean;
+}
+
+/** A slot taken in advance: due at `at` (local time); `deferred` scopes are taken when it comes. */
+export interface Reservation {
+  at: number;
+  deferred: Scope[];
 }
 
 type LimiterCommands = {
@@ -72,11 +84,12 @@ export class SharedRateLimiter {
     const maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
     const now = Date.now();
     const knownWait = Math.max(...scopes.map((s) => this.busyUntil.get(s.key) ?? 0)) - now;
-    if (knownWait > maxWaitMs) throw new SendSlotBusyError(`no send slot within ${maxWaitMs} ms (next in ${knownWait} ms at the soonest)`, Math.max(1, knownWait - maxWaitMs));
+    if (knownWait > maxWaitMs && !options.holdBeyond) throw new SendSlotBusyError(`no send slot within ${maxWaitMs} ms (next in ${knownWait} ms at the soonest)`, Math.max(1, knownWait - maxWaitMs));
     let reply: [number, number, number?, number?];
     try {
       const args = scopes.flatMap((s) => [String(s.rate.intervalMs), String(tolerance(s.rate))]);
-      reply = await this.redis.rateLimitReserve(scopes.length, ...scopes.map((s) => s.key), Number.isFinite(maxWaitMs) ? String(Math.max(0, maxWaitMs)) : "-1", ...args);
+      const accepted = Number.isFinite(maxWaitMs) && !options.holdBeyond ? String(Math.max(0, maxWaitMs)) : "-1";
+      reply = await this.redis.rateLimitReserve(scopes.length, ...scopes.map((s) => s.key), accepted, ...args);
     } catch (error) {
       this.logFailure(error);
       return;
@@ -90,6 +103,22 @@ export class SharedRateLimiter {
     const deferred = scopes.filter((_, i) => (deferredBits & (1 << i)) !== 0);
     // Our slot is now + waitMs in every reserved scope: each one's next is an interval later (less its burst).
     for (const s of scopes) if (!deferred.includes(s)) this.remember(s.key, now + waitMs + s.rate.intervalMs - tolerance(s.rate));
+    if (waitMs > maxWaitMs) {
+      // Only with holdBeyond: the slot is ours, further off than the caller would sleep.
+      throw new SendSlotReservedError(`send slot reserved in ${waitMs} ms`, waitMs, { at: now + waitMs, deferred });
+    }
+    await this.claim({ at: now + waitMs, deferred }, options);
+  }
+
+  /**
+   * Sends on a slot taken earlier (`holdBeyond`): waits until it is due, then takes the scopes left
+   * for that moment (a chat whose own queue was short then), within `maxWaitMs`.
+   */
+  async claim(reservation: Reservation, options: Omit<TakeOptions, "holdBeyond"> = {}): Promise<void> {
+    const now = Date.now();
+    const waitMs = Math.max(0, reservation.at - now);
+    const { deferred } = reservation;
+    const maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
     if (waitMs > 0) await sleep(waitMs, undefined, options.signal ? { signal: options.signal } : {});
     // A scope whose own queue was far shorter (the bot's, behind one busy group) is taken now that
     // the slot has come, not reserved back then: its other sends were free to go in between.

@@ -88,9 +88,17 @@ export class RecordingOutbox implements Outbox {
     };
   }
 
+  /**
+   * New status messages in `chatId` wait (as a busy bot's send queue holds them) until the returned
+   * function is called.
+   */
+  holdNewStatusesIn(chatId: string): () => void {
+    return this.holdEditsOf(`new:${chatId}`);
+  }
+
   async upsertStatus(to: ReplyHandle, ref: SentRef | undefined, text: string): Promise<SentRef> {
     this.maybeFail("upsertStatus");
-    const gate = ref && this.held.get(ref.messageId);
+    const gate = ref ? this.held.get(ref.messageId) : this.held.get(`new:${to.chatId}`);
     if (gate) await gate;
     const existing = ref && this.entries.find((e) => e.type === "status" && e.id === ref.messageId);
     if (existing && existing.type === "status") {

@@ -57,6 +57,22 @@ describe("export: render, poll as delayed steps, deliver once", () => {
     expect(videosOf(String(u))).toHaveLength(1);
   });
 
+  it("the render starts while the chat platform still holds the export's first message back", async () => {
+    const u = next();
+    await withClip(h, u, clip);
+    // A busy bot: Telegram's queue would hold a new message for a minute. The render must not wait for it.
+    const release = h.outbox.holdNewStatusesIn(String(u));
+    const envelope = envelopeOf(u, { kind: "export" });
+    try {
+      await h.queue.submit(envelope);
+      await until(() => h.emulator.counters.rendersStarted().some((id) => id.includes(envelope.id)), 10_000, "the render started");
+    } finally {
+      release();
+    }
+    await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
+    expect(videosOf(String(u))).toHaveLength(1);
+  });
+
   it("nothing to export yet: says so", async () => {
     const u = next();
     const envelope = envelopeOf(u, { kind: "export" });

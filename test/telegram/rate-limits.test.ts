@@ -5,7 +5,7 @@ import { StatusMessage } from "../../jobs/status-message.js";
 import type { ReplyHandle } from "../../src/chat/message.js";
 import { loadConfig } from "../../src/config.js";
 import { Readable } from "node:stream";
-import { RateLimitedError, SendSlotBusyError } from "../../src/errors.js";
+import { RateLimitedError, SendSlotBusyError, SendSlotReservedError } from "../../src/errors.js";
 import { skillProfile } from "../../src/nemo/skills.js";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram/server.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
@@ -119,6 +119,31 @@ describe("under pressure", () => {
     expect(file.destroyed).toBe(true);
     await answers;
     expect(fake.calls("sendVideo")).toHaveLength(0);
+  });
+});
+
+describe("videos keep their place in line", () => {
+  it("a video refused for a far slot has taken that slot: an answer queued after it goes after it, and the video goes on its slot when sent again", async () => {
+    const [bot, worker] = [processAdapter(), processAdapter()];
+    const group = chat(-84);
+    const video = () => ({ open: () => Readable.from([Buffer.from("not really a video")]), fileName: "v.mp4", size: 18 });
+    // Answers queued in the group, one per 3 s (scaled): the video's slot is further off than it waits in a send.
+    const answers = Promise.all(Array.from({ length: 4 }, (_, i) => bot.outbox.sendText(group, `answer ${i}`)));
+    await fake.waitFor(() => sentAt(-84).length > 0 || undefined, "the first answer");
+    const refused = await worker.outbox.sendVideo(group, video()).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(SendSlotReservedError);
+    // Another answer, asked for after the video: its slot comes after the video's.
+    const late = bot.outbox.sendText(group, "asked after the video");
+    // The delivery parks for `retryAfterMs` (a delayed step in a job), then posts again, claiming its slot.
+    await new Promise((resolve) => setTimeout(resolve, (refused as RateLimitedError).retryAfterMs));
+    await worker.outbox.sendVideo(group, video());
+    await Promise.all([answers, late]);
+    const videoAt = fake.calls("sendVideo")[0]?.at ?? Infinity;
+    const lateAt = fake.calls("sendMessage").find((c) => c.params.text === "asked after the video")?.at ?? -Infinity;
+    expect(fake.calls("sendVideo")).toHaveLength(1);
+    expect(videoAt).toBeLessThan(lateAt);
+    expect(videoAt).toBeGreaterThanOrEqual(sentAt(-84)[3] ?? Infinity);
+    expectWithinLimits(fake);
   });
 });
 
