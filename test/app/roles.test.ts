@@ -71,7 +71,8 @@ describe("bot and worker roles in separate processes", () => {
     const exportRequest = fake.userSends({ chatId: chat, text: "/export" });
     // Every export started ends with its video; asking for a version already rendering says so
     // instead of rendering it twice.
-    const started = () => fake.messages(chat).filter((m) => m.history.some((t) => /Preparing your export/.test(t)));
+    // (An export's status may begin at "Rendering…" or only say "ready" after the video: the render posts it in its turn.)
+    const started = () => fake.messages(chat).filter((m) => m.history.some((t) => /Preparing your export|Rendering your video|Your video is ready|already being rendered/.test(t)));
     const rendering = () => started().filter((m) => !m.history.some((t) => /already being rendered/.test(t)));
     await fake.waitFor(
       () => started().some((m) => m.messageId > exportRequest.messageId) && fake.videosSent(chat).length >= rendering().length && rendering().length > 0,
