@@ -76,10 +76,12 @@ const schema = z.object({
   TOKEN_KEY: optionalString,
 
   /**
-   * Sessions one worker process drains at once. An open turn is a socket waiting on the backend's
-   * stream (I/O, not CPU), so a thousand fit; uploads and export captures have lanes of their own.
+   * Sessions' items one worker process works on at once. A turn holds its slot only to send its
+   * message and to answer: while the backend works, its stream is read by the worker's stream hub
+   * and its job is parked (jobs/stream-hub.ts), so open turns take no slot and ten thousand fit in
+   * one worker whatever this is. Uploads and export captures have lanes of their own inside it.
    */
-  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2500),
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(250),
   /** Uploads (platform file → NemoVideo) at once per worker process: a burst of big files cannot starve conversations. */
   UPLOAD_CONCURRENCY: z.coerce.number().int().positive().default(4),
   /** Export captures (read the state, hand the draft to the render queue) at once per worker process. */
