@@ -17,6 +17,7 @@ const AUTHENTICATED_ROUTES = ALL_BACKEND_ROUTES.filter((r) => r !== "anonymous-t
 /** The routes a kind hits when the fault names none. */
 export const DEFAULT_FAULT_ROUTES: Record<FaultKind, RouteName[]> = {
   "token-expired": AUTHENTICATED_ROUTES,
+  "token-expired-in-stream": ["run-sse"],
   "session-lost": ["run-sse", "upload", "state", "render-start"],
   "no-credits": ["run-sse"],
   "unsupported-file": ["upload"],

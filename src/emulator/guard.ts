@@ -28,6 +28,11 @@ export async function answerFault(req: IncomingMessage, res: ServerResponse, fau
     case "token-expired":
       await sendJson(req, res, 200, envelope(1001, "token expired"));
       return true;
+    case "token-expired-in-stream":
+      // The stream opened, then the envelope as its first frame: the message never reached the agent.
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      res.end(`data: ${JSON.stringify(envelope(1001, "token expired"))}\n\n`);
+      return true;
     case "session-lost":
       if (route === "run-sse") await sendJson(req, res, 404, { detail: "Session not found" });
       else await sendJson(req, res, 200, envelope(1002, "session not found"));

@@ -36,7 +36,7 @@ export const runSse: Handler = async (req, res, _params, ctx) => {
   // Every call counts, whatever it is answered: the at-most-once tests read these.
   ctx.counters.recordMessage(sessionId, text);
 
-  const fault = takeFault(ctx, "run-sse", sessionId, ["session-lost", "no-credits", "says-export", "gateway-error-after-edit", "hang-after-edit", ...STREAM_FAULTS]);
+  const fault = takeFault(ctx, "run-sse", sessionId, ["session-lost", "no-credits", "token-expired-in-stream", "says-export", "gateway-error-after-edit", "hang-after-edit", ...STREAM_FAULTS]);
   const caller = ctx.store.authenticate(bearerToken(req));
   if (fault && (await answerFault(req, res, fault, "run-sse", caller?.bindId))) return;
   const owner = await requireUser(req, res, ctx);

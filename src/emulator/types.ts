@@ -45,6 +45,8 @@ export interface EmulatorTiming {
 
 export type FaultKind =
   | "token-expired"
+  /** run_sse: a gateway that opened the event stream before it checked the token; its first frame is the 1001 envelope. */
+  | "token-expired-in-stream"
   | "session-lost"
   | "no-credits"
   | "unsupported-file"

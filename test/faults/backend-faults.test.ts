@@ -114,6 +114,16 @@ describe("1001 and 1002", () => {
     expect(f.emulator.counters.anonymousTokensIssued()).toBe(tokens);
   });
 
+  it("1001 as the first frame of an opened stream: not taken, so renewed and sent again, the turn answered once", async () => {
+    const { user, sessionId } = await f.userWithClip();
+    f.emulator.faults.add({ kind: "token-expired-in-stream", sessionId });
+    await f.chat.say(user, 'add the title "Renewed Midway"');
+    await f.outbox.waitFor(/Renewed Midway/, { chatId: user, type: "text", timeoutMs: 15_000 });
+    // The refused stream and the one after the renewal; only the second reached the agent.
+    expect(calls(sessionId, 'add the title "Renewed Midway"')).toBe(2);
+    expect(reached(sessionId, 'add the title "Renewed Midway"')).toBe(1);
+  });
+
   it("1002 (session gone) on an export: a new session is started, the user told why their project is empty, not shown an error code", async () => {
     const { user, sessionId } = await f.userWithClip();
     f.emulator.faults.add({ kind: "session-lost", route: "state", sessionId, times: 5 });
