@@ -30,6 +30,7 @@ import type { ChildHandle } from "./lib/rpc.js";
 import { round } from "./lib/stats.js";
 import type { WindowReport } from "./lib/usage.js";
 import { metric, type Metric } from "./report.js";
+import { loadConfig } from "../src/config.js";
 
 const TURNS = Number(process.env.BENCH_SCALE_TURNS ?? 1000);
 /** Demand: RENDERS polls a second, above what one worker process polls on these 2 cores (~1,700/s at a load of 9). */
@@ -268,6 +269,11 @@ async function measure(kind: RedisKind, workers: number): Promise<Measured> {
   }
 }
 
+/** The worker settings a process of this figure gets (the figure sets neither): the config's defaults. */
+function configDefaults() {
+  return loadConfig({ ROLE: "worker", REDIS_URL: "redis://127.0.0.1:6379", TELEGRAM_BOT_TOKEN: "1:x", NEMO_API_BASE: "http://127.0.0.1:1" });
+}
+
 const plural = (n: number) => `${n} worker process${n > 1 ? "es" : ""}`;
 const cpuText = (c: Cpu) =>
   `workers [${c.workers.map((x) => round(x)).join(", ")}], bot ${round(c.bot)}, emulator ${round(c.emulator)}, fake Telegram ${round(c.fake)}, redis [${c.redis.map((x) => round(x)).join(", ")}]; total ${round([...c.workers, c.bot, c.emulator, c.fake, ...c.redis].reduce((a, b) => a + b, 0))}; the scheduler: the stack's threads ran ${round(c.ranPercent)} % and waited for a core ${round(c.waitedPercent)} %`;
@@ -282,8 +288,8 @@ const stepsText = (s: StepsSeen, withCall: boolean, units: number) =>
   (withCall ? `, of which the render-status call [${s.callMs.map((x) => round(x, 1)).join(", ")}] ms` : "") +
   `; the workers' commands to Redis per ${withCall ? "poll" : "turn"}: ${sentText(s.sent, units)}`;
 
-/** RENDER_CONCURRENCY's default (src/config.ts), which the figure keeps: render slots per worker process. */
-const RENDER_SLOTS = 32;
+/** The defaults (src/config.ts) the figure keeps: drainer and render slots per worker process. */
+const { WORKER_CONCURRENCY: WORKER_SLOTS, RENDER_CONCURRENCY: RENDER_SLOTS } = configDefaults();
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const range = (xs: number[], digits = 0) => `${round(Math.min(...xs), digits)}–${round(Math.max(...xs), digits)}`;
 /** ms of CPU per unit of work, from % of one core and units per second. */
@@ -310,7 +316,11 @@ function boundNotes(results: Measured[]): string[] {
     );
     const turnSched = each((r) => `ran ${round(r.turnsCpu.ranPercent)} %, waited ${round(r.turnsCpu.waitedPercent)} %`);
     notes.push(
-      `Turns on ${SPELLED[kind]}: the ${TURNS.toLocaleString("en")} turns fit in one worker process's slots (WORKER_CONCURRENCY 2500), so more processes bring only more CPU and parallel fetching: drainers waiting for a worker to fetch them (BullMQ fetches one job per round trip in each process) averaged ${mine.map((r) => round(r.sessionQueue.wait)).join(" → ")}, shrinking with more workers as expected; ` +
+      `Turns on ${SPELLED[kind]}: ` +
+        (TURNS <= WORKER_SLOTS
+          ? `the ${TURNS.toLocaleString("en")} turns fit in one worker process's slots (WORKER_CONCURRENCY ${WORKER_SLOTS}), so more processes bring only more CPU and parallel fetching: `
+          : `the ${TURNS.toLocaleString("en")} turns are more than one worker process's slots (WORKER_CONCURRENCY ${WORKER_SLOTS}), so more processes bring more slots, more CPU and parallel fetching: `) +
+        `drainers waiting for a worker to fetch them (BullMQ fetches one job per round trip in each process) averaged ${mine.map((r) => round(r.sessionQueue.wait)).join(" → ")}, shrinking with more workers as expected; ` +
         `the work per turn stayed put (≈${range(mine.map((r) => sum(Object.values(r.turnsSteps.sent)) / r.turnsCounted), 0)} commands sent to Redis by the workers) while a drainer's job step held its slot ${mine.map((r) => round(stepMean(r.turnsSteps) / 1000, 1)).join(" → ")} s on average, and the stack's threads waited for a core ${mine.map((r) => round(r.turnsCpu.waitedPercent / r.turnsCpu.ranPercent, 1)).join(" → ")} times as long as they ran (the scheduler while turns ran, by worker count: ${turnSched}). ` +
         `Telegram is not what bounds them: ${range(mine.map((r) => r.telegram.calls), 1)} Bot API calls per turn, ${range(mine.map((r) => r.telegram.refused), 2)} of them refused with 429.`,
     );
