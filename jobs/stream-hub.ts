@@ -187,8 +187,11 @@ export class StreamHub implements TurnStreams {
     // Only an answer that proves the agent never got the message lets it go again.
     if (outcome.kind === "refused") await this.deps.markers.clear("sent", turn.itemId);
     await this.deps.markers.set("outcome", turn.itemId, JSON.stringify(outcome));
-    await promoteStreaming(this.deps.session, turn.jobId, this.deps.id);
+    // Off the list before the promote: the resumed job may send again (a refusal) and be adopted
+    // anew under the same id, and that registration must stay. Dying in between only delays the
+    // answer: the outcome waits for the job's delay to run out.
     await this.deps.redis.srem(this.keys.items, turn.jobId);
+    await promoteStreaming(this.deps.session, turn.jobId, this.deps.id);
   }
 
   /** ONE timer for every turn's "still working" line, running while any turn is open. */
