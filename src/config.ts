@@ -127,6 +127,12 @@ const schema = z.object({
   TELEGRAM_LOCAL_API: flag,
   TELEGRAM_WEBHOOK_URL: z.url().optional(),
   TELEGRAM_WEBHOOK_SECRET: optionalString,
+  /** Webhook updates answered 200 (written to the Redis inbox) and still being handled, per process, at most; past it a POST is answered after handling. 0: always after. */
+  TELEGRAM_INBOX_MAX_IN_HAND: z.coerce.number().int().min(0).default(2_000),
+  /** A webhook update still in the inbox this long after it arrived is handled again (its process died or is stuck). */
+  TELEGRAM_INBOX_RETRY_AFTER_MS: z.coerce.number().int().positive().default(60_000),
+  /** How often one bot process sweeps the webhook inbox for such updates (and at each start). */
+  TELEGRAM_INBOX_SWEEP_MS: z.coerce.number().int().positive().default(30_000),
   /** Telegram's limit for the whole bot (its FAQ: about 30; paid broadcasts allow up to 1000). */
   TELEGRAM_MESSAGES_PER_SECOND: z.coerce.number().positive().default(30),
 

@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { RunnerHandle } from "@grammyjs/runner";
-import { webhookCallback, type Bot } from "grammy";
+import { timingSafeEqual } from "node:crypto";
+import type { Bot } from "grammy";
 import type { Update } from "grammy/types";
 import { BodyTooLargeError, readBody } from "../../src/ops/body-limit.js";
 import { refuseTooLarge } from "../../src/ops/http-server.js";
 import type { Logger } from "../../src/log.js";
 import { describeError } from "./describe-error.js";
+import type { WebhookInbox } from "./inbox.js";
 import { runConfirming, UpdateOffsets } from "./polling.js";
 
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
@@ -70,58 +72,87 @@ export function pollingConnection(bot: Bot, logger: Logger): Connection {
 
 /**
  * How many updates Telegram may POST at once: the most it allows (1–100; unset, Telegram uses 40).
- * Each answer waits for the update to be claimed and queued (a few Redis round trips), so with 40
- * connections the bot's ingress is 40 ÷ that time however many cores it has; the work itself is
- * queued, so 100 at once cost the bot little.
+ * Each answer waits for the update to be written to the inbox (one Redis round trip; the handling's
+ * own when the inbox is full), so the bot's ingress is 100 ÷ that time however many cores it has.
  */
 export const WEBHOOK_MAX_CONNECTIONS = 100;
 
+function sameSecret(given: string | undefined, secret: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(secret);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /**
- * A webhook: Telegram POSTs each update to `url`; the handler refuses any request without the
- * secret token (grammY compares `X-Telegram-Bot-Api-Secret-Token` on every call).
+ * A webhook: Telegram POSTs each update to `url`; a request without the secret token
+ * (`X-Telegram-Bot-Api-Secret-Token`) is refused. The update is written to the inbox (inbox.ts) and
+ * answered 200 before it is handled; when the inbox is full (`maxInHand`) it is answered after
+ * handling, and when Redis cannot take it, 503: Telegram retries.
  */
-export function webhookConnection(bot: Bot, options: { url: string; secret: string; timeoutMs?: number }): Connection {
+export function webhookConnection(bot: Bot, inbox: WebhookInbox, options: { url: string; secret: string; timeoutMs?: number }): Connection {
   let running = false;
-  // grammY's own "http" adapter reads a body of any size; this one stops at MAX_BODY_BYTES.
-  const boundedHttp = (req: IncomingMessage, res: ServerResponse) => ({
-    get update(): Promise<Update> {
-      return readBody(req).then((body) => JSON.parse(body.toString("utf8")) as Update);
-    },
-    header: firstHeader(req.headers[SECRET_HEADER]),
-    end: () => void res.end(),
-    respond: (json: string) => void res.writeHead(200, { "content-type": "application/json" }).end(json),
-    unauthorized: () => void res.writeHead(401).end("secret token is wrong"),
-    handlerReturn: undefined,
-  });
-  const callback = webhookCallback(bot, boundedHttp, {
-    secretToken: options.secret,
-    // The router answers fast and long work is queued; a slow handler must not make Telegram resend.
-    onTimeout: "return",
-    timeoutMilliseconds: options.timeoutMs ?? 9_000,
-  });
+  const timeoutMs = options.timeoutMs ?? 9_000;
+  const handleUpdate = (update: Update) => bot.handleUpdate(update);
+
+  /** Answers after handling (the inbox is full): a slow handler must not make Telegram resend, so 200 after `timeoutMs` anyway. */
+  async function handleThenAnswer(update: Update, res: ServerResponse): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    try {
+      await Promise.race([handleUpdate(update), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    res.writeHead(200).end();
+  }
+
   return {
     webhookHandler: async (req, res) => {
       if (!running) {
         res.writeHead(503).end();
         return;
       }
+      if (!sameSecret(firstHeader(req.headers[SECRET_HEADER]), options.secret)) {
+        res.writeHead(401).end("secret token is wrong");
+        return;
+      }
+      let body: string;
+      let update: Update;
       try {
-        await callback(req, res);
+        body = (await readBody(req)).toString("utf8");
+        update = JSON.parse(body) as Update;
       } catch (error) {
         if (error instanceof BodyTooLargeError) refuseTooLarge(res);
         else if (error instanceof SyntaxError) res.writeHead(400).end("not JSON");
         else throw error;
+        return;
       }
+      if (typeof update !== "object" || update === null || typeof update.update_id !== "number") {
+        res.writeHead(400).end("not an update");
+        return;
+      }
+      if (!inbox.hasRoom()) {
+        await handleThenAnswer(update, res);
+        return;
+      }
+      if (!(await inbox.accept(update.update_id, body))) {
+        res.writeHead(503).end();
+        return;
+      }
+      res.writeHead(200).end();
+      void inbox.handle(update.update_id, () => handleUpdate(update));
     },
     async start() {
       await bot.init();
       await bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES], max_connections: WEBHOOK_MAX_CONNECTIONS });
       running = true;
+      inbox.startSweeping(handleUpdate);
     },
     async stop(drain) {
       // The webhook stays registered: updates wait at Telegram until the next start.
       running = false;
-      await drain();
+      await Promise.all([inbox.stop(), drain()]);
     },
     healthy: () => running,
   };

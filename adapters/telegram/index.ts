@@ -14,6 +14,7 @@ import { createApis, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./api.js";
 import { publishCommands } from "./commands.js";
 import { pollingConnection, webhookConnection, type Connection, type WebhookHandler } from "./connection.js";
 import { describeError } from "./describe-error.js";
+import { WebhookInbox, type InboxSettings } from "./inbox.js";
 import { createTelegramFileOpener } from "./files.js";
 import { createTelegramOutbox } from "./outbox.js";
 import { DEFAULT_TELEGRAM_LIMITS, throttle, type TelegramRateLimits } from "./rate-limits.js";
@@ -84,6 +85,11 @@ export function createTelegramAdapter(config: Config, deps: TelegramAdapterDeps)
   let connection: Connection | undefined;
   const queue = new ChatQueue();
   const claims = new UpdateClaims(deps.redis, config.QUEUE_PREFIX);
+  const inboxSettings: InboxSettings = {
+    maxInHand: config.TELEGRAM_INBOX_MAX_IN_HAND,
+    retryAfterMs: config.TELEGRAM_INBOX_RETRY_AFTER_MS,
+    sweepEveryMs: config.TELEGRAM_INBOX_SWEEP_MS,
+  };
 
   /** Refuses a file Telegram will not hand over (before any download), else hands the message to the router. */
   const deliver = async (message: TelegramMessage, handle: MessageHandler): Promise<void> => {
@@ -174,7 +180,7 @@ export function createTelegramAdapter(config: Config, deps: TelegramAdapterDeps)
       bot = new Bot(token, { client: { apiRoot }, ...(tuning.botInfo ? { botInfo: tuning.botInfo } : {}) });
       // The connection installs its own middleware first (polling tracks update ids).
       connection = config.TELEGRAM_WEBHOOK_URL
-        ? webhookConnection(bot, { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET ?? "" })
+        ? webhookConnection(bot, new WebhookInbox(deps.redis, config.QUEUE_PREFIX, inboxSettings, logger), { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET ?? "" })
         : pollingConnection(bot, logger);
       installHandlers(bot, handle);
       await bot.init();

@@ -162,6 +162,8 @@ export class FakeTelegram {
   private readonly videos = new Map<number, SentVideo[]>();
   private readonly photos = new Map<number, SentPhoto[]>();
   private readonly failRules = new Map<string, FailRule[]>();
+  /** Methods whose requests wait unanswered until released (see `hold`). */
+  private readonly holds = new Map<string, Promise<void>>();
   private pollers = new Set<() => void>();
   private changeWaiters = new Set<() => void>();
   private readonly floodControl: FloodControl;
@@ -304,6 +306,19 @@ export class FakeTelegram {
     for (const release of this.pollers) release();
   }
 
+  /**
+   * Every call of `method` from now on waits, unanswered, until the returned function is called
+   * (Telegram slow to answer): a handler stuck there has not got past that call.
+   */
+  hold(method: string): () => void {
+    let release = (): void => undefined;
+    this.holds.set(method, new Promise<void>((resolve) => (release = resolve)));
+    return () => {
+      this.holds.delete(method);
+      release();
+    };
+  }
+
   /** An update exactly as Telegram sent it (to POST it to a webhook, or again). */
   updateById(updateId: number): Json | undefined {
     return this.delivered.get(updateId);
@@ -436,6 +451,8 @@ export class FakeTelegram {
         return send(res, 429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${retryAfter}`, parameters: { retry_after: retryAfter } });
       }
     }
+    const held = this.holds.get(method);
+    if (held) await held;
     // A poller that hung up (its process was killed) receives nothing: its updates are not handed out.
     const answer = method === "getUpdates" ? await this.getUpdates(params, () => !res.destroyed && !req.socket.destroyed) : this.call(method, params, files);
     send(res, answer.ok ? 200 : Number(answer.error_code), answer);

@@ -1,0 +1,139 @@
+import type { Update } from "grammy/types";
+import type { RedisClient } from "../../src/redis/client.js";
+import type { Logger } from "../../src/log.js";
+import { describeError } from "./describe-error.js";
+
+/**
+ * The webhook's inbox: an update Telegram POSTs is written to one Redis hash (`<prefix>:inbox`,
+ * field = update id) before Telegram is answered 200, and removed once it was handled (answered or
+ * queued). Telegram forgets an update it got a 200 for, so from then on this entry is what keeps it
+ * across a SIGKILL of the bot: a sweep (one bot process at a time) handles again every entry older
+ * than `retryAfterMs`. Handling an update twice is harmless (the update claims and the mailbox's
+ * per-update item record, src/chat/update-claims.ts), so the sweep needs no owner per entry.
+ *
+ * Answering before handling takes the handling's Redis round trips out of the time Telegram waits
+ * per request, and Telegram keeps at most max_connections requests in flight: that wait is what
+ * bounds a webhook's ingress.
+ */
+export interface InboxSettings {
+  /** Updates answered early and still being handled in this process, at most; past it, answer after handling. */
+  maxInHand: number;
+  /** An entry this old is handled again by the sweep (its process died or is stuck). */
+  retryAfterMs: number;
+  /** How often some bot process sweeps (and at each start). */
+  sweepEveryMs: number;
+}
+
+
+/** Entries read per HSCAN step, and handled at once by a sweep. */
+const SWEEP_BATCH = 200;
+
+export class WebhookInbox {
+  private readonly key: string;
+  private readonly lockKey: string;
+  /** Update ids answered early and being handled here now (the sweep leaves them alone). */
+  private readonly inHand = new Map<number, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+
+  constructor(
+    private readonly redis: RedisClient,
+    prefix: string,
+    private readonly settings: InboxSettings,
+    private readonly logger: Logger,
+  ) {
+    this.key = `${prefix}:inbox`;
+    this.lockKey = `${prefix}:inbox:sweep`;
+  }
+
+  /** Whether one more update may be answered before it is handled (memory stays bounded in a flood). */
+  hasRoom(): boolean {
+    return this.inHand.size < this.settings.maxInHand;
+  }
+
+  /** One round trip: the update (its body as Telegram sent it) is durable once this resolves true. */
+  async accept(updateId: number, body: string): Promise<boolean> {
+    try {
+      await this.redis.hset(this.key, String(updateId), `{"at":${Date.now()},"update":${body}}`);
+      return true;
+    } catch (error) {
+      this.logger.warn({ error: describeError(error) }, "telegram webhook inbox unreachable: the update is left to Telegram's retry");
+      return false;
+    }
+  }
+
+  /** Handles an accepted update in the background; its entry goes once the handling is done. */
+  handle(updateId: number, handling: () => Promise<void>): Promise<void> {
+    const done = handling().then(
+      () => this.remove(updateId),
+      // Left in the inbox: the sweep tries it again.
+      (error: unknown) => this.logger.error({ updateId, error: describeError(error) }, "telegram update from the inbox failed"),
+    );
+    this.inHand.set(updateId, done);
+    void done.finally(() => this.inHand.delete(updateId));
+    return done;
+  }
+
+  /** Sweeps now and every `sweepEveryMs` until `stop`. */
+  startSweeping(handleUpdate: (update: Update) => Promise<void>): void {
+    const run = () => {
+      if (this.sweeping) return;
+      this.sweeping = this.sweep(handleUpdate)
+        .catch((error: unknown) => this.logger.warn({ error: describeError(error) }, "telegram webhook inbox sweep failed"))
+        .finally(() => (this.sweeping = undefined));
+    };
+    run();
+    this.timer = setInterval(run, this.settings.sweepEveryMs);
+    this.timer.unref();
+  }
+
+  /** Stops sweeping and waits for the updates in hand. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.sweeping;
+    await Promise.all([...this.inHand.values()]);
+  }
+
+  private async remove(updateId: number): Promise<void> {
+    await this.redis.hdel(this.key, String(updateId)).catch((error: unknown) => {
+      // A leftover entry is handled again by a sweep and dropped as handled: harmless.
+      this.logger.warn({ updateId, error: describeError(error) }, "telegram webhook inbox: could not remove a handled update");
+    });
+  }
+
+  private async sweep(handleUpdate: (update: Update) => Promise<void>): Promise<void> {
+    // One process sweeps per period; the lock lapses by itself (a sweeper that died holds nobody up long).
+    const locked = await this.redis.set(this.lockKey, "1", "PX", this.settings.sweepEveryMs, "NX");
+    if (locked !== "OK") return;
+    const cutoff = Date.now() - this.settings.retryAfterMs;
+    let cursor = "0";
+    do {
+      const [next, flat] = await this.redis.hscan(this.key, cursor, "COUNT", SWEEP_BATCH);
+      cursor = next;
+      const due: { id: number; update: Update }[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const id = Number(flat[i]);
+        if (this.inHand.has(id)) continue;
+        const entry = parseEntry(flat[i + 1] ?? "");
+        if (!entry) {
+          await this.remove(id);
+          continue;
+        }
+        if (entry.at <= cutoff) due.push({ id, update: entry.update });
+      }
+      if (due.length > 0) this.logger.info({ updates: due.length }, "telegram webhook inbox: handling updates left over");
+      await Promise.all(due.map(({ id, update }) => this.handle(id, () => handleUpdate(update))));
+    } while (cursor !== "0");
+  }
+}
+
+function parseEntry(value: string): { at: number; update: Update } | undefined {
+  try {
+    const entry = JSON.parse(value) as { at?: unknown; update?: unknown };
+    if (typeof entry.at !== "number" || typeof entry.update !== "object" || entry.update === null) return undefined;
+    return { at: entry.at, update: entry.update as Update };
+  } catch {
+    return undefined;
+  }
+}
