@@ -91,15 +91,17 @@ async function webhookIngress(
   stack: Stack,
   fake: { info: { apiRoot: string; token: string }; call<T>(command: string): Promise<T> },
   emulatorUrl: string,
-): Promise<{ rate: number; p50: number; p99: number; seconds: number; inFlight: number; answerP50: number; cpuMsPerUpdate: number; busyPercent: number; profile: string | undefined }> {
+  run: { name: string; env: Record<string, string>; nth: number },
+): Promise<{ rate: number; p50: number; p99: number; seconds: number; inFlight: number; answerP50: number; postToAnswerP50: number; cpuMsPerUpdate: number; busyPercent: number; profile: string | undefined }> {
   const port = await freePort();
   const secret = "bench-webhook-secret";
   const path = "/telegram/webhook";
   const bot = await stack.startApp(
-    "bot-webhook",
-    stack.appEnv(fake.info, emulatorUrl, { ROLE: "bot", HTTP_PORT: String(port), TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}${path}`, TELEGRAM_WEBHOOK_SECRET: secret }),
+    run.name,
+    stack.appEnv(fake.info, emulatorUrl, { ROLE: "bot", HTTP_PORT: String(port), TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}${path}`, TELEGRAM_WEBHOOK_SECRET: secret, ...run.env }),
   );
-  const firstChat = FIRST_CHAT + 1_000_000;
+  // Each run's users are new ones (the polling run's and each earlier webhook run's are queued already).
+  const firstChat = FIRST_CHAT + run.nth * 1_000_000;
   const sentAt = new Map<string, number>();
   const answeredAt = new Map<string, number>();
   let next = 0;
@@ -108,7 +110,7 @@ async function webhookIngress(
       const i = next++;
       const chatId = firstChat + i;
       const update = {
-        update_id: 10_000_000 + i,
+        update_id: run.nth * 10_000_000 + i,
         message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private", first_name: "Ada" }, from: { id: chatId, is_bot: false, first_name: "Ada" }, text: `make the intro shorter and add upbeat music (${i})` },
       };
       sentAt.set(String(chatId), Date.now());
@@ -122,24 +124,26 @@ async function webhookIngress(
   // Telegram's side, played by this process: undici's own request() on one connection per request
   // in flight, not fetch(), whose per-call overhead would take the shared cores from the bot.
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: inFlight, pipelining: 1 });
-  await bot.call("windowStart", { name: "webhook", everyMs: 500 });
+  await bot.call("windowStart", { name: run.name, everyMs: 500 });
   await startProfile(bot);
   const t0 = Date.now();
   await Promise.all(Array.from({ length: inFlight }, lane));
   await pool.close();
   const redis = stack.redisClient();
-  await waitUntil("every webhook update enqueued", async () => (await redis.scard(`${QUEUE_PREFIX}:mailbox:active`)) >= 2 * N, 300_000, 50);
-  const window = await bot.call<WindowReport>("windowStop", { name: "webhook" });
+  await waitUntil("every webhook update enqueued", async () => (await redis.scard(`${QUEUE_PREFIX}:mailbox:active`)) >= (1 + run.nth) * N, 300_000, 50);
+  const window = await bot.call<WindowReport>("windowStop", { name: run.name });
   const profile = await stopProfile(bot, stack.logDir);
   const enqueuedAt = await enqueueTimes(stack);
   const latencies: number[] = [];
   const tails: number[] = [];
+  const answers: number[] = [];
   let lastEnqueue = 0;
   for (const [chat, sent] of sentAt) {
     const enqueued = enqueuedAt.get(chat);
     if (enqueued === undefined) continue;
     latencies.push(enqueued - sent);
     tails.push((answeredAt.get(chat) ?? enqueued) - enqueued);
+    answers.push((answeredAt.get(chat) ?? sent) - sent);
     lastEnqueue = Math.max(lastEnqueue, enqueued);
   }
   await bot.stop(8_000).catch(() => bot.kill());
@@ -152,6 +156,7 @@ async function webhookIngress(
     seconds,
     inFlight,
     answerP50: percentile(tails, 50),
+    postToAnswerP50: percentile(answers, 50),
     cpuMsPerUpdate: window.cpuMs / N,
     busyPercent: (window.cpuMs / (lastEnqueue - t0)) * 100,
     profile,
@@ -208,13 +213,16 @@ export async function runIngress(): Promise<IngressDetail> {
     const fakeCpu = ((fakeAfter.cpuMs - fakeBefore.cpuMs) / Math.max(1, fakeAfter.at - fakeBefore.at)) * 100;
     const counts = await fake.call<Record<string, number>>("counts");
     await bot.stop(8_000).catch(() => bot.kill());
-    const webhook = await webhookIngress(stack, fake, emulator.info.url);
+    // Answered after handling (the inbox off): what the webhook did before the inbox, in this run.
+    const after = await webhookIngress(stack, fake, emulator.info.url, { name: "bot-webhook-after-handling", env: { TELEGRAM_INBOX_MAX_IN_HAND: "0" }, nth: 1 });
+    const webhook = await webhookIngress(stack, fake, emulator.info.url, { name: "bot-webhook", env: {}, nth: 2 });
 
     return {
       setup: [
         `${N} private-chat text messages from ${N} users through the fake Bot API; the bot process (ROLE=bot: grammY + @grammyjs/runner, router, work queue) long-polls them; no workers run.`,
         `The bot is started first and waits in a long poll; then the ${N} messages land in the fake at once, so every getUpdates call answers at once with up to 100 updates. Rate = ${N} / (last enqueue − first getUpdates answer) = ${N} / ${round(seconds, 2)} s; latency = enqueue time − time the update left in a getUpdates answer (time to the enqueue, not to a status message: with no workers there is none).`,
-        `Webhook mode, same run, same Redis (the long-polling bot stopped first): a bot process with TELEGRAM_WEBHOOK_URL and HTTP_PORT; the driver POSTs ${N} more private messages from ${N} new users to its webhook, ${webhook.inFlight} requests in flight (the max_connections the bot's setWebhook asked for; Telegram allows 1–100, 40 when unset), each answered before the next; rate = ${N} / (last enqueue − first POST) = ${N} / ${round(webhook.seconds, 2)} s; latency = enqueue time − the POST's sending.`,
+        `Webhook mode, same run, same Redis (the long-polling bot stopped first): a bot process with TELEGRAM_WEBHOOK_URL and HTTP_PORT on defaults (each POST answered once the update is in the Redis inbox, before handling); the driver POSTs ${N} more private messages from ${N} new users to its webhook, ${webhook.inFlight} requests in flight (the max_connections the bot's setWebhook asked for; Telegram allows 1–100, 40 when unset), each answered before the next; rate = ${N} / (last enqueue − first POST) = ${N} / ${round(webhook.seconds, 2)} s; latency = enqueue time − the POST's sending.`,
+        `Webhook answered after handling, same run, just before: the same with TELEGRAM_INBOX_MAX_IN_HAND=0 (each POST answered once its update is queued, as before the inbox), ${N} other new users; rate = ${N} / ${round(after.seconds, 2)} s.`,
         `Baseline: ${N} raw BullMQ queue.add calls of a turn-sized job, 500 in flight, from the driver process against the same redis-server, just before.`,
       ],
       metrics: [
@@ -222,6 +230,8 @@ export async function runIngress(): Promise<IngressDetail> {
         metric({ name: "p50 delivered → enqueued", value: percentile(latencies, 50), unit: "ms" }),
         metric({ name: "p99 delivered → enqueued", value: percentile(latencies, 99), unit: "ms" }),
         metric({ name: "webhook: updates enqueued per second", value: round(webhook.rate), unit: "updates/s", baseline: round(rawPerSecond), baselineLabel: "raw queue.add/s", target: "≥ 40% of raw", passIf: (_v, r) => (r ?? 0) >= 0.4 }),
+        metric({ name: "webhook answered after handling (inbox off): updates enqueued per second", value: round(after.rate), unit: "updates/s", baseline: round(rawPerSecond), baselineLabel: "raw queue.add/s" }),
+        metric({ name: "webhook: p50 POSTed → answer read by the sender", value: webhook.postToAnswerP50, unit: "ms", baseline: after.postToAnswerP50, baselineLabel: "answered after handling" }),
         metric({ name: "webhook: p50 POSTed → enqueued", value: webhook.p50, unit: "ms" }),
         metric({ name: "webhook: p99 POSTed → enqueued", value: webhook.p99, unit: "ms" }),
         metric({ name: "webhook: p50 enqueued → answer read by the sender", value: webhook.answerP50, unit: "ms" }),
@@ -235,7 +245,7 @@ export async function runIngress(): Promise<IngressDetail> {
       ],
       notes: [
         `Polling: under a backlog the bot asks for the next half of an answer (50 updates) as soon as the older half in hand is done, while the newer half is still being handled; the offset stays at the oldest update in hand, so Telegram re-sends the half in hand and the bot drops it. The bot used ${round(busyPercent)}% of a core over the ingest window (CPU time includes GC threads, so it can pass 100%): ${busyPercent >= 85 ? "it was CPU-bound, at" : "it was partly waiting for a core or for round trips (bot ↔ fake ↔ Redis), using"} ${round(botWindow.cpuMs / N, 3)} ms of CPU per update (grammY, the router, 5 Redis commands in 3 round trips: the update's state + language + message rate together, the hourly quota, the mailbox script that queues the item and its drainer job; then the update's handled mark, and 0.3 s later the item's place in line) against the raw add's single Redis command per job. That CPU per update allows ${round(N / (botWindow.cpuMs / 1000))} updates/s on one core the bot has to itself (${round(N / (botWindow.cpuMs / 1000) / rawPerSecond, 2)} of the raw rate measured here): ${busyPercent >= 85 ? "the bound here, whatever the fetching does" : "the bot did not get that core (see the load average: the 2 cores are shared with redis-server, the fake, the driver and other engineers' runs), so the rate fell short of it"}.`,
-        `Webhook: each POST is answered only once its update is queued (so Telegram re-delivers an update the bot died on): the same 3 Redis round trips in a row, then the answer; with ${webhook.inFlight} requests in flight the rate is ${webhook.inFlight} / (time per request) = ${webhook.inFlight} / ${round((webhook.inFlight / webhook.rate) * 1000)} ms, of which p50 ${webhook.p50} ms POSTed → enqueued and p50 ${webhook.answerP50} ms enqueued → answer read (the last round trip's reply, the answer, the sender). The bot used ${round(webhook.busyPercent)}% of a core at ${round(webhook.cpuMsPerUpdate, 3)} ms per update (an HTTP request each, where polling takes 100 updates a call): ${webhook.busyPercent >= 85 ? "CPU-bound" : "it waited on round trips and for a core more than it computed"}.`,
+        `Webhook: each POST is answered once its update is written to the Redis inbox (one round trip; the update is durable there when Telegram forgets it), then handled in the process (3 Redis round trips in a row, then the inbox entry removed). ${webhook.inFlight} requests in flight: p50 ${webhook.postToAnswerP50} ms POSTed → answer read against ${after.postToAnswerP50} ms when answered after handling; ${round(webhook.rate)} against ${round(after.rate)} updates/s (×${round(webhook.rate / after.rate, 2)}). The bot used ${round(webhook.busyPercent)}% of a core at ${round(webhook.cpuMsPerUpdate, 3)} ms per update (answered after handling: ${round(after.busyPercent)}% at ${round(after.cpuMsPerUpdate, 3)} ms; the inbox's write and removal cost the difference): with the answer no longer waiting on the handling, the rate is the bot's share of a core ÷ its CPU per update, so one bot process on a core of its own tops out near ${round(1000 / webhook.cpuMsPerUpdate)} updates/s (${round(1000 / webhook.cpuMsPerUpdate / rawPerSecond, 2)} of the raw rate here): more needs less CPU per update or more bot processes, not fewer round trips.`,
         ...(profile ? [`CPU profile of the bot over the ingest: ${profile}`] : []),
         ...(webhook.profile ? [`CPU profile of the webhook bot over its ingest: ${webhook.profile}`] : []),
         `The fake answered ${getUpdatesCalls} getUpdates calls (${round(N / Math.max(1, getUpdatesCalls - 1))} updates per call); its own process used ${round(fakeCpu)}% of a core meanwhile, so delivery was not the limit. Bot API calls seen: ${JSON.stringify(counts)}.`,
