@@ -35,6 +35,12 @@ describe("an open turn's footprint in the worker", () => {
 
     const drainers = new Queue(queueNames.session, { connection: h.redis, prefix: h.prefix });
     try {
+      // A drainer parks just after its stream is handed over, so the last may still be parking.
+      const parked = async () => {
+        const counts = await drainers.getJobCounts("active", "delayed");
+        return counts.active === 0 && counts.delayed === TURNS;
+      };
+      await until(parked, 5_000, "every drainer parked").catch(() => undefined);
       expect(await drainers.getJobCounts("active", "delayed")).toEqual({ active: 0, delayed: TURNS });
     } finally {
       await drainers.close();
