@@ -64,6 +64,13 @@ export class WebhookInbox {
 
   /** Handles an accepted update in the background; its entry goes once the handling is done. */
   handle(updateId: number, handling: () => Promise<void>): Promise<void> {
+    // A copy (Telegram retrying) must not be handled beside it: the copy, dropped as a duplicate,
+    // would remove the entry while the first handling is still under way.
+    const already = this.inHand.get(updateId);
+    if (already) {
+      this.logger.debug({ updateId }, "telegram: duplicate update dropped (being handled from the inbox)");
+      return already;
+    }
     const done = handling().then(
       () => this.remove(updateId),
       // Left in the inbox: the sweep tries it again.
