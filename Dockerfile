@@ -35,4 +35,5 @@ STOPSIGNAL SIGTERM
 # Slim images have no curl: node asks /healthz (200 when Redis and the chat connections are up).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:${HTTP_PORT:-8080}/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/src/main.js"]
+# V8 flags: src/ops/node-flags.ts says why (test/deploy checks the two agree).
+CMD ["node", "--heap-growing-percent=25", "dist/src/main.js"]

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import type { EmulatorOptions } from "../../src/emulator/index.js";
 import { startRedisServer, type RedisServerHandle } from "../../src/redis/private-server.js";
+import { NODE_FLAGS } from "../../src/ops/node-flags.js";
 import { startRedisCluster, type RedisClusterHandle } from "../../test/helpers/redis-cluster.js";
 import { compiledChild } from "./build.js";
 import { startChild, type ChildHandle } from "./rpc.js";
@@ -69,11 +70,11 @@ export class Stack {
 
   /**
    * A bot or worker process (`startApp`) configured by `env` on top of `appEnv`, running the compiled
-   * JavaScript as the Docker image does (see build.ts). `nodeFlags`: e.g. `--expose-gc`.
+   * JavaScript with the image's V8 flags (src/ops/node-flags.ts) as the Docker image does (see build.ts). `nodeFlags`: more, e.g. `--expose-gc`.
    */
   async startApp(name: string, env: Record<string, string>, flags: string[] = [], nodeFlags: string[] = []): Promise<ChildHandle<{ role: string; pid: number }>> {
     return this.track(
-      await startChild<{ role: string; pid: number }>({ name, file: compiledChild("app-child"), args: flags, nodeFlags, env: { ...baseEnv(), ...env }, logDir: this.logDir, readyTimeoutMs: 120_000 }),
+      await startChild<{ role: string; pid: number }>({ name, file: compiledChild("app-child"), args: flags, nodeFlags: [...NODE_FLAGS, ...nodeFlags], env: { ...baseEnv(), ...env }, logDir: this.logDir, readyTimeoutMs: 120_000 }),
     );
   }
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { loadConfig } from "../../src/config.js";
+import { NODE_FLAGS } from "../../src/ops/node-flags.js";
 
 /**
  * No Docker engine runs here, so the deployment files are checked as data: what an operator relies
@@ -186,7 +187,7 @@ describe("Dockerfile", () => {
   });
 
   it("starts the file that `npm run build` writes", () => {
-    expect(runtime).toContain('CMD ["node", "dist/src/main.js"]');
+    expect(runtime).toContain(`CMD ${JSON.stringify(["node", ...NODE_FLAGS, "dist/src/main.js"]).replaceAll(",", ", ")}`);
     const base = JSON.parse(read("tsconfig.json")) as { compilerOptions: { outDir: string; rootDir: string } };
     const build = JSON.parse(read("tsconfig.build.json")) as { include: string[] };
     expect(base.compilerOptions).toMatchObject({ outDir: "dist", rootDir: "." });
@@ -194,6 +195,8 @@ describe("Dockerfile", () => {
     expect(existsSync(join(ROOT, "src", "main.ts"))).toBe(true);
     const pkg = JSON.parse(read("package.json")) as { scripts: Record<string, string> };
     expect(pkg.scripts.build).toContain("tsconfig.build.json");
+    // `npm start` runs with the image's V8 flags.
+    expect(pkg.scripts.start).toBe(`tsx ${NODE_FLAGS.join(" ")} src/main.ts`);
     for (const dir of build.include) expect(dockerfile, `COPY ${dir}`).toMatch(new RegExp(`COPY ${dir} `));
   });
 
