@@ -177,9 +177,15 @@ export function createDrainer(deps: DrainerDeps) {
         const { envelope } = claim;
         const resumed = job.data.step?.envelopeId === envelope.id;
         let step: ItemStep = await takeUp(sessionKey, envelope, resumed ? job.data.step : undefined);
+        // Set once the item's run came to its outcome: a save still in flight then (a status message
+        // whose send finished late calls back with the step it knew) must not write that old step
+        // over the one the job parks with, e.g. a turn's "streaming" step, which the stream hub needs
+        // to find to wake the job when the stream ends. The status marker is still written.
+        let settled = false;
         const save = async (next: ItemStep) => {
           const ref = next.statusRef;
           if (ref && ref.messageId !== step.statusRef?.messageId) await ctx.markers.set("status", envelope.id, JSON.stringify(ref));
+          if (settled) return;
           step = next;
           await job.updateData({ sessionKey, generation, step });
         };
@@ -203,6 +209,7 @@ export function createDrainer(deps: DrainerDeps) {
           if (error instanceof JobLockLostError) throw error;
           outcome = await unexpected(error, envelope, step);
         }
+        settled = true;
         if (!outcome.done && outcome.step.phase === "streaming") return parkStreaming(job, { sessionKey, generation, step: outcome.step }, outcome.delayMs, token);
         if (!outcome.done) return park(job, { sessionKey, generation, step: outcome.step }, outcome.delayMs, token, stalls);
         await queues.mailbox.done(sessionKey, generation, envelope.id);
