@@ -71,6 +71,8 @@ export interface TurnStreams {
   has(itemId: string): boolean;
   /** Takes an open stream over; the turn's job parks right after. */
   adopt(turn: AdoptedTurn): Promise<void>;
+  /** The turn's job took its stream's outcome: the sweep need not wake it any more. */
+  woke(jobId: string): Promise<void>;
 }
 
 /** What a mailbox item keeps between its steps (job data, so it survives a crash or a restart). */

@@ -89,5 +89,7 @@ export function hubKeys(prefix: string, hubId: string) {
     items: `${prefix}:hub:items:${hubId}`,
     all: `${prefix}:hubs`,
     sweep: `${prefix}:hub:sweep`,
+    /** Drainer jobs whose stream ended (score: when), until the job takes the outcome: the sweep wakes them again. */
+    ended: `${prefix}:hub:ended`,
   };
 }

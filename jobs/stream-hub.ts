@@ -187,11 +187,17 @@ export class StreamHub implements TurnStreams {
     // Only an answer that proves the agent never got the message lets it go again.
     if (outcome.kind === "refused") await this.deps.markers.clear("sent", turn.itemId);
     await this.deps.markers.set("outcome", turn.itemId, JSON.stringify(outcome));
+    // Kept until the job takes the outcome: a wake-up lost to this process dying next, to a job not
+    // parked yet or to a Redis restart is tried again by the sweep, not left to the job's long delay.
+    await this.deps.redis.zadd(this.keys.ended, Date.now(), turn.jobId);
     // Off the list before the promote: the resumed job may send again (a refusal) and be adopted
-    // anew under the same id, and that registration must stay. Dying in between only delays the
-    // answer: the outcome waits for the job's delay to run out.
+    // anew under the same id, and that registration must stay.
     await this.deps.redis.srem(this.keys.items, turn.jobId);
     await promoteStreaming(this.deps.session, turn.jobId, this.deps.id);
+  }
+
+  async woke(jobId: string): Promise<void> {
+    await this.deps.redis.zrem(this.keys.ended, jobId);
   }
 
   /** ONE timer for every turn's "still working" line, running while any turn is open. */
@@ -230,20 +236,29 @@ export class StreamHub implements TurnStreams {
  * on meanwhile (a sweep sent it to recovery, which waits between its reads) is left to its own step.
  * A job not yet parked (the stream ended as it parked) promotes itself when it finds the outcome.
  */
-export async function promoteStreaming(session: Queue<DrainerData>, jobId: string, hubId: string): Promise<void> {
+export async function promoteStreaming(session: Queue<DrainerData>, jobId: string, hubId: string | undefined): Promise<"promoted" | "gone"> {
   const job = await session.getJob(jobId);
   const step = job?.data.step;
-  if (!job || step?.phase !== "streaming" || step.hub !== hubId) return;
+  if (!job || step?.phase !== "streaming" || (hubId !== undefined && step.hub !== hubId)) return "gone";
+  // Not delayed (yet): the job finds the outcome as it parks, or the sweep tries again.
   await job.promote().catch(() => undefined);
+  return "promoted";
 }
+
+/** A stream that ended this long ago and whose job has not taken its outcome is woken again. */
+const ENDED_GRACE_MS = 5_000;
 
 /**
  * Hubs whose lease ran out (their process died): their parked turns are promoted now, not when
- * their delay runs out, and find no outcome: recovery. One worker at a time (a lock in Redis).
+ * their delay runs out, and find no outcome: recovery. Streams that ended over 5 s ago whose job has
+ * not taken its outcome are woken again. One worker at a time (a lock in Redis).
  */
 export async function sweepDeadHubs(redis: RedisClient, prefix: string, session: Queue<DrainerData>, lockMs: number, logger: Logger): Promise<void> {
-  const { all, sweep } = hubKeys(prefix, "");
+  const { all, sweep, ended } = hubKeys(prefix, "");
   if ((await redis.set(sweep, "1", "PX", lockMs, "NX")) !== "OK") return;
+  for (const jobId of await redis.zrangebyscore(ended, 0, Date.now() - ENDED_GRACE_MS)) {
+    if ((await promoteStreaming(session, jobId, undefined)) === "gone") await redis.zrem(ended, jobId);
+  }
   for (const hubId of await redis.smembers(all)) {
     const keys = hubKeys(prefix, hubId);
     if ((await redis.exists(keys.alive)) === 1) continue;

@@ -55,6 +55,7 @@ export async function runTurn(ctx: JobContext, run: ItemRun): Promise<StepOutcom
   let outcome: TurnOutcome | undefined;
   if (step.phase === "streaming") {
     outcome = parseTurnOutcome(await ctx.markers.take("outcome", envelope.id));
+    if (outcome !== undefined) await hub.woke(run.jobId);
     // While the job was parked, a status message the hub had to post anew was recorded here only.
     const recorded = await ctx.markers.get("status", envelope.id);
     if (recorded !== null) step = { ...step, statusRef: JSON.parse(recorded) as SentRef };
