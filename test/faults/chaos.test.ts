@@ -20,6 +20,8 @@ describe("the product's processes under kills, a Redis restart and backend fault
       botKillsAfterUpdates: 0.5,
       firstKillMs: 3_000,
       killGapMs: 4_000,
+      // The users' work is over in about 20 s: every kill lands inside it.
+      lastKillByMs: 15_000,
       redisRestarts: 1,
       bursts: 1,
       burstMs: 8_000,
