@@ -74,6 +74,11 @@ export function lineLeaseKey(prefix: string, envelopeId: string): string {
   return `${prefix}:line:lease:${envelopeId}`;
 }
 
+/** The lock of the sweep that keeps every session's places in line current (one worker process at a time). */
+export function lineSweepKey(prefix: string): string {
+  return `${prefix}:line:tick`;
+}
+
 /** The last measured durations of one kind of item, newest first (a rolling window). */
 export function durationsKey(prefix: string, kind: string): string {
   return `${prefix}:durations:${kind}`;

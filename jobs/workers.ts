@@ -186,14 +186,8 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
   hubTimer.unref();
 
   // Places in line change as other sessions' work finishes and time passes: one process per tick
-  // (a Redis lock) edits the queued statuses whose words changed.
-  const lineEveryMs = tuning.lineEveryMs ?? 5_000;
-  const keepLine = async (): Promise<void> => {
-    if ((await redis.set(`${prefix}:line:tick`, "1", "PX", lineEveryMs, "NX")) !== "OK") return;
-    await queues.line.sweep(queues.session);
-  };
-  const lineTimer = setInterval(() => void keepLine().catch((error: unknown) => logger.warn({ err: error }, "place in line: sweep failed")), lineEveryMs);
-  lineTimer.unref();
+  // (a Redis lock held for the sweep's duration) edits the queued statuses whose words changed.
+  const lineSweep = queues.line.sweeper(queues.session, tuning.lineEveryMs ?? 5_000).start();
 
   return {
     healthy: () => !closing && sessionWorker.isRunning() && renderWorker.isRunning(),
@@ -201,9 +195,10 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
       if (closing) return;
       closing = true;
       clearInterval(repairTimer);
-      clearInterval(lineTimer);
       clearInterval(hubTimer);
       exportSweep.stop();
+      // A sweep under way stops at its next step; awaited (bounded) before Redis is closed under it.
+      const sweepsStopped = lineSweep.stop();
       const graceMs = tuning.shutdownGraceMs ?? 25_000;
       const graceEnds = Date.now() + graceMs;
       // Stop taking work; give running items a grace period, then hand them back (a turn goes to recovery).
@@ -226,6 +221,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
       if (!(await settlesWithin(hub.idle(), Math.max(0, graceEnds - Date.now())))) hub.abortAll(new Error("worker shutting down"));
       if (!(await settlesWithin(hub.idle(), 5_000))) logger.warn("stream hub: turns not handed back in time; the sweep of dead workers takes them over");
       await hub.stop().catch((error: unknown) => logger.warn({ err: error }, "stream hub: could not give its lease up"));
+      await settlesWithin(sweepsStopped, 5_000);
       await queues.close();
       await closeConnection(redis);
     },

@@ -7,7 +7,8 @@ import { messages } from "../../src/i18n/index.js";
 import type { Logger } from "../../src/log.js";
 import { placeWords } from "../../src/work/place-words.js";
 import type { WorkEnvelope } from "../../src/work/types.js";
-import { lineKeys, lineLeaseKey, mailboxKeys, sessionKeyOf } from "../keys.js";
+import { SoloSweep } from "../../src/redis/solo-sweep.js";
+import { lineKeys, lineLeaseKey, lineSweepKey, mailboxKeys, sessionKeyOf } from "../keys.js";
 import { Durations, type Medians } from "./durations.js";
 import { mustWait, placesInLine, type Place } from "./estimate.js";
 import { needsStatus, readSessionLine, sessionsWaitingForSlot, type SessionLine, type WaitingDrainers } from "./read-line.js";
@@ -146,13 +147,30 @@ export class LineKeeper {
     if (line.waiting.length === 0 && (await redis.hlen(keys.statuses)) === 0) await redis.srem(keys.sessions, sessionKey);
   }
 
-  /** Every session with queued statuses or waiting for a worker slot, refreshed (the workers' tick). */
-  async sweep(sessionQueue: WaitingDrainers): Promise<void> {
+  /** Every session with queued statuses or waiting for a worker slot, refreshed (the workers' tick); stops once `signal` aborts. */
+  async sweep(sessionQueue: WaitingDrainers, signal?: AbortSignal): Promise<void> {
     const { redis, prefix } = this.deps;
     const sessions = new Set([...(await redis.smembers(lineKeys(prefix, "").sessions)), ...(await sessionsWaitingForSlot(sessionQueue, SWEEP_SLOT_SESSIONS))]);
     for (const sessionKey of sessions) {
+      if (signal?.aborted) return;
       await this.refresh(sessionKey).catch((error: unknown) => this.deps.logger.warn({ err: error, sessionKey }, "place in line: refresh failed"));
     }
+  }
+
+  /**
+   * The workers' tick: every `everyMs`, one worker process at a time sweeps (see SoloSweep). A sweep
+   * slower than that (a busy platform, thousands of sessions) holds the lock until it ends, so no
+   * other process refreshes the same statuses beside it.
+   */
+  sweeper(sessionQueue: WaitingDrainers, everyMs: number): SoloSweep {
+    const { redis, prefix, logger } = this.deps;
+    return new SoloSweep({
+      redis,
+      key: lineSweepKey(prefix),
+      periodMs: everyMs,
+      sweep: (signal) => this.sweep(sessionQueue, signal),
+      onError: (error) => logger.warn({ err: error }, "place in line: sweep failed"),
+    });
   }
 
   private async currentMedians(now: number): Promise<Medians> {
