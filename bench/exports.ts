@@ -18,8 +18,9 @@
  * - Telegram's limits: the fake enforces them at their real speed (30 messages a second for the bot,
  *   1 a second per private chat; 429 with retry_after past them). Counted: the messages it refused
  *   (share of all message calls), status edits made and their rate, and the time the limits alone
- *   impose: every export needs at least three messages (its status message, the video, the final
- *   status), so N exports cannot all be delivered sooner than 3N ÷ 30 seconds after they start.
+ *   impose: an export with a status message needs at least three messages (the status message, the
+ *   video, the final status), so N exports cannot all be finished sooner than 3N ÷ 30 seconds after
+ *   they start (a chat whose status gave way to its video needs only the video).
  * The drafts are made before the worker starts, through the same accounts code the bot uses (one
  * "generate a 5 second video" turn per user), so the measured worker runs only the exports.
  */
@@ -221,7 +222,8 @@ export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]
     for (let i = 0; i < RENDERS; i++) {
       const events = timelines[String(FIRST_CHAT + i)] ?? [];
       const statusTexts = events.filter(([, method]) => method === "sendMessage" || method === "editMessageText");
-      if (statusTexts.at(-1)?.[2] === finalWord) finalShown += 1;
+      // A chat whose first message was its video has no status message to finish (no "ready" is posted after the video).
+      if (statusTexts.length === 0 || statusTexts.at(-1)?.[2] === finalWord) finalShown += 1;
       let longest = events[0] ? events[0][0] - t0 : Number.NaN;
       for (let k = 1; k < events.length; k++) longest = Math.max(longest, (events[k]?.[0] ?? 0) - (events[k - 1]?.[0] ?? 0));
       longestGaps.push(longest);
@@ -311,7 +313,7 @@ export async function runExports(): Promise<{ setup: string[]; metrics: Metric[]
         metric({ name: "Redis commands per poll", value: round((pollWindow ?? flight).commandsPerPoll, 1), unit: "commands" }),
         metric({ name: "Redis round trip (driver PING) while in flight, mean", value: round(mean(inFlight.map((x) => x.pingMs)), 1), unit: "ms" }),
         metric({ name: "videos delivered", value: Object.keys(videos).length, unit: "videos", baseline: RENDERS, baselineLabel: "exports", target: "all", passIf: (v) => v >= RENDERS }),
-        metric({ name: "status messages ending on their final word (\"ready\")", value: finalShown, unit: "chats", baseline: RENDERS, baselineLabel: "exports", target: "all", passIf: (v) => v >= RENDERS }),
+        metric({ name: "chats not left mid-sentence: the status message on its final word (\"ready\"), or none sent", value: finalShown, unit: "chats", baseline: RENDERS, baselineLabel: "exports", target: "all", passIf: (v) => v >= RENDERS }),
         metric({ name: "longest a chat went without an update", value: round(Math.max(...longestGaps.filter(Number.isFinite)) / 1000, 1), unit: "s", baseline: round(gapBoundMs / 1000, 1), baselineLabel: `the limits' bound: ${RENDERS} chats ÷ 30 messages/s`, target: "≤ 2× the bound (the issue's 30 s is below what the limits allow for this many chats)", passIf: (_v, r) => (r ?? Infinity) <= 2 }),
         metric({ name: "p50 of each chat's longest time without an update", value: round(percentile(longestGaps.filter(Number.isFinite), 50) / 1000, 1), unit: "s", baseline: round(gapBoundMs / 1000, 1), baselineLabel: "the limits' bound" }),
         metric({ name: "p50 render completed → video posted", value: percentile(delays, 50), unit: "ms", baseline: round(percentile(boundDelays, 50)), baselineLabel: "the limits' bound (videos alone at 30/s, in completion order)", target: "≤ 2× the bound", passIf: (_v, r) => (r ?? Infinity) <= 2 }),

@@ -160,6 +160,15 @@ export async function runRenderStep(
   /** The last status edit, as its own step: retried when refused, and never waiting in a slot for pacing. */
   const settle = async (): Promise<RenderOutcome> => {
     const final = step.final ?? { text: m.exportDone, outcome: "video" as const };
+    // No status message ever went out (the chat's first word was the video itself, or the link, or
+    // why not): a "✅ Your video is ready." posted anew after the video says nothing new, costs a send
+    // slot when the platform is busiest, and, arriving seconds later, reads as the answer to the
+    // user's next message. Only a cancel, which nothing else answers, still gets its word.
+    if (!status.ref && final.outcome !== "cancelled") {
+      await forgetProgressTurn();
+      emit(ctx.events, "onExportDone", Date.now() - step.startedAt, final.outcome === "no-link" ? "link" : final.outcome);
+      return { done: true };
+    }
     // Last words go in the order their chats have waited: the chat silent longest first, so no
     // chat's silence runs on while fresher ones are served. A final far back in line parks for
     // about as long as the ones before it take at the platform's rate.

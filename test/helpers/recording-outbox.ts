@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
 import type { ReplyHandle } from "../../src/chat/message.js";
 import type { Button, Outbox, PhotoFile, PhotoOptions, SentRef, VideoFile } from "../../src/chat/outbox.js";
+import { RateLimitedError } from "../../src/errors.js";
 
 /**
  * An Outbox that records everything the bot does in a chat, for tests that read like a chat:
@@ -38,6 +39,7 @@ export class RecordingOutbox implements Outbox {
   private seq = 0;
   private readonly failures = new Map<Method, unknown[]>();
   private readonly held = new Map<string, Promise<void>>();
+  private readonly refusingNew = new Set<string>();
   maxVideo: number;
   canDelete: boolean;
 
@@ -96,8 +98,18 @@ export class RecordingOutbox implements Outbox {
     return this.holdEditsOf(`new:${chatId}`);
   }
 
+  /**
+   * New status messages in `chatId` are refused as a busy platform refuses a message that gives way
+   * (RateLimitedError, nothing sent) until the returned function is called.
+   */
+  refuseNewStatusesIn(chatId: string): () => void {
+    this.refusingNew.add(chatId);
+    return () => this.refusingNew.delete(chatId);
+  }
+
   async upsertStatus(to: ReplyHandle, ref: SentRef | undefined, text: string): Promise<SentRef> {
     this.maybeFail("upsertStatus");
+    if (!ref && this.refusingNew.has(to.chatId)) throw new RateLimitedError("busy: a new status message gives way", 1_000);
     const gate = ref ? this.held.get(ref.messageId) : this.held.get(`new:${to.chatId}`);
     if (gate) await gate;
     const existing = ref && this.entries.find((e) => e.type === "status" && e.id === ref.messageId);

@@ -73,6 +73,27 @@ describe("export: render, poll as delayed steps, deliver once", () => {
     expect(videosOf(String(u))).toHaveLength(1);
   });
 
+  it("a chat whose first word from the bot was its video gets no 'ready' message after it", async () => {
+    const u = next();
+    await withClip(h, u, clip);
+    // A busy bot: every new status message gives way, so the video is the chat's first message.
+    const release = h.outbox.refuseNewStatusesIn(String(u));
+    const doneBefore = h.done.exports;
+    const statusesBefore = statusesOf(String(u)).length;
+    try {
+      await h.queue.submit(envelopeOf(u, { kind: "export" }));
+      await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
+    } finally {
+      release();
+    }
+    await until(() => h.done.exports > doneBefore, 10_000, "the render job's end");
+    // A last word arriving now would read as the answer to whatever the user says next.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(videosOf(String(u))).toHaveLength(1);
+    expect(statusesOf(String(u)).slice(statusesBefore).map((s) => s.history)).toEqual([]);
+    expect(h.outbox.texts(String(u)).filter((t) => t === en.exportDone)).toEqual([]);
+  });
+
   it("nothing to export yet: says so", async () => {
     const u = next();
     const envelope = envelopeOf(u, { kind: "export" });
