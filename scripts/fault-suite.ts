@@ -20,6 +20,7 @@ import { join, resolve } from "node:path";
 import { buildProduct } from "../test/fixtures/chaos/fleet.js";
 import { faultsMarkdown, machineNote } from "../test/fixtures/chaos/report.js";
 import { runChaos } from "../test/fixtures/chaos/run.js";
+import { brokenCounts } from "../test/fixtures/chaos/tally.js";
 import { randomSeed } from "../test/helpers/random.js";
 
 const int = (name: string, fallback: number): number => {
@@ -68,8 +69,9 @@ const command = process.env.FAULT_SEED ? `FAULT_SEED=${process.env.FAULT_SEED} n
 writeFileSync(join(root, "bench", "faults.md"), faultsMarkdown(result, { command, machine: machineNote(), finishedAt, wallMs, minKills: kills }));
 writeFileSync(join(root, "bench", "faults.json"), `${JSON.stringify({ finishedAt: finishedAt.toISOString(), machine: machineNote(), wallMs, ...result }, null, 2)}\n`);
 
-const { counts } = result.tally;
-for (const [name, n] of Object.entries(counts)) log(`  ${n === 0 ? "ok  " : "FAIL"} ${name}: ${n}`);
+// Second copies of a video within the README's stated bound (a worker killed right after Telegram took it) are counted, not failed.
+const counts = brokenCounts(result.tally);
+for (const [name, n] of Object.entries(result.tally.counts)) log(`  ${counts[name as keyof typeof counts] === 0 ? "ok  " : "FAIL"} ${name}: ${n}`);
 const enoughKills = result.kills.length >= kills;
 log(`  ${enoughKills ? "ok  " : "FAIL"} ${result.kills.length} kills landed, at least ${kills} asked for (${result.tally.totals.killsWithWorkInFlight} with messages in flight)`);
 const inTime = Date.now() <= endBy;
