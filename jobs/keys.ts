@@ -79,6 +79,11 @@ export function lineSweepKey(prefix: string): string {
   return `${prefix}:line:tick`;
 }
 
+/** The lock of the sweep that re-adds lost drainer jobs (repair.ts; one worker process at a time). */
+export function repairSweepKey(prefix: string): string {
+  return `${prefix}:repair:sweep`;
+}
+
 /** The last measured durations of one kind of item, newest first (a rolling window). */
 export function durationsKey(prefix: string, kind: string): string {
   return `${prefix}:durations:${kind}`;

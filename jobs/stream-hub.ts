@@ -4,6 +4,7 @@ import type { Messages } from "../src/i18n/index.js";
 import type { Logger } from "../src/log.js";
 import type { OpenTurn, TurnEvent, TurnListener } from "../src/nemo/types.js";
 import type { RedisClient } from "../src/redis/client.js";
+import { SoloSweep } from "../src/redis/solo-sweep.js";
 import type { AdoptedTurn, TurnStreams } from "./context.js";
 import { hubKeys } from "./keys.js";
 import type { Markers } from "./markers.js";
@@ -23,7 +24,7 @@ import { brokenOutcome, toolLine, TurnTally, type TurnOutcome } from "./turn-out
  * (`outcome:<item>`, turn-outcome.ts) and promotes the parked job, which answers from it.
  *
  * A hub that dies (SIGKILL) takes its streams with it: each hub keeps a liveness lease in Redis and
- * the set of drainer jobs it streams for; `sweepDeadHubs` (every worker, one at a time) promotes the
+ * the set of drainer jobs it streams for; `sweepDeadHubs` (every worker, one process at a time) promotes the
  * parked jobs of a hub whose lease ran out, and they find `sent` set and no outcome: recovery, which
  * reads the state and never sends the message again. A lost promote still ends in recovery when the
  * parked job's delay (the turn's hard limit and a margin) runs out.
@@ -251,15 +252,17 @@ const ENDED_GRACE_MS = 5_000;
 /**
  * Hubs whose lease ran out (their process died): their parked turns are promoted now, not when
  * their delay runs out, and find no outcome: recovery. Streams that ended over 5 s ago whose job has
- * not taken its outcome are woken again. One worker at a time (a lock in Redis).
+ * not taken its outcome are woken again. Stops at its next job or hub once `signal` aborts (what is
+ * left, the next sweep does).
  */
-export async function sweepDeadHubs(redis: RedisClient, prefix: string, session: Queue<DrainerData>, lockMs: number, logger: Logger): Promise<void> {
-  const { all, sweep, ended } = hubKeys(prefix, "");
-  if ((await redis.set(sweep, "1", "PX", lockMs, "NX")) !== "OK") return;
+export async function sweepDeadHubs(redis: RedisClient, prefix: string, session: Queue<DrainerData>, logger: Logger, signal?: AbortSignal): Promise<void> {
+  const { all, ended } = hubKeys(prefix, "");
   for (const jobId of await redis.zrangebyscore(ended, 0, Date.now() - ENDED_GRACE_MS)) {
+    if (signal?.aborted) return;
     if ((await promoteStreaming(session, jobId, undefined)) === "gone") await redis.zrem(ended, jobId);
   }
   for (const hubId of await redis.smembers(all)) {
+    if (signal?.aborted) return;
     const keys = hubKeys(prefix, hubId);
     if ((await redis.exists(keys.alive)) === 1) continue;
     const jobs = await redis.smembers(keys.items);
@@ -267,4 +270,15 @@ export async function sweepDeadHubs(redis: RedisClient, prefix: string, session:
     for (const jobId of jobs) await promoteStreaming(session, jobId, hubId);
     await redis.multi().del(keys.items).srem(all, hubId).exec();
   }
+}
+
+/** `sweepDeadHubs` every `everyMs` (and at each worker's start), in one worker process at a time (see SoloSweep). */
+export function deadHubSweep(redis: RedisClient, prefix: string, session: Queue<DrainerData>, everyMs: number, logger: Logger): SoloSweep {
+  return new SoloSweep({
+    redis,
+    key: hubKeys(prefix, "").sweep,
+    periodMs: everyMs,
+    sweep: (signal) => sweepDeadHubs(redis, prefix, session, logger, signal),
+    onError: (error) => logger.warn({ err: error }, "dead stream hubs: sweep failed"),
+  });
 }

@@ -22,9 +22,9 @@ import { measuredEvents } from "./line/measure.js";
 import { WorkQueues, type DrainerData } from "./queues.js";
 import { ProgressTurns } from "./progress-turns.js";
 import { renderStarter } from "./render-start.js";
-import { repairMailboxes } from "./repair.js";
+import { repairSweep } from "./repair.js";
 import { DEFAULT_PACING, type StatusPacing } from "./status-message.js";
-import { StreamHub, sweepDeadHubs } from "./stream-hub.js";
+import { deadHubSweep, StreamHub } from "./stream-hub.js";
 
 /** Knobs with production defaults that tests shrink. */
 export interface WorkerTuning {
@@ -171,19 +171,19 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     void tellGaveUp(deps.outbox, envelope, job.data.step.statusRef);
   });
 
-  const repairSafely = () => {
-    shares.prune(60_000);
-    return repairMailboxes(queues, logger).catch((error: unknown) => logger.warn({ err: error }, "mailbox repair failed"));
-  };
   await Promise.all([sessionWorker.waitUntilReady(), renderWorker.waitUntilReady()]);
-  await repairSafely();
-  const repairTimer = setInterval(() => void repairSafely(), tuning.repairEveryMs ?? 60_000);
-  repairTimer.unref();
+  const repairEveryMs = tuning.repairEveryMs ?? 60_000;
+  // Fair shares' memory of refusals is this process's own: kept small here, whoever repairs.
+  const pruneTimer = setInterval(() => shares.prune(60_000), repairEveryMs);
+  pruneTimer.unref();
+  // Sweeps every worker runs at its start and then periodically, one process at a time (src/redis/solo-sweep.ts).
+  const repair = repairSweep(queues, repairEveryMs, logger);
+  await repair.runOnce();
+  repair.start();
   // Turns parked for the stream of a worker that died: as often as BullMQ looks for stalled jobs.
-  const sweepHubs = () => sweepDeadHubs(redis, prefix, queues.session, stalledInterval, logger).catch((error: unknown) => logger.warn({ err: error }, "dead stream hubs: sweep failed"));
-  await sweepHubs();
-  const hubTimer = setInterval(() => void sweepHubs(), stalledInterval);
-  hubTimer.unref();
+  const hubSweep = deadHubSweep(redis, prefix, queues.session, stalledInterval, logger);
+  await hubSweep.runOnce();
+  hubSweep.start();
 
   // Places in line change as other sessions' work finishes and time passes: one process per tick
   // (a Redis lock held for the sweep's duration) edits the queued statuses whose words changed.
@@ -194,11 +194,10 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     async close() {
       if (closing) return;
       closing = true;
-      clearInterval(repairTimer);
-      clearInterval(hubTimer);
+      clearInterval(pruneTimer);
       exportSweep.stop();
       // A sweep under way stops at its next step; awaited (bounded) before Redis is closed under it.
-      const sweepsStopped = lineSweep.stop();
+      const sweepsStopped = Promise.all([lineSweep.stop(), repair.stop(), hubSweep.stop()]);
       const graceMs = tuning.shutdownGraceMs ?? 25_000;
       const graceEnds = Date.now() + graceMs;
       // Stop taking work; give running items a grace period, then hand them back (a turn goes to recovery).

@@ -1,5 +1,6 @@
 import type { Update } from "grammy/types";
 import type { RedisClient } from "../../src/redis/client.js";
+import { SoloSweep } from "../../src/redis/solo-sweep.js";
 import type { Logger } from "../../src/log.js";
 import { describeError } from "./describe-error.js";
 
@@ -7,8 +8,8 @@ import { describeError } from "./describe-error.js";
  * The webhook's inbox: an update Telegram POSTs is written to one Redis hash (`<prefix>:inbox`,
  * field = update id) before Telegram is answered 200, and removed once it was handled (answered or
  * queued). Telegram forgets an update it got a 200 for, so from then on this entry is what keeps it
- * across a SIGKILL of the bot: a sweep (one bot process at a time) handles again every entry older
- * than `retryAfterMs`. Handling an update twice is harmless (the update claims and the mailbox's
+ * across a SIGKILL of the bot: a sweep (one bot process at a time, holding its lock until it ends)
+ * handles again every entry older than `retryAfterMs`. Handling an update twice is harmless (the update claims and the mailbox's
  * per-update item record, src/chat/update-claims.ts), so the sweep needs no owner per entry.
  *
  * Answering before handling takes the handling's Redis round trips out of the time Telegram waits
@@ -33,8 +34,7 @@ export class WebhookInbox {
   private readonly lockKey: string;
   /** Update ids answered early and being handled here now (the sweep leaves them alone). */
   private readonly inHand = new Map<number, Promise<void>>();
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<void> | undefined;
+  private sweeper: SoloSweep | undefined;
 
   constructor(
     private readonly redis: RedisClient,
@@ -81,24 +81,28 @@ export class WebhookInbox {
     return done;
   }
 
-  /** Sweeps now and every `sweepEveryMs` until `stop`. */
+  /**
+   * Sweeps now and every `sweepEveryMs` until `stop`, in one bot process at a time: the lock is held
+   * for the whole sweep (handling a backlog can outlast the period), see SoloSweep.
+   */
   startSweeping(handleUpdate: (update: Update) => Promise<void>): void {
-    const run = () => {
-      if (this.sweeping) return;
-      this.sweeping = this.sweep(handleUpdate)
-        .catch((error: unknown) => this.logger.warn({ error: describeError(error) }, "telegram webhook inbox sweep failed"))
-        .finally(() => (this.sweeping = undefined));
-    };
-    run();
-    this.timer = setInterval(run, this.settings.sweepEveryMs);
-    this.timer.unref();
+    if (this.sweeper) return;
+    this.sweeper = new SoloSweep({
+      redis: this.redis,
+      key: this.lockKey,
+      periodMs: this.settings.sweepEveryMs,
+      sweep: (signal) => this.sweep(handleUpdate, signal),
+      onError: (error) => this.logger.warn({ error: describeError(error) }, "telegram webhook inbox sweep failed"),
+    });
+    void this.sweeper.runOnce();
+    this.sweeper.start();
   }
 
-  /** Stops sweeping and waits for the updates in hand. */
+  /** Stops sweeping (a sweep under way stops after its batch) and waits for the updates in hand. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.sweeping;
+    const sweeper = this.sweeper;
+    this.sweeper = undefined;
+    await sweeper?.stop();
     await Promise.all([...this.inHand.values()]);
   }
 
@@ -109,10 +113,7 @@ export class WebhookInbox {
     });
   }
 
-  private async sweep(handleUpdate: (update: Update) => Promise<void>): Promise<void> {
-    // One process sweeps per period; the lock lapses by itself (a sweeper that died holds nobody up long).
-    const locked = await this.redis.set(this.lockKey, "1", "PX", this.settings.sweepEveryMs, "NX");
-    if (locked !== "OK") return;
+  private async sweep(handleUpdate: (update: Update) => Promise<void>, signal: AbortSignal): Promise<void> {
     const cutoff = Date.now() - this.settings.retryAfterMs;
     let cursor = "0";
     do {
@@ -131,7 +132,7 @@ export class WebhookInbox {
       }
       if (due.length > 0) this.logger.info({ updates: due.length }, "telegram webhook inbox: handling updates left over");
       await Promise.all(due.map(({ id, update }) => this.handle(id, () => handleUpdate(update))));
-    } while (cursor !== "0");
+    } while (cursor !== "0" && !signal.aborted);
   }
 }
 

@@ -55,6 +55,8 @@ export class SoloSweep {
   private timer: NodeJS.Timeout | undefined;
   private current: { controller: AbortController; done: Promise<boolean> } | undefined;
   private stopped = false;
+  /** The token of this process's last lock, which may still hold back the others for the rest of its period. */
+  private lastToken: string | undefined;
 
   constructor(private readonly options: SoloSweepOptions) {}
 
@@ -81,15 +83,21 @@ export class SoloSweep {
     return this;
   }
 
-  /** No more sweeps here; a sweep under way is told to stop, awaited, and its lock given up. */
+  /**
+   * No more sweeps here; a sweep under way is told to stop and awaited, and the lock is given up, so
+   * another process (or this one restarted) sweeps at its next tick rather than after the period.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
     const current = this.current;
-    if (!current) return;
-    current.controller.abort(new Error("sweep stopped"));
-    await current.done;
+    current?.controller.abort(new Error("sweep stopped"));
+    await current?.done;
+    if (this.lastToken === undefined) return;
+    await scripted(this.options.redis)
+      .soloSweepFinish(this.options.key, this.lastToken, 0)
+      .catch(() => undefined);
   }
 
   private async locked(controller: AbortController): Promise<boolean> {
@@ -101,6 +109,7 @@ export class SoloSweep {
       onError(error);
       return false;
     }
+    this.lastToken = token;
     const startedAt = Date.now();
     const renewal = setInterval(
       () =>
