@@ -23,6 +23,10 @@ const ITEM_TRIES = 3;
  */
 export const OUTAGE_TRIES = 12;
 const OUTAGE_MAX_DELAY_MS = 30_000;
+/** How long an item waits in process for a full lane (at most a third of the job's lock) before its job parks. */
+const LANE_WAIT_MS = 2_000;
+/** How long a job parked for a full lane waits before it asks for a place again. */
+const LANE_PARK_MS = 1_000;
 
 export interface DrainerDeps {
   ctx: JobContext;
@@ -125,11 +129,13 @@ export function createDrainer(deps: DrainerDeps) {
     const lane = kind === "upload" ? lanes.upload : kind === "export" ? lanes.export : undefined;
     let release: (() => void) | undefined;
     try {
-      release = await lane?.acquire(run.signal);
+      release = await lane?.acquireWithin(Math.min(LANE_WAIT_MS, deps.lockDurationMs / 3), run.signal);
     } catch (error) {
       if (run.signal.aborted) return { done: false, delayMs: 0, step: run.step };
       throw error;
     }
+    // The lane stayed full: wait parked (no slot held, no stalls counted) and take a place later.
+    if (lane && !release) return { done: false, delayMs: LANE_PARK_MS, step: run.step };
     try {
       return await runItem(run);
     } finally {

@@ -6,6 +6,11 @@
  * so a flood from one person cannot make anyone else wait.
  */
 
+/** A wait in line that ran out (`acquireWithin`). */
+class LaneWaitOver extends Error {
+  override readonly name = "LaneWaitOver";
+}
+
 /** A counting semaphore whose waiters are served in arrival order. */
 export class Lane {
   private busy = 0;
@@ -39,6 +44,32 @@ export class Lane {
     });
     // The releaser handed its place straight to us (busy unchanged).
     return this.releaser();
+  }
+
+  /**
+   * Like `acquire`, but waits in line at most `maxWaitMs`: undefined then, and the caller parks its
+   * job instead of waiting on. A drainer waiting in process holds a worker slot and stays active in
+   * BullMQ, where every kill of its worker and every lock lapse (a Redis restart) counts against it
+   * as a stall; 200 uploads at once behind a lane of 4 held 196 slots for a minute and more, and a
+   * fault run saw such drainers fail for stalling and wait for the repair sweep.
+   */
+  async acquireWithin(maxWaitMs: number, signal?: AbortSignal): Promise<(() => void) | undefined> {
+    if (this.busy < this.limit) return this.acquire(signal);
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new LaneWaitOver()), maxWaitMs);
+    const unfollow = () => signal?.removeEventListener("abort", onAbort);
+    const onAbort = () => timeout.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await this.acquire(timeout.signal);
+    } catch (error) {
+      if (error instanceof LaneWaitOver) return undefined;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      unfollow();
+    }
   }
 
   private releaser(): () => void {

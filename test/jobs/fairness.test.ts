@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Queue } from "bullmq";
+import { queueNames } from "../../jobs/keys.js";
 import { Lane } from "../../jobs/lanes.js";
 import type { AttachmentSource, ReplyHandle } from "../../src/chat/message.js";
 import type { SentRef } from "../../src/chat/outbox.js";
@@ -137,6 +139,14 @@ describe("lanes: uploads have a cap of their own", () => {
     }
     const harness = h;
     await until(() => open >= defaults.UPLOAD_CONCURRENCY, 20_000, "the upload lane full");
+    // The uploads waiting for a place wait parked: only those in the lane hold a worker slot (an
+    // active job, whose worker's death would count against it as a stall).
+    const sessions = new Queue(queueNames.session, { connection: harness.redis, prefix: harness.prefix });
+    try {
+      await until(async () => (await sessions.getActiveCount()) <= defaults.UPLOAD_CONCURRENCY, 10_000, "the waiting uploads parked");
+    } finally {
+      await sessions.close();
+    }
     // A conversation is not in the upload lane: it runs while every upload place is taken.
     await h.queue.submit(envelopeIn(7400, "7400", "private", { kind: "turn", text: "add upbeat music" }));
     await until(() => harness.done.turns >= 1, 20_000, "the turn done while uploads wait");
@@ -166,6 +176,18 @@ describe("Lane", () => {
     (await c)();
     expect(order).toEqual(["b", "c"]);
     expect(lane.waiting).toBe(0);
+  });
+
+  it("a waiter that waited its most leaves the line with no place", async () => {
+    const lane = new Lane(1);
+    const held = await lane.acquire();
+    expect(await lane.acquireWithin(20)).toBeUndefined();
+    expect(lane.waiting).toBe(0);
+    const next = lane.acquireWithin(5_000);
+    held();
+    const release = await next;
+    expect(release).toBeTypeOf("function");
+    release?.();
   });
 
   it("a waiter whose signal aborts leaves the line", async () => {
