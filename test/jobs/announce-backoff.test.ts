@@ -3,9 +3,9 @@ import { WorkQueues } from "../../jobs/queues.js";
 import { sessionKeyOf } from "../../jobs/keys.js";
 import { RateLimitedError } from "../../src/errors.js";
 import { connectRedis } from "../../src/redis/client.js";
-import type { WorkEnvelope } from "../../src/work/types.js";
 import { RecordingOutbox } from "../helpers/recording-outbox.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+import { envelopeOf } from "./harness.js";
 
 /**
  * A burst of new users with no worker slot free: each item is announced ("⏳ Queued") a moment after
@@ -15,26 +15,15 @@ import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
  */
 
 const redis = connectRedis(testRedisUrl(), "client");
+const TURN = { kind: "turn", text: "make the intro shorter" } as const;
 afterAll(() => redis.disconnect());
-
-function envelope(chatId: number): WorkEnvelope {
-  const chat = String(chatId);
-  return {
-    id: `item-${chatId}-${Math.random().toString(36).slice(2)}`,
-    session: { platform: "telegram", userKey: `telegram:${chat}`, chatId: chat, locale: "en" },
-    replyTo: { platform: "telegram", chatId: chat, threadId: `telegram:${chat}:`, chatKind: "private" },
-    locale: "en",
-    item: { kind: "turn", text: "make the intro shorter" },
-    receivedAt: Date.now(),
-  };
-}
 
 describe("announcing places in line when the platform refuses statuses", () => {
   it("skips further droppable announces for a while once one was refused; the sweep posts them later", async () => {
     const outbox = new RecordingOutbox();
     const queues = new WorkQueues(redis, uniquePrefix("announce"), { outbox: () => outbox });
     try {
-      const [first, second] = [envelope(61_001), envelope(61_002)];
+      const [first, second] = [envelopeOf(61_001, TURN), envelopeOf(61_002, TURN)];
       for (const e of [first, second]) await queues.enqueue(e);
 
       outbox.failNext("upsertStatus", new RateLimitedError("no send slot (test)", 5_000));

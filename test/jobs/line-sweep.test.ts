@@ -3,9 +3,9 @@ import { WorkQueues } from "../../jobs/queues.js";
 import type { ReplyHandle } from "../../src/chat/message.js";
 import type { SentRef } from "../../src/chat/outbox.js";
 import { connectRedis } from "../../src/redis/client.js";
-import type { WorkEnvelope } from "../../src/work/types.js";
 import { RecordingOutbox } from "../helpers/recording-outbox.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+import { envelopeOf } from "./harness.js";
 
 /**
  * The place-in-line sweep runs in one worker process at a time, however long it takes: with the
@@ -17,6 +17,7 @@ const PERIOD_MS = 100;
 /** Each status post takes this long (a busy platform): a sweep of SESSIONS lasts ~8 periods. */
 const SEND_MS = 200;
 const SESSIONS = 4;
+const TURN = { kind: "turn", text: "make the intro shorter" } as const;
 
 /** A platform that answers every status post slowly; counts the posts under way across processes. */
 class SlowPlatform extends RecordingOutbox {
@@ -36,18 +37,6 @@ class SlowPlatform extends RecordingOutbox {
   }
 }
 
-function envelope(chatId: number): WorkEnvelope {
-  const chat = String(chatId);
-  return {
-    id: `item-${chatId}-${Math.random().toString(36).slice(2)}`,
-    session: { platform: "telegram", userKey: `telegram:${chat}`, chatId: chat, locale: "en" },
-    replyTo: { platform: "telegram", chatId: chat, threadId: `telegram:${chat}:`, chatKind: "private" },
-    locale: "en",
-    item: { kind: "turn", text: "make the intro shorter" },
-    receivedAt: Date.now(),
-  };
-}
-
 describe("the place-in-line sweep across worker processes", () => {
   it("never runs twice at once, even when one sweep outlasts its period many times", async () => {
     const prefix = uniquePrefix("line-sweep");
@@ -62,7 +51,7 @@ describe("the place-in-line sweep across worker processes", () => {
     const [first] = processes;
     if (!first) throw new Error("no process");
     // Users waiting for a worker slot (no worker takes them): each needs a "⏳ Queued" status.
-    for (let i = 0; i < SESSIONS; i += 1) await first.queues.enqueue(envelope(62_001 + i));
+    for (let i = 0; i < SESSIONS; i += 1) await first.queues.enqueue(envelopeOf(62_001 + i, TURN));
 
     const sweeps = processes.map(({ queues }) => queues.line.sweeper(queues.session, PERIOD_MS).start());
     try {

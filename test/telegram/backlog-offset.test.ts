@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import type { ChatMessage } from "../../src/chat/message.js";
-import { startHarness } from "./harness.js";
+import { startHoldingBot } from "../helpers/telegram-held-handling.js";
 
 /**
  * Under a backlog the poller asks for the next half of an answer while the last is still being
@@ -15,19 +14,11 @@ const FIRST_CHAT = 88_000;
 
 describe("a backlog of updates fetched while others are handled", () => {
   it("never confirms an update still in hand, and hands every update on once", { timeout: 60_000 }, async () => {
-    const h = await startHarness({ start: false });
-    let open = (): void => undefined;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const received: ChatMessage[] = [];
-    await h.adapter.start(async (message) => {
-      received.push(message);
-      if (message.chatId === String(FIRST_CHAT + HELD)) await gate;
-    });
+    const { h, received, offsets, release, close } = await startHoldingBot((message) => message.chatId === String(FIRST_CHAT + HELD));
     try {
       // All at once (one synchronous loop): the bot's long poll is answered with a full answer.
       const sent = Array.from({ length: TOTAL }, (_, i) => h.fake.userSends({ chatId: FIRST_CHAT + i, text: `make the intro shorter (${i})` }));
       const held = sent[HELD]!.updateId;
-      const offsets = () => h.fake.calls("getUpdates").map((c) => Number(c.params.offset ?? 0));
 
       // Everything but the held update goes through while it is held.
       await vi.waitFor(() => expect(received).toHaveLength(TOTAL), { timeout: 30_000, interval: 20 });
@@ -35,14 +26,13 @@ describe("a backlog of updates fetched while others are handled", () => {
       // Some getUpdates came after the updates past the first answer were handed out, still stopping at the held one.
       expect(h.fake.timesDelivered(held)).toBeGreaterThan(1);
 
-      open();
+      release();
       const last = sent.at(-1)!.updateId;
       await vi.waitFor(() => expect(Math.max(...offsets())).toBe(last + 1), { timeout: 30_000, interval: 20 });
       expect(new Set(received.map((m) => m.chatId)).size).toBe(TOTAL);
       expect(received).toHaveLength(TOTAL);
     } finally {
-      open();
-      await h.close();
+      await close();
     }
   });
 });

@@ -1,14 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { connectRedis, type RedisClient } from "../../src/redis/client.js";
-import { startEmulator, type Emulator } from "../../src/emulator/index.js";
-import { killIfRunning } from "../app/support.js";
-import { cleanEnv, FAST_ENV, startMain, waitForOutput, whileRunning, type RunningProcess } from "../e2e/support.js";
-import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram/server.js";
-import { startRedisServer, type RedisServerHandle } from "../helpers/redis-server.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { waitForOutput, whileRunning } from "../e2e/support.js";
 import { uniquePrefix } from "../helpers/redis.js";
+import { useTelegramBotProcesses } from "../helpers/telegram-bot-processes.js";
 
 /**
  * The bot's process SIGKILLed after `getUpdates` handed it updates and before it queued or answered
@@ -19,57 +12,19 @@ import { uniquePrefix } from "../helpers/redis.js";
  * exactly once: one turn at the backend, one answer to the quick command.
  */
 
-let dir: string;
-let server: RedisServerHandle;
-let redis: RedisClient;
-let emulator: Emulator;
-let fake: FakeTelegram | undefined;
-const bots: RunningProcess[] = [];
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tg-killed-bot-"));
-  server = await startRedisServer({ appendOnly: false, dir });
-  redis = connectRedis(server.url, "worker");
-  emulator = await startEmulator({ anonymousPerIpLimit: Infinity, timing: { turnStepMs: 5, heartbeatMs: 20, renderMs: 80, heartbeatOnlyMs: 60_000 } });
-});
+const world = useTelegramBotProcesses("tg-killed-bot");
 afterEach(async () => {
-  await redis.call("CLIENT", "UNPAUSE");
-  for (const bot of bots.splice(0)) killIfRunning(bot);
-  await fake?.close();
-  fake = undefined;
+  await world.redis.call("CLIENT", "UNPAUSE");
 });
-afterAll(async () => {
-  redis.disconnect();
-  await emulator.close();
-  await server.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function startBot(telegram: FakeTelegram, prefix: string): RunningProcess {
-  const bot = startMain(
-    cleanEnv({
-      ...FAST_ENV,
-      LOG_LEVEL: "info",
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      NEMO_API_BASE: emulator.url,
-      REDIS_URL: server.url,
-      QUEUE_PREFIX: prefix,
-      EXPORT_DIR: join(dir, "exports"),
-    }),
-  );
-  bots.push(bot);
-  return bot;
-}
 
 const helpText = /What I can do|Send me clips, images or audio/;
 
 describe("a bot killed between getUpdates and queueing", { timeout: 120_000 }, () => {
   it("its successor is handed the updates again and handles each once", async () => {
-    const telegram = await startFakeTelegram();
-    fake = telegram;
+    const { redis, emulator } = world;
+    const telegram = await world.startTelegram();
     const prefix = uniquePrefix("tg-killed");
-    const first = startBot(telegram, prefix);
+    const first = world.startBot(telegram, prefix);
     await waitForOutput(first, /telegram adapter started/, 60_000);
 
     // From here the first process can read Redis but not write it: nothing it does lands.
@@ -95,7 +50,7 @@ describe("a bot killed between getUpdates and queueing", { timeout: 120_000 }, (
     await first.exited(10_000);
     await redis.call("CLIENT", "UNPAUSE");
 
-    const second = startBot(telegram, prefix);
+    const second = world.startBot(telegram, prefix);
     await whileRunning(second, telegram.waitForMessage(helpChat, helpText, 60_000));
     await whileRunning(second, telegram.waitForMessage(editChat, /Done/, 60_000));
 
@@ -108,7 +63,7 @@ describe("a bot killed between getUpdates and queueing", { timeout: 120_000 }, (
     second.child.kill("SIGTERM");
     await second.exited(30_000);
     const deliveredBefore = telegram.timesDelivered(edit.updateId);
-    const third = startBot(telegram, prefix);
+    const third = world.startBot(telegram, prefix);
     await waitForOutput(third, /telegram adapter started/, 60_000);
     const quiet = telegram.userSends({ chatId: helpChat, text: "/help" });
     await whileRunning(third, telegram.waitFor(() => telegram.messages(helpChat).filter((m) => helpText.test(m.text)).length >= 2, "the later /help answered", 60_000));

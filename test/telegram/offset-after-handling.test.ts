@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { ChatMessage } from "../../src/chat/message.js";
 import { makeTestImage } from "../helpers/media.js";
-import { startHarness } from "./harness.js";
+import { startHoldingBot } from "../helpers/telegram-held-handling.js";
 
 /**
  * `getUpdates` with an offset confirms every update below it, and Telegram forgets them. The bot
@@ -22,15 +21,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("Telegram's offset follows the handling", () => {
   it("no getUpdates confirms an update (or an album's part) still being handled; once handled, the next one does", async () => {
-    const h = await startHarness({ start: false });
-    let open = (): void => undefined;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const received: ChatMessage[] = [];
-    await h.adapter.start(async (message) => {
-      received.push(message);
-      await gate;
-    });
-    const offsets = () => h.fake.calls("getUpdates").map((c) => Number(c.params.offset ?? 0));
+    const { h, received, offsets, release, close } = await startHoldingBot(() => true);
     // How many getUpdates calls had arrived when the last update was handed out.
     let callsAtHandout = Infinity;
     try {
@@ -49,13 +40,12 @@ describe("Telegram's offset follows the handling", () => {
       expect(Math.max(...offsets())).toBeLessThanOrEqual(part1.updateId);
       const last = Math.max(text.updateId, part1.updateId, part2.updateId);
 
-      open();
+      release();
       await vi.waitFor(() => expect(Math.max(...offsets())).toBe(last + 1), { timeout: 10_000, interval: 20 });
       // Handed out again while held, but handled once.
       expect(received.map((m) => m.text).sort()).toEqual(["a slideshow", "make the intro shorter"]);
     } finally {
-      open();
-      await h.close();
+      await close();
     }
   });
 });

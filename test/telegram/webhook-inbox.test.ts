@@ -1,16 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { connectRedis, type RedisClient } from "../../src/redis/client.js";
-import { startEmulator, type Emulator } from "../../src/emulator/index.js";
-import { killIfRunning } from "../app/support.js";
-import { cleanEnv, FAST_ENV, startMain, waitForOutput, whileRunning, type RunningProcess } from "../e2e/support.js";
-import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram/server.js";
-import { startRedisServer, type RedisServerHandle } from "../helpers/redis-server.js";
+import { describe, expect, it, vi } from "vitest";
+import { waitForOutput, whileRunning, type RunningProcess } from "../e2e/support.js";
+import type { FakeTelegram } from "../fakes/telegram/server.js";
+import { freePort } from "../helpers/redis-server.js";
 import { uniquePrefix } from "../helpers/redis.js";
+import { useTelegramBotProcesses } from "../helpers/telegram-bot-processes.js";
 
 /**
  * Webhook mode answers Telegram's POST once the update is in the Redis inbox, before handling it:
@@ -24,59 +17,16 @@ import { uniquePrefix } from "../helpers/redis.js";
  */
 
 const SECRET = "s3cret-inbox";
-let dir: string;
-let server: RedisServerHandle;
-let redis: RedisClient;
-let emulator: Emulator;
-let fake: FakeTelegram | undefined;
-const bots: RunningProcess[] = [];
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tg-webhook-inbox-"));
-  server = await startRedisServer({ appendOnly: false, dir });
-  redis = connectRedis(server.url, "worker");
-  emulator = await startEmulator({ anonymousPerIpLimit: Infinity, timing: { turnStepMs: 5, heartbeatMs: 20, renderMs: 80, heartbeatOnlyMs: 60_000 } });
-});
-afterEach(async () => {
-  for (const bot of bots.splice(0)) killIfRunning(bot);
-  await fake?.close();
-  fake = undefined;
-});
-afterAll(async () => {
-  redis.disconnect();
-  await emulator.close();
-  await server.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+const world = useTelegramBotProcesses("tg-webhook-inbox");
 
 function startBot(telegram: FakeTelegram, prefix: string, port: number): RunningProcess {
-  const bot = startMain(
-    cleanEnv({
-      ...FAST_ENV,
-      LOG_LEVEL: "info",
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}/telegram`,
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-      TELEGRAM_INBOX_RETRY_AFTER_MS: "1000",
-      TELEGRAM_INBOX_SWEEP_MS: "500",
-      HTTP_PORT: String(port),
-      NEMO_API_BASE: emulator.url,
-      REDIS_URL: server.url,
-      QUEUE_PREFIX: prefix,
-      EXPORT_DIR: join(dir, "exports"),
-    }),
-  );
-  bots.push(bot);
-  return bot;
+  return world.startBot(telegram, prefix, {
+    TELEGRAM_WEBHOOK_URL: `http://127.0.0.1:${port}/telegram`,
+    TELEGRAM_WEBHOOK_SECRET: SECRET,
+    TELEGRAM_INBOX_RETRY_AFTER_MS: "1000",
+    TELEGRAM_INBOX_SWEEP_MS: "500",
+    HTTP_PORT: String(port),
+  });
 }
 
 /** POSTs an update as Telegram does; the status the bot answered. */
@@ -94,8 +44,8 @@ const helpText = /What I can do|Send me clips, images or audio/;
 
 describe("a webhook bot killed after answering 200 and before queueing", { timeout: 120_000 }, () => {
   it("a restarted bot handles the update from the inbox, once", async () => {
-    const telegram = await startFakeTelegram();
-    fake = telegram;
+    const { redis, emulator } = world;
+    const telegram = await world.startTelegram();
     const prefix = uniquePrefix("tg-inbox");
     const port = await freePort();
     const chat = 9501;
