@@ -54,8 +54,8 @@ export class NemoClient implements NemoApi {
   private readonly outputPolicy: OutputUrlPolicy;
   /** Downloads of output URLs get their own pool with the guarded lookup (no private addresses). */
   private readonly downloadAgent: Dispatcher;
-  /** One timer for the limits of every open event stream (see stream-watchdog.ts). */
-  private readonly watchdog: StreamWatchdog;
+  /** The limits of every event stream and their one timer (see stream-watchdog.ts): one object that every open stream shares. */
+  private readonly turnSettings: TurnStreamSettings;
 
   constructor(options: NemoClientOptions) {
     this.options = options;
@@ -63,7 +63,12 @@ export class NemoClient implements NemoApi {
     this.http = new NemoHttp({ ...options, logger: this.logger });
     this.outputPolicy = new OutputUrlPolicy({ apiBase: options.baseUrl, cdnHosts: options.cdnHosts ?? [] });
     this.downloadAgent = createDownloadAgent(this.outputPolicy);
-    this.watchdog = new StreamWatchdog({ turnTimeoutMs: options.turnTimeoutMs, silentTimeoutMs: options.silentTimeoutMs });
+    this.turnSettings = {
+      turnTimeoutMs: options.turnTimeoutMs,
+      silentTimeoutMs: options.silentTimeoutMs,
+      headersTimeoutMs: options.requestTimeoutMs,
+      watchdog: new StreamWatchdog({ turnTimeoutMs: options.turnTimeoutMs, silentTimeoutMs: options.silentTimeoutMs }),
+    };
   }
 
   async anonymousToken(clientId: string): Promise<AnonymousToken> {
@@ -88,21 +93,12 @@ export class NemoClient implements NemoApi {
 
   /** See turn-stream.ts: never retried; errors before the stream are thrown before the first event. */
   streamTurn(auth: NemoAuth, sessionId: string, text: string, options?: TurnOptions): AsyncIterable<TurnEvent> {
-    return streamTurn(this.http, this.turnSettings(), auth, sessionId, text, options);
+    return streamTurn(this.http, this.turnSettings, auth, sessionId, text, options);
   }
 
   /** See turn-stream.ts: resolves once the stream is open; its events then go to a listener. */
   openTurn(auth: NemoAuth, sessionId: string, text: string, options?: TurnOptions): Promise<OpenTurn> {
-    return openTurn(this.http, this.turnSettings(), auth, sessionId, text, options);
-  }
-
-  private turnSettings(): TurnStreamSettings {
-    return {
-      turnTimeoutMs: this.options.turnTimeoutMs,
-      silentTimeoutMs: this.options.silentTimeoutMs,
-      headersTimeoutMs: this.options.requestTimeoutMs,
-      watchdog: this.watchdog,
-    };
+    return openTurn(this.http, this.turnSettings, auth, sessionId, text, options);
   }
 
   /** Multipart, streamed from each source's `open()`; nothing is held in memory. */

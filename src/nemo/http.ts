@@ -1,3 +1,4 @@
+import type { EventEmitter } from "node:events";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, request, type Dispatcher } from "undici";
@@ -74,10 +75,68 @@ class OwnTimeout extends Error {
   override readonly name = "OwnTimeout";
 }
 
+/** What undici is given as a request's signal: an AbortSignal, or (for a stream) an AbortRelay. */
+type RequestSignal = AbortSignal | AbortRelay;
+
 interface Exchange {
-  signal: AbortSignal | undefined;
+  signal: RequestSignal | undefined;
   done: () => void;
   fail: (error: unknown) => unknown;
+}
+
+/**
+ * The caller's AbortSignal, relayed to undici for a request without a total limit (an event stream,
+ * open for minutes). undici keeps the signal it is given, and its listener on it, until the body
+ * closes: given the caller's signal, every open stream kept that AbortSignal alive (about 0.7 KB,
+ * with its listener 0.9 KB) long after its owner let go of it (a turn's drainer job drops its
+ * controller as it parks, its stream read on by the stream hub). undici keeps this relay instead
+ * (under 0.2 KB): it takes an EventEmitter-style signal (`on`, `once`, `removeListener`, `aborted`,
+ * `reason`). The caller's signal holds the relay as its listener (`handleEvent`) while the relay
+ * holds the caller's signal only weakly, to take that listener off when the exchange is done: an
+ * abort still reaches the request as long as the caller keeps its signal.
+ */
+export class AbortRelay {
+  aborted = false;
+  reason: unknown = undefined;
+  /** undici's one listener (it adds one per request). */
+  private listener: (() => void) | undefined = undefined;
+  private readonly source: WeakRef<AbortSignal>;
+
+  constructor(source: AbortSignal) {
+    this.source = new WeakRef(source);
+    source.addEventListener("abort", this, { once: true });
+  }
+
+  /** The caller's signal aborted: so does the request (or its body, once it has one). */
+  handleEvent(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = this.source.deref()?.reason;
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.();
+  }
+
+  on(_event: "abort", listener: () => void): this {
+    return this.once(_event, listener);
+  }
+
+  once(_event: "abort", listener: () => void): this {
+    // undici adds one listener per request; a second would be a change in undici to notice in tests.
+    if (this.listener !== undefined && this.listener !== listener) throw new Error("AbortRelay takes one listener");
+    this.listener = listener;
+    return this;
+  }
+
+  removeListener(_event: "abort", listener: () => void): this {
+    if (this.listener === listener) this.listener = undefined;
+    return this;
+  }
+
+  /** The exchange is over: the caller's signal no longer holds this relay. */
+  detach(): void {
+    this.source.deref()?.removeEventListener("abort", this);
+  }
 }
 
 const noop = (): void => undefined;
@@ -201,7 +260,7 @@ export class NemoHttp {
         method: spec.method,
         headers,
         body: body ?? null,
-        ...(signal ? { signal } : {}),
+        ...(signal ? { signal: asUndiciSignal(signal) } : {}),
         dispatcher: this.dispatcher,
         headersTimeout: spec.headersTimeoutMs ?? spec.timeoutMs ?? this.settings.requestTimeoutMs,
         bodyTimeout: spec.bodyTimeoutMs ?? spec.timeoutMs ?? this.settings.requestTimeoutMs,
@@ -236,12 +295,15 @@ export class NemoHttp {
   }
 
   /**
-   * An exchange without a total limit (an event stream, which keeps its own): the caller's signal is
-   * used as it is. Its `done` and `fail` are made here, apart from the request, so an open stream
-   * holds only these few values, not the request's headers, body and URL.
+   * An exchange without a total limit (an event stream, which keeps its own): the caller's signal
+   * reaches undici through an AbortRelay, which an open stream keeps instead of the signal. Its
+   * `done` and `fail` are made here, apart from the request, so an open stream holds only these few
+   * values, not the request's headers, body and URL.
    */
-  private untimed(signal: AbortSignal | undefined, where: string, token: string | undefined): Exchange {
-    return { signal, done: noop, fail: (error) => this.mapFailure(error, signal, where, token) };
+  private untimed(outer: AbortSignal | undefined, where: string, token: string | undefined): Exchange {
+    if (!outer) return { signal: undefined, done: noop, fail: (error) => this.mapFailure(error, undefined, where, token) };
+    const relay = new AbortRelay(outer);
+    return { signal: relay, done: () => relay.detach(), fail: (error) => this.mapFailure(error, relay, where, token) };
   }
 
   /** An exchange with a total limit: a controller of its own that the caller's signal also aborts. */
@@ -261,7 +323,7 @@ export class NemoHttp {
   }
 
   /** Our timeout → timeout; the caller's abort → its own reason; a bad source → as it is; else network. */
-  mapFailure(error: unknown, signal: AbortSignal | undefined, where: string, token: string | undefined): unknown {
+  mapFailure(error: unknown, signal: RequestSignal | undefined, where: string, token: string | undefined): unknown {
     if (error instanceof NemoError) return error;
     if (signal?.aborted && signal.reason instanceof OwnTimeout) {
       return new NemoError("timeout", signal.reason.message, { cause: error });
@@ -275,6 +337,16 @@ export class NemoHttp {
     if (typeof code === "string" && NETWORK_TIMEOUT_CODES.has(code)) return new NemoError("timeout", message, { cause: error });
     return new NemoError("network", message, { cause: error });
   }
+}
+
+/**
+ * undici types its signal as an AbortSignal or a whole EventEmitter, but uses only `aborted`,
+ * `reason`, `on`/`once` and `removeListener` of an EventEmitter-style one (api/api-request.js,
+ * core/util.js addAbortListener), which is what AbortRelay has; test/nemo/stream-abort.test.ts aborts
+ * streams through it.
+ */
+function asUndiciSignal(signal: RequestSignal): Dispatcher.RequestOptions["signal"] {
+  return signal instanceof AbortRelay ? (signal as unknown as EventEmitter) : signal;
 }
 
 function findSourceError(error: unknown): UploadSourceError | undefined {

@@ -1,8 +1,9 @@
 import { NemoError, isNemoError } from "../errors.js";
 import { backendCodeError, envelopeCode, knownBackendCode, unwrapEnvelope } from "./envelope.js";
 import { parseAdkFrame } from "./adk-event.js";
-import { createFrameReader, MAX_FRAME_CHARS, type FrameHandlers } from "./sse-frames.js";
+import { FrameReader, MAX_FRAME_CHARS, type FrameHandlers } from "./sse-frames.js";
 import type { StreamWatchdog, Watched } from "./stream-watchdog.js";
+import type { Readable } from "node:stream";
 import { discardBody, readText, scrubbed, type NemoHttp, type OpenAnswer } from "./http.js";
 import { asRecord } from "./lenient.js";
 import type { NemoAuth, OpenTurn, TurnEvent, TurnListener, TurnOptions } from "./types.js";
@@ -45,13 +46,31 @@ export function runSseBody(sessionId: string, text: string): unknown {
   return { app_name: "nemo_agent", user_id: "me", session_id: sessionId, new_message: { parts: [{ text }] } };
 }
 
+/** Where an open stream's body finds its reader: the body's listeners are shared by every stream. */
+const kStream = Symbol("nemo.openStream");
+type StreamBody = Readable & { [kStream]?: OpenStream };
+
+function onBodyData(this: StreamBody, chunk: Buffer): void {
+  this[kStream]?.bytes(chunk);
+}
+function onBodyEnd(this: StreamBody): void {
+  this[kStream]?.closed();
+}
+function onBodyError(this: StreamBody, error: unknown): void {
+  this[kStream]?.broke(error);
+}
+function onBodyClose(this: StreamBody): void {
+  this[kStream]?.broke(Object.assign(new Error("the event stream closed before its end"), { code: "ERR_STREAM_PREMATURE_CLOSE" }));
+}
+
 /**
  * One open event stream, read callback-style: each frame goes to the listener as it is parsed, with
  * no queue, no async iterator and no suspended frame of its own. Kept small on purpose, since a
  * worker holds ten thousand of them: it is the frame reader's handlers and the watchdog's entry
- * itself (no closures of its own beyond the body's listeners), and has no timer and no
- * AbortController: the caller's signal goes to undici as it is, and the watchdog ends the stream by
- * destroying its body.
+ * itself; the body's four listeners are functions shared by every stream, which find this one
+ * through the body; it keeps the answer's body and the two functions that end the exchange, not
+ * the answer (its headers); and it has no timer and no AbortController: the watchdog ends the
+ * stream by destroying its body.
  */
 class OpenStream implements Watched, FrameHandlers, OpenTurn {
   readonly hardAt: number;
@@ -62,15 +81,22 @@ class OpenStream implements Watched, FrameHandlers, OpenTurn {
   private listener: TurnListener | undefined;
   /** Set once: undefined while open; `{ error }` once ended (error undefined: a normal end). */
   private ended: { error: unknown } | undefined;
+  private frames: FrameReader | undefined;
+  private readonly body: StreamBody;
+  private readonly fail: (error: unknown) => unknown;
+  private readonly done: () => void;
 
   constructor(
     private readonly settings: TurnStreamSettings,
     private readonly token: string,
-    private readonly answer: OpenAnswer,
+    answer: OpenAnswer,
   ) {
     const now = Date.now();
     this.hardAt = now + settings.turnTimeoutMs;
     this.silentAt = now + settings.silentTimeoutMs;
+    this.body = answer.body;
+    this.fail = answer.fail;
+    this.done = answer.done;
     settings.watchdog.watch(this);
   }
 
@@ -82,20 +108,29 @@ class OpenStream implements Watched, FrameHandlers, OpenTurn {
       return;
     }
     this.listener = listener;
-    const frames = createFrameReader(this);
-    const decoder = new TextDecoder("utf-8");
-    const body = this.answer.body;
-    body.on("data", (chunk: Buffer) => frames.feed(decoder.decode(chunk, { stream: true })));
-    body.on("end", () => {
-      // The connection closed: that is the end. A last frame without its blank line still counts.
-      frames.feed(decoder.decode());
-      frames.end();
-      this.finish(undefined);
-    });
-    body.on("error", (error: unknown) => this.finish(this.failureOf(error)));
-    body.on("close", () => {
-      if (!this.ended) this.finish(this.failureOf(Object.assign(new Error("the event stream closed before its end"), { code: "ERR_STREAM_PREMATURE_CLOSE" })));
-    });
+    this.frames = new FrameReader(this);
+    const body = this.body;
+    body[kStream] = this;
+    body.on("data", onBodyData);
+    body.on("end", onBodyEnd);
+    body.on("error", onBodyError);
+    body.on("close", onBodyClose);
+  }
+
+  /** A chunk of the body. */
+  bytes(chunk: Buffer): void {
+    this.frames?.feedBytes(chunk);
+  }
+
+  /** The connection closed: that is the end. A last frame without its blank line still counts. */
+  closed(): void {
+    this.frames?.endBytes();
+    this.finish(undefined);
+  }
+
+  /** The body failed, or closed before its end (nothing once the stream has ended). */
+  broke(error: unknown): void {
+    if (!this.ended) this.finish(this.failureOf(error));
   }
 
   abort(reason: unknown): void {
@@ -144,7 +179,7 @@ class OpenStream implements Watched, FrameHandlers, OpenTurn {
 
   /** The error a broken-off stream ends with: a drop after `told` events, or what undici said. */
   private failureOf(failure: unknown): unknown {
-    const mapped = this.answer.fail(failure);
+    const mapped = this.fail(failure);
     if (mapped instanceof NemoError && mapped.code === "network") {
       return new NemoError("network", `POST /run_sse: the connection dropped after ${this.told} events; the turn may have been applied (${mapped.message})`, {
         cause: mapped,
@@ -157,9 +192,11 @@ class OpenStream implements Watched, FrameHandlers, OpenTurn {
     if (this.ended) return;
     this.ended = { error };
     this.settings.watchdog.unwatch(this);
-    this.answer.done();
+    this.done();
+    this.frames = undefined;
+    this.body[kStream] = undefined;
     // Ended early (a limit, an abort, an error envelope): the connection must not stay open.
-    discardBody(this.answer.body);
+    discardBody(this.body);
     const listener = this.listener;
     this.listener = undefined;
     listener?.onEnd(error);

@@ -6,8 +6,11 @@ import { caught, testClient, useLocalServers } from "./local-server.js";
 
 /**
  * What an open event stream keeps while it waits, counted in the heap: a worker holds thousands of
- * them, so the limits are kept by one timer for all streams and the caller's signal is used as it is
- * (no timers and no AbortController per stream). The limits themselves still end a stream.
+ * them, so the limits are kept by one timer for all streams (no timer per stream), the caller's
+ * signal reaches undici through a small relay (no AbortController per stream, and the caller's
+ * AbortSignal is not kept once the caller lets it go: a turn's job drops its controller as it
+ * parks), and the bytes are decoded and framed by one small object (no TextDecoder). The limits
+ * and the caller's signal still end a stream.
  */
 
 const auth = { token: "nmv_usr_footprint" };
@@ -58,7 +61,78 @@ async function openStreams(url: string, n: number, limits: { turnTimeoutMs?: num
   };
 }
 
+/** Opens `n` streams, each with its own controller as a turn's job has; the controllers are the caller's to drop. */
+async function openTurns(url: string, n: number) {
+  const client = testClient(url, { turnTimeoutMs: 60_000, silentTimeoutMs: 60_000 });
+  let controllers = Array.from({ length: n }, () => new AbortController());
+  const turns = await Promise.all(controllers.map((c, i) => client.openTurn(auth, `t${i}`, "hold", { signal: c.signal })));
+  const ends: Promise<unknown>[] = [];
+  let heard = 0;
+  await new Promise<void>((resolve) => {
+    for (const turn of turns) {
+      ends.push(
+        new Promise((end) => {
+          let first = true;
+          turn.listen({
+            onEvent: () => {
+              if (first && ++heard === n) resolve();
+              first = false;
+            },
+            onEnd: end,
+          });
+        }),
+      );
+    }
+  });
+  return {
+    ends,
+    abort: (i: number, reason: unknown) => controllers[i]?.abort(reason),
+    dropControllers: () => {
+      controllers = [];
+    },
+    close: async () => {
+      for (const turn of turns) turn.abort(new Error("test over"));
+      return Promise.all(ends);
+    },
+  };
+}
+
 describe("an open /run_sse stream's footprint", () => {
+  it("keeps neither its caller's AbortSignal once the caller lets it go, nor a TextDecoder", async () => {
+    const s = await holdingServer();
+    const warm = await openTurns(s.url, 1);
+    const signalsBefore = count(AbortSignal);
+    const decodersBefore = count(TextDecoder);
+    const open = await openTurns(s.url, STREAMS);
+    // While the caller keeps its controllers, their signals live (the caller's own).
+    expect(count(AbortSignal) - signalsBefore).toBeGreaterThanOrEqual(STREAMS);
+    open.dropControllers();
+    const signalsKept = count(AbortSignal) - signalsBefore;
+    const decoders = count(TextDecoder) - decodersBefore;
+    await open.close();
+    await warm.close();
+    expect(signalsKept).toBeLessThanOrEqual(2);
+    expect(decoders).toBeLessThanOrEqual(0);
+  });
+
+  it("the caller's signal still ends an open stream with the caller's reason", async () => {
+    const s = await holdingServer();
+    const open = await openTurns(s.url, 3);
+    open.abort(1, new Error("shutting down"));
+    expect(((await open.ends[1]) as Error).message).toBe("shutting down");
+    await open.close();
+  });
+
+  it("the caller's signal still ends a request waiting for its headers", async () => {
+    const s = await serve(() => undefined);
+    const controller = new AbortController();
+    const opening = testClient(s.url, { requestTimeoutMs: 10_000, silentTimeoutMs: 10_000 }).openTurn(auth, "1", "hello?", { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error("shutting down")), 100);
+    const error = await caught(() => opening);
+    expect((error as Error).message).toBe("shutting down");
+    await expect.poll(() => s.requests.length).toBe(1);
+  });
+
   it("holds no timer and no AbortController of its own while it waits", async () => {
     const s = await holdingServer();
     // One stream first, so the shared watchdog's one timer and undici's pool exist before counting.
