@@ -26,6 +26,17 @@ import { repairSweep } from "./repair.js";
 import { DEFAULT_PACING, type StatusPacing } from "./status-message.js";
 import { deadHubSweep, StreamHub } from "./stream-hub.js";
 
+/**
+ * A job fails for good once it stalled this many times without finishing a step (each park resets
+ * the count: job-control.ts). A stall is any lapse of the job's lock, not only a worker that died
+ * on the job: a Redis restart longer than what is left of the lock lapses every active job's at once,
+ * and a loaded worker can miss a renewal. At 3, a fault run (4 workers SIGKILLed every 2 s, 5 Redis
+ * restarts of 2–3 s, JOB_LOCK_MS=5000) failed 13 render jobs and 9 drainers in one Redis restart,
+ * telling those users "something went wrong" and losing their videos. A job that really kills its
+ * worker (a poison job) is still given up on, after 10 worker restarts.
+ */
+const MAX_STALLS_IN_A_ROW = 10;
+
 /** Knobs with production defaults that tests shrink. */
 export interface WorkerTuning {
   /** How long a job's lock lasts without renewal: a killed worker's job is taken over after it. */
@@ -154,7 +165,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     concurrency: config.WORKER_CONCURRENCY,
     lockDuration,
     stalledInterval,
-    maxStalledCount: 3,
+    maxStalledCount: MAX_STALLS_IN_A_ROW,
   };
   const sessionWorker = new Worker<DrainerData, string>(queueNames.session, drain, workerOptions);
   const renderWorker = new Worker<RenderJobData, void>(queueNames.render, render, { ...workerOptions, concurrency: config.RENDER_CONCURRENCY });
