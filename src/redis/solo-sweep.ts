@@ -3,14 +3,16 @@ import type { RedisClient } from "./client.js";
 
 /**
  * A periodic sweep that every process of a bot starts and that runs in at most one of them at a
- * time, at most once a period across all of them.
+ * time, about once a period across all of them.
  *
  * A sweep takes a lock (`key`, SET NX with a token of its own) and holds it for as long as it runs,
  * renewing it every third of the period: a sweep slower than its period (a slow platform, a Redis
  * under load, thousands of sessions) is never overlapped by another process's, nor by this process's
- * next tick. When it ends the lock stays for the rest of the period counted from its start, so the
- * other processes' ticks in that period skip; a sweep that outlasted its period gives it up at once.
- * The lock of a process killed mid-sweep lapses within a period.
+ * next tick. When it ends the lock stays until four fifths of the period have passed since its tick,
+ * so the other processes' ticks in that time skip, while this process's own next tick (a period on)
+ * finds it gone: kept for the whole period, it would lapse about when that tick comes, and a tick
+ * landing just before would skip a whole period. A sweep that outlasted that gives the lock up at
+ * once. The lock of a process killed mid-sweep lapses within a period.
  *
  * Renewal and the end compare the token first (one Lua script each): a holder whose lock lapsed
  * (its process stalled past the period, Redis lost the key) never extends or removes another's.
@@ -32,7 +34,10 @@ export interface SoloSweepOptions {
 // Extends the lock only while this sweep holds it.
 const RENEW = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
 
-// At the end: kept for the rest of the period (ARGV[2] ms), or removed when none is left; only if still ours.
+/** The share of the period, counted from a sweep's tick, that its lock keeps the other processes out. */
+const KEPT_SHARE = 0.8;
+
+// At the end: kept ARGV[2] ms more, or removed when that is none; only if still ours.
 const FINISH = `if redis.call("get", KEYS[1]) ~= ARGV[1] then return 0 end
 if tonumber(ARGV[2]) > 0 then return redis.call("pexpire", KEYS[1], ARGV[2]) end
 return redis.call("del", KEYS[1])`;
@@ -55,7 +60,7 @@ export class SoloSweep {
   private timer: NodeJS.Timeout | undefined;
   private current: { controller: AbortController; done: Promise<boolean> } | undefined;
   private stopped = false;
-  /** The token of this process's last lock, which may still hold back the others for the rest of its period. */
+  /** The token of this process's last lock, which may still hold back the others for most of its period. */
   private lastToken: string | undefined;
 
   constructor(private readonly options: SoloSweepOptions) {}
@@ -103,6 +108,7 @@ export class SoloSweep {
   private async locked(controller: AbortController): Promise<boolean> {
     const { redis, key, periodMs, sweep, onError } = this.options;
     const token = randomUUID();
+    const tickAt = Date.now();
     try {
       if ((await redis.set(key, token, "PX", periodMs, "NX")) !== "OK") return false;
     } catch (error) {
@@ -110,7 +116,6 @@ export class SoloSweep {
       return false;
     }
     this.lastToken = token;
-    const startedAt = Date.now();
     const renewal = setInterval(
       () =>
         void scripted(redis)
@@ -132,7 +137,7 @@ export class SoloSweep {
     } finally {
       clearInterval(renewal);
       // Stopped early: the next process may sweep at its next tick rather than after the period.
-      const restMs = controller.signal.aborted ? 0 : Math.ceil(startedAt + periodMs - Date.now());
+      const restMs = controller.signal.aborted ? 0 : Math.ceil(tickAt + KEPT_SHARE * periodMs - Date.now());
       // Unanswered: the lock lapses by itself within a period.
       await scripted(redis)
         .soloSweepFinish(key, token, Math.max(0, restMs))

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { connectRedis } from "../../src/redis/client.js";
 import { SoloSweep } from "../../src/redis/solo-sweep.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+import { startSlowLink } from "../helpers/slow-link.js";
 
 /**
  * The lock behind the periodic sweeps that run in one process at a time (the place-in-line sweep,
@@ -25,6 +26,26 @@ describe("a sweep in one process at a time", () => {
     expect(await a.runOnce()).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 350));
     expect(await b.runOnce()).toBe(true);
+  });
+
+  it("a lone process sweeps at each of its ticks, even with its Redis far away", async () => {
+    const key = `${uniquePrefix("solo")}:sweep`;
+    const url = new URL(testRedisUrl());
+    const link = await startSlowLink({ host: url.hostname, port: Number(url.port) }, 20);
+    const far = connectRedis(`redis://${link.host}:${link.port}`, "worker");
+    const sweep = new SoloSweep({ redis: far, key, periodMs: 300, sweep: async () => undefined, onError: (error) => expect.fail(String(error)) });
+    try {
+      for (let tick = 0; tick < 3; tick += 1) {
+        // As its timer ticks: the next tick comes a period after this one, however long the sweep took.
+        const nextTick = new Promise((resolve) => setTimeout(resolve, 300));
+        expect(await sweep.runOnce()).toBe(true);
+        await nextTick;
+      }
+    } finally {
+      await sweep.stop();
+      far.disconnect();
+      await link.close();
+    }
   });
 
   it("a sweep that finds its lock taken (it stalled past its period) stops at its next step", async () => {
