@@ -11,7 +11,8 @@ import type { RenderJobData } from "./export.js";
 import { drainerJobId, queueNames, renderJobId, sessionKeyOf, sessionRendersKey } from "./keys.js";
 import { LineKeeper } from "./line/keeper.js";
 import { sessionOverview } from "./line/overview.js";
-import { removeWaiting } from "./line/read-line.js";
+import { removeWaiting, stillWaiting } from "./line/read-line.js";
+import { SlotCheck } from "./line/slot-check.js";
 import { DRAINER_JOB_OPTIONS, Mailbox } from "./mailbox.js";
 import { Markers } from "./markers.js";
 
@@ -165,22 +166,19 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue & { close(
     ...(options.outbox ? { outbox: options.outbox } : {}),
     ...(options.maxItems === undefined ? {} : { maxItems: options.maxItems }),
   });
-  const timers = new Set<NodeJS.Timeout>();
   /** Says at once that an item waits (a courtesy: failing to say so never fails the submit). */
   const announce = (envelope: WorkEnvelope, droppable = false): Promise<void> =>
     queues.line.announce(envelope, { droppable }).catch((error: unknown) => options.logger.warn({ err: error, item: envelope.id }, "place in line: announce failed"));
-  /** Nothing of its own before it: it waits only if no worker slot is free, which takes a moment to tell. */
-  const announceIfStillWaiting = (envelope: WorkEnvelope): void => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      // Droppable: when no slot is free for many sessions at once (a burst of new users), their
-      // statuses would otherwise queue for minutes ahead of every answer; one refused now is posted
-      // by the workers' sweep of sessions waiting for a slot (LineKeeper.sweep).
-      void announce(envelope, true);
-    }, options.slotCheckMs ?? 300);
-    timer.unref();
-    timers.add(timer);
-  };
+  // Nothing of its own before it: it waits only if no worker slot is free, which takes a moment to
+  // tell. Droppable: when no slot is free for many sessions at once (a burst of new users), their
+  // statuses would otherwise queue for minutes ahead of every answer; one refused now is posted by
+  // the workers' sweep of sessions waiting for a slot (LineKeeper.sweep).
+  const slotCheck = new SlotCheck({
+    delayMs: options.slotCheckMs ?? 300,
+    stillWaiting: (envelopes) => stillWaiting(redis, options.prefix, envelopes),
+    announce: (envelope) => announce(envelope, true),
+    onError: (error) => options.logger.warn({ err: error }, "place in line: checking for a free slot failed"),
+  });
   // One wait for the connection shared by every caller (not one listener per submit).
   let ready: Promise<void> | undefined;
   const connected = async () => {
@@ -196,7 +194,7 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue & { close(
       const result = await queues.enqueue(envelope, "back", from);
       if (result.full || result.queuedAs !== undefined) return result;
       if (result.position > 0) await announce(envelope);
-      else announceIfStillWaiting(envelope);
+      else slotCheck.add(envelope);
       return result;
     },
     async cancel(session) {
@@ -212,7 +210,7 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue & { close(
       return queues.cancelOne(session, target);
     },
     async close() {
-      for (const timer of timers) clearTimeout(timer);
+      slotCheck.close();
       await queues.close();
       await closeConnection(redis);
     },

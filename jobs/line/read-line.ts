@@ -1,6 +1,6 @@
 import type { RedisClient } from "../../src/redis/client.js";
 import type { WorkEnvelope } from "../../src/work/types.js";
-import { drainerJobId, lineKeys, mailboxKeys, queueNames } from "../keys.js";
+import { drainerJobId, lineKeys, mailboxKeys, queueNames, sessionKeyOf } from "../keys.js";
 
 /**
  * The one place that reads how the mailbox and the BullMQ queue hold a session's work (see
@@ -43,6 +43,7 @@ interface LineCommands {
   lineReadSession(...args: string[]): Promise<[string[], string | null, string | null, string | null]>;
   lineReadSlot(...args: string[]): Promise<[number | null, number, number, string | null]>;
   lineNeedsStatus(...args: string[]): Promise<number>;
+  lineStillWaiting(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number[]>;
 }
 
 /**
@@ -57,6 +58,7 @@ const withLineCommands = (() => {
       redis.defineCommand("lineReadSession", { numberOfKeys: 4, lua: READ_SESSION });
       redis.defineCommand("lineReadSlot", { numberOfKeys: 3, lua: READ_SLOT });
       redis.defineCommand("lineNeedsStatus", { numberOfKeys: 2, lua: NEEDS_STATUS });
+      redis.defineCommand("lineStillWaiting", { lua: STILL_WAITING });
       defined.add(redis);
     }
     return redis as RedisClient & LineCommands;
@@ -109,6 +111,28 @@ return 0
 export async function needsStatus(client: RedisClient, statusesKey: string, queueKey: string, envelope: WorkEnvelope): Promise<boolean> {
   const redis = withLineCommands(client);
   return Number(await redis.lineNeedsStatus(statusesKey, queueKey, envelope.id, JSON.stringify(envelope))) === 1;
+}
+
+// For each item, 1 when it still waits in its mailbox (not started, not cancelled). KEYS: each item's
+// mailbox queue; ARGV: each item's JSON as queued (the same string: see needsStatus).
+const STILL_WAITING = `
+local out = {}
+for i = 1, #KEYS do
+  if redis.call('LPOS', KEYS[i], ARGV[i]) then out[i] = 1 else out[i] = 0 end
+end
+return out
+`;
+
+/**
+ * Which of `envelopes` still wait in their sessions' mailboxes: one command for the lot, however
+ * many sessions they belong to (their keys share the prefix, so one Redis Cluster slot).
+ */
+export async function stillWaiting(client: RedisClient, prefix: string, envelopes: readonly WorkEnvelope[]): Promise<boolean[]> {
+  if (envelopes.length === 0) return [];
+  const redis = withLineCommands(client);
+  const keys = envelopes.map((e) => mailboxKeys(prefix, sessionKeyOf(e.session)).queue);
+  const answers = await redis.lineStillWaiting(keys.length, ...keys, ...envelopes.map((e) => JSON.stringify(e)));
+  return envelopes.map((_, i) => Number(answers[i]) === 1);
 }
 
 /** How many items wait in the session's mailbox (not counting the running one). */
