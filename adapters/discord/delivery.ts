@@ -1,6 +1,5 @@
-import { REST, type RawFile } from "@discordjs/rest";
+import { REST, type RateLimitData, type RawFile } from "@discordjs/rest";
 import { Routes, type APIActionRowComponent, type APIComponentInActionRow, type APIMessage } from "discord.js";
-import { RateLimitedError } from "../../src/errors.js";
 import type { Logger } from "../../src/log.js";
 import {
   DiscordCode,
@@ -12,6 +11,7 @@ import {
   webhookGone,
 } from "./discord-errors.js";
 import { discordRequest } from "./http.js";
+import { givesWay, inLane, noting429, refusalOf } from "./lanes.js";
 import type { DiscordLane, DiscordPacing } from "./rate-limits.js";
 import { liveWebhook, type DiscordReplyData } from "./reply-data.js";
 import type { DiscordRef } from "./refs.js";
@@ -43,7 +43,11 @@ export interface DeliveryOptions {
 /**
  * Where a message goes, decided per call: the interaction's webhook while its token is valid
  * (claiming the deferred "thinking…" reply first), else a channel message, else a DM when the app
- * cannot post in the channel. Everything over @discordjs/rest, which waits out rate limits.
+ * cannot post in the channel. Everything over @discordjs/rest, which keeps each route's bucket.
+ *
+ * Each call goes in a lane (lanes.ts): answers and videos wait for their slot (the bot's global one
+ * in Redis, then their route's bucket); a status or progress message takes a global slot only when
+ * one is near, and is refused (RateLimitedError, nothing sent) rather than wait on a spent bucket.
  */
 export class DiscordDelivery {
   private readonly rest: REST;
@@ -54,9 +58,12 @@ export class DiscordDelivery {
   private readonly claims = new Map<string, { claim: Promise<boolean>; until: number }>();
 
   constructor(options: DeliveryOptions) {
-    const shared = options.pacing ? { rejectOnRateLimit: options.pacing.onRateLimit } : {};
+    const pacing = options.pacing;
+    // Consulted before any wait on a bucket and on every 429: a global one pauses the bot's other
+    // processes too; a status request gives way instead of waiting.
+    const shared = { rejectOnRateLimit: (info: RateLimitData) => (pacing?.onRateLimit(info), givesWay(info)) };
     // Our own request function and Agent, so posts with files work whichever undici set the global dispatcher.
-    const makeRequest = discordRequest();
+    const makeRequest = noting429(discordRequest());
     this.rest = new REST({ api: options.apiRoot, timeout: options.requestTimeoutMs, makeRequest, ...shared });
     // A post with files is sent once: @discordjs/rest would send it again after a timeout, a reset or a
     // 5xx (`retries`, 3 by default), and a video Discord took but answered late would be posted twice.
@@ -76,15 +83,19 @@ export class DiscordDelivery {
    * instead of a second copy. The interaction's webhook takes no nonce, so such a post goes through it
    * only when the app may not post in the channel (a user-installed app): there it is at least once.
    */
-  async post(data: DiscordReplyData, body: MessageBody, files: RawFile[] = [], once?: PostOnce): Promise<DiscordRef> {
+  async post(data: DiscordReplyData, body: MessageBody, files: RawFile[] = [], once?: PostOnce, lane: DiscordLane = "answer"): Promise<DiscordRef> {
+    return inLane(lane, () => this.postIn(lane, data, body, files, once));
+  }
+
+  private async postIn(lane: DiscordLane, data: DiscordReplyData, body: MessageBody, files: RawFile[], once: PostOnce | undefined): Promise<DiscordRef> {
     const channelFirst = once !== undefined && !data.ephemeral;
     if (channelFirst) {
-      const posted = await this.inChannel(data, body, files, once);
+      const posted = await this.inChannel(lane, data, body, files, once);
       if (posted) return posted;
     }
     const viaHook = await this.viaWebhook(data, body, files);
     if (viaHook) return viaHook;
-    return channelFirst ? this.inDm(data, body, files, once) : this.postToChannel(data, body, files, once);
+    return channelFirst ? this.inDm(lane, data, body, files, once) : this.postToChannel(lane, data, body, files, once);
   }
 
   /** Through the interaction's webhook while its token lives; undefined once it is gone. */
@@ -100,7 +111,7 @@ export class DiscordDelivery {
       const message = await this.webhookWrite("POST", Routes.webhook(hook.applicationId, hook.token), followUp, files);
       return { kind: "webhook", messageId: message.id };
     } catch (error) {
-      if (!webhookGone(error)) throw toDeliveryError(error);
+      if (!webhookGone(error)) throw refusalOf(error) ?? toDeliveryError(error);
       this.logger.info({ interactionId: data.interactionId }, "discord: interaction token no longer valid, posting to the channel");
       return undefined;
     }
@@ -108,6 +119,10 @@ export class DiscordDelivery {
 
   /** Edits a message in place; undefined when it is gone (or its webhook is) so the caller posts anew. */
   async edit(data: DiscordReplyData, ref: DiscordRef, body: MessageBody, lane: DiscordLane = "status"): Promise<DiscordRef | undefined> {
+    return inLane(lane, () => this.editIn(lane, data, ref, body));
+  }
+
+  private async editIn(lane: DiscordLane, data: DiscordReplyData, ref: DiscordRef, body: MessageBody): Promise<DiscordRef | undefined> {
     try {
       if (ref.kind === "webhook") {
         const hook = liveWebhook(data);
@@ -120,7 +135,8 @@ export class DiscordDelivery {
       await this.rest.patch(Routes.channelMessage(ref.channelId, ref.messageId), { body: withNoPings(body) });
       return ref;
     } catch (error) {
-      if (error instanceof RateLimitedError) throw error;
+      const refused = refusalOf(error);
+      if (refused) throw refused;
       if (hasCode(error, DiscordCode.unknownMessage) || webhookGone(error)) {
         this.logger.info({ error: describeError(error) }, "discord: status message gone, posting a new one");
         return undefined;
@@ -131,8 +147,10 @@ export class DiscordDelivery {
 
   async deleteChannelMessage(channelId: string, messageId: string): Promise<boolean> {
     try {
-      await this.paced("answer");
-      await this.rest.delete(Routes.channelMessage(channelId, messageId));
+      await inLane("answer", async () => {
+        await this.paced("answer");
+        await this.rest.delete(Routes.channelMessage(channelId, messageId));
+      });
       return true;
     } catch (error) {
       this.logger.info({ error: describeError(error) }, "discord: could not delete a message");
@@ -143,27 +161,29 @@ export class DiscordDelivery {
   async typing(channelId: string): Promise<void> {
     try {
       // A courtesy: only when a slot is near.
-      await this.paced("status");
-      await this.rest.post(Routes.channelTyping(channelId));
+      await inLane("status", async () => {
+        await this.paced("status");
+        await this.rest.post(Routes.channelTyping(channelId));
+      });
     } catch (error) {
       this.logger.debug({ error: describeError(error) }, "discord: typing indicator refused");
     }
   }
 
-  private async postToChannel(data: DiscordReplyData, body: MessageBody, files: RawFile[], once: PostOnce | undefined): Promise<DiscordRef> {
+  private async postToChannel(lane: DiscordLane, data: DiscordReplyData, body: MessageBody, files: RawFile[], once: PostOnce | undefined): Promise<DiscordRef> {
     // An ephemeral exchange (/token) must not surface in a shared channel: only a DM is private enough.
     if (!data.ephemeral || !data.guildId) {
-      const posted = await this.inChannel(data, body, files, once);
+      const posted = await this.inChannel(lane, data, body, files, once);
       if (posted) return posted;
     }
-    return this.inDm(data, body, files, once);
+    return this.inDm(lane, data, body, files, once);
   }
 
   /** A channel message; undefined when the app may not post in a guild's channel (a DM may do). */
-  private async inChannel(data: DiscordReplyData, body: MessageBody, files: RawFile[], once: PostOnce | undefined): Promise<DiscordRef | undefined> {
+  private async inChannel(lane: DiscordLane, data: DiscordReplyData, body: MessageBody, files: RawFile[], once: PostOnce | undefined): Promise<DiscordRef | undefined> {
     try {
       const reply = data.messageId && !data.interactionId ? { message_reference: { message_id: data.messageId, fail_if_not_exists: false } } : {};
-      const message = await this.channelPost(data.channelId, { ...body, ...reply }, files, once);
+      const message = await this.channelPost(lane, data.channelId, { ...body, ...reply }, files, once);
       return { kind: "channel", channelId: data.channelId, messageId: message.id };
     } catch (error) {
       if (!noChannelAccess(error) || !data.guildId) return this.unreachable(data, error);
@@ -172,11 +192,11 @@ export class DiscordDelivery {
     }
   }
 
-  private async inDm(data: DiscordReplyData, body: MessageBody, files: RawFile[], once: PostOnce | undefined): Promise<DiscordRef> {
+  private async inDm(lane: DiscordLane, data: DiscordReplyData, body: MessageBody, files: RawFile[], once: PostOnce | undefined): Promise<DiscordRef> {
     try {
-      await this.paced("answer");
+      await this.paced(lane);
       const dm = (await this.rest.post(Routes.userChannels(), { body: { recipient_id: data.userId } })) as { id: string };
-      const message = await this.channelPost(dm.id, body, files, once);
+      const message = await this.channelPost(lane, dm.id, body, files, once);
       return { kind: "channel", channelId: dm.id, messageId: message.id };
     } catch (error) {
       return this.unreachable(data, error);
@@ -184,6 +204,8 @@ export class DiscordDelivery {
   }
 
   private unreachable(data: DiscordReplyData, error: unknown): never {
+    const refused = refusalOf(error);
+    if (refused) throw refused;
     if (hasCode(error, DiscordCode.cannotDmUser)) {
       this.logger.warn(
         { userId: data.userId, channelId: data.channelId, error: describeError(error) },
@@ -197,12 +219,12 @@ export class DiscordDelivery {
     throw toDeliveryError(error);
   }
 
-  private async channelPost(channelId: string, body: MessageBody & { message_reference?: unknown }, files: RawFile[], once: PostOnce | undefined): Promise<APIMessage> {
+  private async channelPost(lane: DiscordLane, channelId: string, body: MessageBody & { message_reference?: unknown }, files: RawFile[], once: PostOnce | undefined): Promise<APIMessage> {
     const rest = files.length > 0 ? this.uploadRest : this.rest;
     // Create Message: with `enforce_nonce`, a message the bot created with the same nonce in the past
     // few minutes is answered instead of a new one being made.
     const nonce = once ? { nonce: once.nonce, enforce_nonce: true } : {};
-    await this.paced("answer");
+    await this.paced(lane);
     return (await rest.post(Routes.channelMessages(channelId), { body: withFiles(withNoPings({ ...body, ...nonce }), files), files })) as APIMessage;
   }
 
@@ -231,7 +253,8 @@ export class DiscordDelivery {
       await existing.claim.catch(() => false);
       return false;
     }
-    const claim = (async () => {
+    // Other callers wait for this look whatever their lane: it runs as an answer, never refused.
+    const claim = inLane("answer", async () => {
       try {
         const original = (await this.rest.get(Routes.webhookMessage(hook.applicationId, hook.token, "@original"), { auth: false })) as APIMessage;
         return ((original.flags ?? 0) & LOADING) !== 0;
@@ -239,7 +262,7 @@ export class DiscordDelivery {
         if (hasCode(error, DiscordCode.unknownMessage)) return false;
         throw error;
       }
-    })();
+    });
     this.claims.set(interactionId, { claim, until });
     try {
       return await claim;

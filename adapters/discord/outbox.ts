@@ -41,11 +41,19 @@ export function createDiscordOutbox(options: DiscordOutboxOptions): Outbox {
       const data = readHandleData(to, seal);
       const body = { content: fitOne(text, MAX_MESSAGE_LENGTH) };
       const previous = ref ? decodeRef(ref) : undefined;
+      // Edits come last when the bot is busy (refused with RateLimitedError; the caller keeps the
+      // latest text). A new status message waits like an answer, unless it is a progress figure
+      // (`droppable`) or gives way to the video it reports on (`yields`): hundreds of them at once
+      // would otherwise book the global limit seconds ahead and spend each channel's bucket, and
+      // every answer and video would wait behind them.
+      const lane = opts?.droppable ? "progress" : "status";
       if (previous) {
-        const edited = await delivery.edit(data, previous, body, opts?.droppable ? "progress" : "status");
+        const edited = await delivery.edit(data, previous, body, lane);
         if (edited) return encodeRef(edited);
+        // Deleted, or its webhook expired: the new message replaces an edit, in the edit's lane.
+        return encodeRef(await delivery.post(data, body, [], undefined, lane));
       }
-      return encodeRef(await delivery.post(data, body));
+      return encodeRef(await delivery.post(data, body, [], undefined, opts?.droppable || opts?.yields ? lane : "answer"));
     },
 
     maxVideoBytes(to) {

@@ -19,7 +19,10 @@ export interface DiscordRateLimits {
 
 export const DEFAULT_DISCORD_LIMITS: DiscordRateLimits = { globalPerSecond: 50, statusMaxWaitMs: 1_000, progressMaxWaitMs: 100 };
 
-/** Answers and videos wait for their slot; status edits and typing only take one that is near, progress one that is free. */
+/**
+ * Answers and videos wait for their slot; status messages (edits, and new ones that yield) and typing
+ * only take one that is near, progress one that is free, and neither waits on a spent route bucket.
+ */
 export type DiscordLane = "answer" | "status" | "progress";
 
 export class DiscordPacing {
@@ -37,7 +40,7 @@ export class DiscordPacing {
     this.global = { key: `${prefix}:ratelimit:discord:${botId}`, rate: { intervalMs: 1000 / limits.globalPerSecond, burst: 1 } };
   }
 
-  /** Before a request with the bot's token: its slot under the global limit (RateLimitedError for a status edit when busy). */
+  /** Before a request with the bot's token: its slot under the global limit (SendSlotBusyError for a status when busy). */
   async take(lane: DiscordLane): Promise<void> {
     const maxWaitMs = lane === "status" ? this.limits.statusMaxWaitMs : lane === "progress" ? this.limits.progressMaxWaitMs : undefined;
     await this.limiter.take([this.global], maxWaitMs === undefined ? {} : { maxWaitMs });

@@ -4,6 +4,7 @@ import { parseBody, readBody, type ParsedBody } from "./body.js";
 import { DISCORD_ERRORS, type DiscordErrorSpec } from "./errors.js";
 import { GlobalLimit } from "./global-limit.js";
 import { messagePayload } from "./payloads.js";
+import { RouteLimits, type RouteLimitOptions } from "./route-limits.js";
 import { snowflake } from "./snowflake.js";
 import type { FakeInteraction, FakeMessage, FakeStore } from "./store.js";
 
@@ -17,6 +18,8 @@ export interface RestOptions {
   ackDeadlineMs: number;
   /** Files behind the CDN attachment URLs the fake hands out. */
   cdnFiles: Map<string, { path: string; contentType: string }>;
+  /** Per-route buckets with their X-RateLimit headers (off: only the global limit is kept). */
+  routeLimits?: RouteLimitOptions;
 }
 
 const LOADING = 1 << 7;
@@ -61,6 +64,7 @@ function nonceOf(body: ParsedBody): string | undefined {
 
 export class FakeRest {
   private readonly globalLimit = new GlobalLimit();
+  private readonly routeLimits: RouteLimits | undefined;
   /** A slow network: answers to requests carrying files are held back this long after the work is done. */
   private slowFiles: { ms: number; left: number } | undefined;
   /** Answers held back right now. */
@@ -74,7 +78,9 @@ export class FakeRest {
   constructor(
     private readonly store: FakeStore,
     private readonly options: RestOptions,
-  ) {}
+  ) {
+    this.routeLimits = options.routeLimits ? new RouteLimits(options.routeLimits) : undefined;
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://fake.invalid");
@@ -99,6 +105,21 @@ export class FakeRest {
         .end(JSON.stringify({ message: "You are being rate limited.", retry_after: retryAfter, global: true }));
       return;
     }
+    const route = this.routeLimits?.admit(method, path);
+    const routeHeaders = route?.headers ?? {};
+    if (route?.retryAfter !== undefined) {
+      this.store.requests.push({ method, path, at: Date.now(), status: 429, bodyText: "" });
+      this.store.changed();
+      res
+        .writeHead(429, {
+          "content-type": "application/json",
+          "retry-after": String(Math.ceil(route.retryAfter)),
+          "x-ratelimit-scope": "user",
+          ...routeHeaders,
+        })
+        .end(JSON.stringify({ message: "You are being rate limited.", retry_after: route.retryAfter, global: false }));
+      return;
+    }
     let body: ParsedBody = { json: {}, text: "", files: [] };
     let reply: Reply;
     try {
@@ -120,9 +141,9 @@ export class FakeRest {
       if (res.destroyed) return;
     }
     if (reply.json === undefined) {
-      res.writeHead(reply.status).end();
+      res.writeHead(reply.status, routeHeaders).end();
     } else {
-      res.writeHead(reply.status, { "content-type": "application/json" }).end(JSON.stringify(reply.json));
+      res.writeHead(reply.status, { "content-type": "application/json", ...routeHeaders }).end(JSON.stringify(reply.json));
     }
   }
 

@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { FakeGateway } from "./gateway.js";
 import { memberPayload, userPayload } from "./payloads.js";
 import { FakeRest } from "./rest.js";
+import type { RouteLimitOptions } from "./route-limits.js";
 import { snowflake } from "./snowflake.js";
 import { FakeStore, type FakeInteraction, type FakeMessage } from "./store.js";
 
@@ -24,6 +25,11 @@ export interface FakeDiscordOptions {
   ackDeadlineMs?: number;
   /** How long an interaction token works (Discord: 15 minutes); then webhooks answer 50027. */
   interactionTokenTtlMs?: number;
+  /**
+   * Discord's per-route limits (one bucket per route and channel, guild or webhook token, told in
+   * X-RateLimit headers, 429 past them). Off by default: only the global limit is kept.
+   */
+  routeLimits?: RouteLimitOptions;
 }
 
 export interface CommandAttachment {
@@ -120,6 +126,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     wsUrl,
     ackDeadlineMs: options.ackDeadlineMs ?? 3000,
     cdnFiles,
+    ...(options.routeLimits ? { routeLimits: options.routeLimits } : {}),
   });
   server.on("request", (req, res) => {
     rest.handle(req, res).catch((error: unknown) => {
