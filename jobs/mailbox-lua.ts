@@ -14,13 +14,17 @@ import { BULLMQ_ADD_STANDARD_JOB_FUNCTION } from "./bullmq-add-lua.js";
  * drainer job (see bullmq-add-lua.ts).
  *
  * KEYS 6–14: the session queue's keys, in the order BullMQ's add script takes them; 15 the hash of
- * the platform update the item came from (a key that is never written when ARGV 9 is '').
+ * the platform update the item came from (a key that is never written when ARGV 9 is ''); 16 the
+ * update's handled mark (src/chat/update-claims.ts; never written unless ARGV 12 is '1').
  * ARGV: 1 envelope JSON, 2 session key, 3 "front" to run it next (a follow-up export) else "back",
  * 4 the session queue's key prefix (`<prefix>:session-work:`), 5 the drainer job id without its
  * generation (`drain-<session>-`), 6 now (ms), 7 the drainer job's options as JSON, 8 the most
  * items that may wait (0: no cap; a "front" item, the bot's own follow-up, is never refused),
  * 9 the item's field in its platform update's hash (KEYS 15, see src/chat/update-claims.ts), or ''
- * for an item no update asked for, 10 the item's id, 11 how long the hash is kept (seconds).
+ * for an item no update asked for, 10 the item's id, 11 how long the hash (and the mark) is kept
+ * (seconds), 12 '1' when this is the update's last item: the update is marked handled in the same
+ * step as its last item is queued, so no command of its own follows the handling, and no crash can
+ * fall between the two.
  * Returns { items ahead of it, owner generation, 1 when a new drainer (and its job) was created, 0, '' },
  * { items waiting, '', 0, 1, '' } when the mailbox is full and nothing was added, or
  * { 0, '', 0, 0, id } when its update queued this item already (as `id`) and nothing was added:
@@ -67,6 +71,9 @@ end
 if ARGV[9] ~= '' then
   redis.call('HSET', KEYS[15], ARGV[9], ARGV[10])
   redis.call('EXPIRE', KEYS[15], tonumber(ARGV[11]))
+end
+if ARGV[12] == '1' then
+  redis.call('SET', KEYS[16], '1', 'EX', tonumber(ARGV[11]))
 end
 return { ahead, owner, created, 0, '' }
 `;

@@ -1,6 +1,6 @@
 import type { JobsOptions, Queue } from "bullmq";
 import type { RedisClient } from "../src/redis/client.js";
-import { UPDATE_CLAIM_TTL_SECONDS, updateItemsKey } from "../src/chat/update-claims.js";
+import { UPDATE_CLAIM_TTL_SECONDS, updateClaimKey, updateItemsKey } from "../src/chat/update-claims.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import { ADD_STANDARD_JOB_KEYS } from "./bullmq-add-lua.js";
 import { drainerJobId, mailboxKeys } from "./keys.js";
@@ -45,6 +45,8 @@ export interface ItemRecord {
   /** The update's hash (`updateItemsKey`). */
   key: string;
   field: string;
+  /** The update's handled mark (`updateClaimKey`), set when this is its last item: written in the same step. */
+  handledKey?: string;
 }
 
 interface ScriptedRedis {
@@ -57,7 +59,7 @@ interface ScriptedRedis {
 function scripted(redis: RedisClient): RedisClient & ScriptedRedis {
   const r = redis as RedisClient & Partial<ScriptedRedis>;
   if (!r.mailboxSubmit) {
-    redis.defineCommand("mailboxSubmit", { numberOfKeys: 6 + ADD_STANDARD_JOB_KEYS.length, lua: SUBMIT });
+    redis.defineCommand("mailboxSubmit", { numberOfKeys: 7 + ADD_STANDARD_JOB_KEYS.length, lua: SUBMIT });
     redis.defineCommand("mailboxClaim", { numberOfKeys: 5, lua: CLAIM });
     redis.defineCommand("mailboxDone", { numberOfKeys: 5, lua: DONE });
     redis.defineCommand("mailboxCancel", { numberOfKeys: 5, lua: CANCEL_QUEUED });
@@ -95,14 +97,16 @@ export class Mailbox {
   /**
    * Appends an item (or puts it first, for a follow-up that must run next) and, when no drainer owns
    * the mailbox, creates one: one script, one round trip, all or nothing. With `record`, the item is
-   * written into its platform update's hash in the same step, and not queued when it is there already.
+   * written into its platform update's hash in the same step, and not queued when it is there already;
+   * with `record.handledKey`, the update is marked handled in that step too.
    */
   async submit(sessionKey: string, envelope: WorkEnvelope, where: "back" | "front" = "back", record?: ItemRecord): Promise<SubmitResult> {
     const [ahead, generation, created, full, queuedAs] = await this.redis.mailboxSubmit(
       ...this.keys(sessionKey),
       ...this.drainerKeys,
-      // Never written without a record; under the prefix, so it shares the Cluster slot.
+      // Never written without a record (a mark); under the prefix, so they share the Cluster slot.
       record?.key ?? updateItemsKey(this.prefix, "none"),
+      record?.handledKey ?? updateClaimKey(this.prefix, "none"),
       JSON.stringify(envelope),
       sessionKey,
       where,
@@ -114,6 +118,7 @@ export class Mailbox {
       record?.field ?? "",
       envelope.id,
       String(UPDATE_CLAIM_TTL_SECONDS),
+      record?.handledKey ? "1" : "",
     );
     const result: SubmitResult = { ahead: Number(ahead), generation: String(generation), newDrainer: Number(created) === 1, full: Number(full) === 1 };
     return queuedAs ? { ...result, queuedAs: String(queuedAs) } : result;

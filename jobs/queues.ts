@@ -4,7 +4,7 @@ import type { SessionRef } from "../src/accounts/types.js";
 import type { Platform } from "../src/chat/message.js";
 import type { Outbox } from "../src/chat/outbox.js";
 import { silentLogger, type Logger } from "../src/log.js";
-import { updateItemField, updateItemsKey } from "../src/chat/update-claims.js";
+import { updateClaimKey, updateItemField, updateItemsKey } from "../src/chat/update-claims.js";
 import type { CancelOneOutcome, CancelOutcome, CancelTarget, ItemOrigin, SubmitOutcome, WorkEnvelope, WorkOverviewItem, WorkQueue } from "../src/work/types.js";
 import type { ItemStep } from "./context.js";
 import type { RenderJobData } from "./export.js";
@@ -61,10 +61,13 @@ export class WorkQueues {
    * owns it; `full` (and nothing added) when the mailbox already holds its most items.
    */
   async enqueue(envelope: WorkEnvelope, where: "back" | "front" = "back", from?: ItemOrigin): Promise<SubmitOutcome> {
-    const record = from ? { key: updateItemsKey(this.prefix, from.updateKey), field: updateItemField(from.index) } : undefined;
+    const record = from
+      ? { key: updateItemsKey(this.prefix, from.updateKey), field: updateItemField(from.index), ...(from.last ? { handledKey: updateClaimKey(this.prefix, from.updateKey) } : {}) }
+      : undefined;
     const result = await this.mailbox.submit(sessionKeyOf(envelope.session), envelope, where, record);
     if (result.queuedAs !== undefined) return { position: result.ahead, queuedAs: result.queuedAs };
-    return result.full ? { position: result.ahead, full: true } : { position: result.ahead };
+    if (result.full) return { position: result.ahead, full: true };
+    return from?.last ? { position: result.ahead, marked: true } : { position: result.ahead };
   }
 
   /** For the repair sweep. Idempotent: the job id is fixed by (session, generation). */

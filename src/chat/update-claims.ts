@@ -31,8 +31,9 @@ export function updateItemField(index: number): string {
  * - its work items are queued in the same atomic step that records them (see `updateItemsKey`),
  *   so a re-delivered update never queues an item twice, and an update whose process died before
  *   queueing is queued by the re-delivery;
- * - once everything it asked for is queued or answered, the update is marked handled
- *   (`markHandled`), and a later re-delivery is dropped before anything is read or sent.
+ * - once everything it asked for is queued or answered, the update is marked handled (`markHandled`;
+ *   an update that queues work has its mark written by the script that queues its last item), and a
+ *   later re-delivery is dropped before anything is read or sent.
  * A quick answer (credits, help) sent by a process that died before marking it can be sent again
  * on re-delivery: at least once, never lost. The platforms re-deliver what was not confirmed:
  * Telegram's offset is confirmed only after the update was handled (adapters/telegram/polling.ts).

@@ -17,6 +17,7 @@ export function createContext(deps: RouterDeps, message: ChatMessage, locale: Lo
   const now = deps.now ?? Date.now;
   const newId = deps.newId ?? randomUUID;
   const ref: SessionRef = { platform: message.platform, userKey: message.userKey, chatId: message.chatId, locale };
+  let handledMarked = false;
   log ??= deps.logger.child({ platform: message.platform, chatId: message.chatId, userKey: message.userKey });
 
   const ctx: RouteContext = {
@@ -27,6 +28,9 @@ export function createContext(deps: RouterDeps, message: ChatMessage, locale: Lo
     ref,
     outbox,
     log,
+    get handledMarked() {
+      return handledMarked;
+    },
     async reply(text, options) {
       await outbox.sendText(message.replyTo, text, options);
     },
@@ -61,8 +65,10 @@ export function createContext(deps: RouterDeps, message: ChatMessage, locale: Lo
         };
         // Recorded with its update in the same step it is queued: a re-delivered update queues only
         // what its first handling did not (a process killed between an upload and its caption's edit).
-        const origin = message.updateKey === undefined ? undefined : { updateKey: message.updateKey, index };
-        const { position, full, queuedAs } = await deps.work.submit(envelope, origin);
+        // Its last item carries the update's handled mark: a submission is its handler's last step.
+        const origin = message.updateKey === undefined ? undefined : { updateKey: message.updateKey, index, last: index === items.length - 1 };
+        const { position, full, queuedAs, marked } = await deps.work.submit(envelope, origin);
+        if (marked) handledMarked = true;
         if (queuedAs !== undefined) {
           log.info({ updateKey: message.updateKey, item: queuedAs }, "duplicate update dropped: its item was queued already");
           if (item.kind === "upload") upload = queuedAs;

@@ -28,8 +28,12 @@ export function createRouter(deps: RouterDeps): Router {
   /** Updates being handled in this process now: a copy arriving meanwhile (a webhook retried at once) waits for nothing and is dropped. */
   const inFlight = new Set<string>();
 
-  /** False when the update was handled before (or is being handled now); true once answered, queued or told why not. */
-  async function dispatch(message: ChatMessage, log: Logger): Promise<boolean> {
+  /**
+   * "duplicate" when the update was handled before (or is being handled now); "handled" once
+   * answered, queued or told why not; "marked" when its handled mark was written with its queued
+   * items already.
+   */
+  async function dispatch(message: ChatMessage, log: Logger): Promise<"duplicate" | "handled" | "marked"> {
     let locale = message.locale;
     try {
       // Whether the update was handled, the user's language and their message rate go to Redis
@@ -41,19 +45,19 @@ export function createRouter(deps: RouterDeps): Router {
         message.platform === "terminal" ? undefined : deps.messageRate?.admit(message.userKey),
       ]);
       // A re-delivered update is dropped here (it was counted in the rate like any message).
-      if (update?.handled) return false;
+      if (update?.handled) return "duplicate";
       locale = preferred ?? localeOfText(message.text) ?? message.locale;
       const ctx = createContext(deps, message, locale, log, update?.queuedItems ?? 0);
       const rate = counted ?? { ok: true };
       if (!rate.ok) {
         log.info("message over the user's rate, dropped");
         if (rate.tell) await ctx.reply(ctx.t.rateLimited({ seconds: Math.max(1, Math.ceil(rate.retryAfterMs / 1000)) }));
-        return true;
+        return "handled";
       }
       if (!isAllowed(access, message)) {
         log.info("message from outside the allowlist");
         await ctx.reply(ctx.t.notAllowed);
-        return true;
+        return "handled";
       }
       const intent = classify(message, deps.botUsername?.(message.platform));
       // The intent's kind only: a message's text may hold a token (/token) and is never logged.
@@ -61,6 +65,7 @@ export function createRouter(deps: RouterDeps): Router {
       log.debug({ intent: intentName }, "routing");
       deps.onRouted?.(message.platform, intentName);
       await route(ctx, intent);
+      if (ctx.handledMarked) return "marked";
     } catch (error) {
       log.error({ err: error }, "handling a message failed");
       try {
@@ -70,7 +75,7 @@ export function createRouter(deps: RouterDeps): Router {
         log.error({ err: replyError }, "could not tell the user about a failure");
       }
     }
-    return true;
+    return "handled";
   }
 
   return {
@@ -85,7 +90,8 @@ export function createRouter(deps: RouterDeps): Router {
       }
       if (key !== undefined) inFlight.add(key);
       try {
-        if (!(await dispatch(message, log))) {
+        const outcome = await dispatch(message, log);
+        if (outcome === "duplicate") {
           log.debug({ updateKey: key }, "duplicate update dropped");
           return;
         }
@@ -93,8 +99,9 @@ export function createRouter(deps: RouterDeps): Router {
         // dies before the mark lands has its update handled again: its queued items are not queued
         // twice (see RouteContext.submit), a quick answer may be sent again. Not awaited: the mark is
         // on its way before handle() returns (one connection keeps the order of its commands), and the
-        // platform may be told it can forget the update without waiting one more round trip.
-        if (key !== undefined) {
+        // platform may be told it can forget the update without waiting one more round trip. Work
+        // queued by the update ("marked") carried the mark in the script that queued its last item.
+        if (key !== undefined && outcome === "handled") {
           void deps.claims.markHandled(key).catch((error: unknown) => log.warn({ err: error }, "could not mark an update handled"));
         }
       } catch (error) {

@@ -49,6 +49,11 @@ export interface RouteContext {
   ref: SessionRef;
   outbox: Outbox;
   log: Logger;
+  /**
+   * The update's handled mark was written with its last queued item (`submit`, in the same Redis
+   * step): the router writes it no more. A submission is the last thing its handler does.
+   */
+  readonly handledMarked: boolean;
   reply(text: string, options?: { buttons?: Button[] }): Promise<void>;
   /** The user-facing sentence for a failure (error table, in the user's language). */
   explain(error: unknown): Promise<string>;

@@ -56,12 +56,16 @@ export type CancelOneOutcome =
 export interface ItemOrigin {
   updateKey: string;
   index: number;
+  /** The update's last item: the update is marked handled in the same step as it is queued. */
+  last?: boolean;
 }
 
 export interface SubmitOutcome {
   position: number;
   full?: true;
   queuedAs?: string;
+  /** Queued with its update's handled mark (`ItemOrigin.last`): nobody needs to write it again. */
+  marked?: true;
 }
 
 /**

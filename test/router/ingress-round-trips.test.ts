@@ -8,6 +8,8 @@ import { createNemoClient } from "../../src/nemo/index.js";
 import { MessageRateLimit } from "../../src/quota/message-rate.js";
 import { SharedRateLimiter } from "../../src/ratelimit/shared-limiter.js";
 import { createRouter } from "../../src/router/index.js";
+import { createWorkQueue } from "../../jobs/queues.js";
+import { UpdateClaims } from "../../src/chat/update-claims.js";
 import type { WorkQueue } from "../../src/work/types.js";
 import { RecordingOutbox } from "../helpers/recording-outbox.js";
 import { routerDeps } from "../helpers/router-deps.js";
@@ -95,6 +97,50 @@ describe("ingress round trips", () => {
       expect(sentFirst).toEqual(expect.arrayContaining([`send eval ${prefix}:update:telegram:1:9601`, "send hget"]));
       expect(sentFirst.some((e) => e.startsWith(`send eval ${prefix}:msgrate:`))).toBe(true);
     } finally {
+      await redis.quit();
+    }
+  });
+
+  it("a new user's turn is marked handled in the step that queues it: no command of its own follows", async () => {
+    const prefix = uniquePrefix("ingress-mark");
+    const redis = new Redis(testRedisUrl());
+    const config = loadConfig({ NEMO_API_BASE: emulator.url, QUEUE_PREFIX: prefix });
+    const nemo = createNemoClient(config, { source: "video-making-ai", version: "1.9" });
+    const work = createWorkQueue({ connection: testRedisUrl(), prefix, logger: silentLogger });
+    const router = createRouter(routerDeps({ redis, prefix, config, nemo, work, outbox: new RecordingOutbox() }));
+    // What the router's own connection sends after the update's state, the language and the rate.
+    const sent: string[] = [];
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = (command, stream) => {
+      sent.push(command.name.toLowerCase());
+      return send(command, stream);
+    };
+    const message: ChatMessage = {
+      platform: "telegram",
+      threadId: "telegram:9602:",
+      chatId: "9602",
+      messageId: "1",
+      userKey: "telegram:9602",
+      userId: "9602",
+      userName: undefined,
+      chatKind: "private",
+      addressed: true,
+      text: "make it shorter",
+      attachments: [],
+      locale: "en",
+      replyTo: { platform: "telegram", chatId: "9602", threadId: "telegram:9602:", chatKind: "private" },
+      updateKey: "telegram:1:9602",
+      raw: {},
+    };
+    try {
+      await router.handle(message);
+      // Given time to send a mark of its own, were it to.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(sent).not.toContain("set");
+      // Handled all the same: a re-delivery is dropped.
+      expect(await new UpdateClaims(redis, prefix).state("telegram:1:9602")).toEqual({ handled: true, queuedItems: 1 });
+    } finally {
+      await work.close();
       await redis.quit();
     }
   });

@@ -127,14 +127,16 @@ describe("an update handled by a process that dies, then handed to the next one"
   it("died after queueing its turn and before saying so: the next process does not queue it again", async () => {
     const prefix = uniquePrefix("once-after");
     let reached = false;
+    // Its turn queued (and the update marked handled in that same step), then nothing more happens.
     const dying = botProcess(prefix, {
-      claims: (real) =>
-        Object.assign(Object.create(real) as UpdateClaims, {
-          markHandled: () => {
-            reached = true;
-            return never<void>();
-          },
-        }),
+      work: (real) => ({
+        ...real,
+        submit: async (envelope, from) => {
+          await real.submit(envelope, from);
+          reached = true;
+          return never();
+        },
+      }),
     });
     const next = botProcess(prefix);
     try {
