@@ -12,6 +12,7 @@ import {
 } from "./discord-errors.js";
 import { discordRequest } from "./http.js";
 import { givesWay, inLane, noting429, refusalOf } from "./lanes.js";
+import { filesSentOnce } from "./send-once.js";
 import type { DiscordLane, DiscordPacing } from "./rate-limits.js";
 import { liveWebhook, type DiscordReplyData } from "./reply-data.js";
 import type { DiscordRef } from "./refs.js";
@@ -50,8 +51,8 @@ export interface DeliveryOptions {
  * one is near, and is refused (RateLimitedError, nothing sent) rather than wait on a spent bucket.
  */
 export class DiscordDelivery {
+  /** One client for every request, so one view of every route's bucket (uploads too: send-once.ts). */
   private readonly rest: REST;
-  private readonly uploadRest: REST;
   private readonly logger: Logger;
   private readonly pacing: DiscordPacing | undefined;
   /** Interactions whose deferred reply this process has already taken (or found taken). */
@@ -62,18 +63,12 @@ export class DiscordDelivery {
     // Consulted before any wait on a bucket and on every 429: a global one pauses the bot's other
     // processes too; a status request gives way instead of waiting.
     const shared = { rejectOnRateLimit: (info: RateLimitData) => (pacing?.onRateLimit(info), givesWay(info)) };
-    // Our own request function and Agent, so posts with files work whichever undici set the global dispatcher.
-    const makeRequest = noting429(discordRequest());
+    // Our own request function and Agent, so posts with files work whichever undici set the global
+    // dispatcher; a post with files is sent once, with the upload timeout.
+    const makeRequest = noting429(filesSentOnce(discordRequest(), options.uploadTimeoutMs));
     this.rest = new REST({ api: options.apiRoot, timeout: options.requestTimeoutMs, makeRequest, ...shared });
-    // A post with files is sent once: @discordjs/rest would send it again after a timeout, a reset or a
-    // 5xx (`retries`, 3 by default), and a video Discord took but answered late would be posted twice.
-    // The delivery step retries on its own, knowing what was posted. (429s are still waited out.)
-    this.uploadRest = new REST({ api: options.apiRoot, timeout: options.uploadTimeoutMs, retries: 0, makeRequest, ...shared });
     this.pacing = options.pacing;
-    if (options.token) {
-      this.rest.setToken(options.token);
-      this.uploadRest.setToken(options.token);
-    }
+    if (options.token) this.rest.setToken(options.token);
     this.logger = options.logger;
   }
 
@@ -220,12 +215,11 @@ export class DiscordDelivery {
   }
 
   private async channelPost(lane: DiscordLane, channelId: string, body: MessageBody & { message_reference?: unknown }, files: RawFile[], once: PostOnce | undefined): Promise<APIMessage> {
-    const rest = files.length > 0 ? this.uploadRest : this.rest;
     // Create Message: with `enforce_nonce`, a message the bot created with the same nonce in the past
     // few minutes is answered instead of a new one being made.
     const nonce = once ? { nonce: once.nonce, enforce_nonce: true } : {};
     await this.paced(lane);
-    return (await rest.post(Routes.channelMessages(channelId), { body: withFiles(withNoPings({ ...body, ...nonce }), files), files })) as APIMessage;
+    return (await this.rest.post(Routes.channelMessages(channelId), { body: withFiles(withNoPings({ ...body, ...nonce }), files), files })) as APIMessage;
   }
 
   /** A slot under the bot's global limit, for a request with the bot's token (interaction webhooks need none). */
@@ -234,10 +228,9 @@ export class DiscordDelivery {
   }
 
   private async webhookWrite(method: "PATCH" | "POST", route: `/${string}`, body: MessageBody, files: RawFile[]): Promise<APIMessage> {
-    const rest = files.length > 0 ? this.uploadRest : this.rest;
     const request = { auth: false, body: withFiles(withNoPings(body), files), files };
-    if (method === "PATCH") return (await rest.patch(route, request)) as APIMessage;
-    return (await rest.post(route, { ...request, query: new URLSearchParams({ wait: "true" }) })) as APIMessage;
+    if (method === "PATCH") return (await this.rest.patch(route, request)) as APIMessage;
+    return (await this.rest.post(route, { ...request, query: new URLSearchParams({ wait: "true" }) })) as APIMessage;
   }
 
   /**

@@ -109,7 +109,7 @@ describe("Discord: status messages give way to answers and videos", () => {
     expect(fake.store.requests.filter((r) => r.status === 429)).toEqual([]);
   });
 
-  it("an answer waits for its channel's bucket ahead of the statuses that spent it, which come after", async () => {
+  it("a video waits for its channel's bucket ahead of the statuses that spent it, which come after", async () => {
     const channel = snowflake();
     // One bucket per route and channel: 5 messages a second here (Discord tells the numbers in headers).
     await start({ guilds: [{ id: snowflake(), channels: [channel] }], routeLimits: { limit: 5, resetAfterMs: 1_000 } });
@@ -124,11 +124,12 @@ describe("Discord: status messages give way to answers and videos", () => {
 
     const refusals = { count: 0 };
     const statuses = chats.map((to, i) => statusUntilPosted(outbox, to, `✅ done ${i}`, refusals));
-    await outbox.sendText(mine, "Here is what I changed");
+    await outbox.sendVideo(mine, video("mine.mp4"));
     await Promise.all(statuses);
 
-    // The bucket's first window went to statuses; the answer took the next one, not the fourth.
-    expect(postedBefore((m) => m.content === "Here is what I changed", "✅ done")).toBeLessThanOrEqual(5);
+    // The bucket's first window went to statuses; the video took the next one, not the fourth, and
+    // it knew the bucket was spent (a post with files counts in the same bucket as one without).
+    expect(postedBefore((m) => m.files.some((f) => f.name === "mine.mp4"), "✅ done")).toBeLessThanOrEqual(5);
     expect(refusals.count).toBeGreaterThan(0);
     expectEachOnce("✅ done", 15);
     expect(fake.store.requests.filter((r) => r.status === 429)).toEqual([]);

@@ -50,6 +50,22 @@ describe("a video post that Discord answers late", () => {
     expect(posts).toHaveLength(1);
   });
 
+  it("is not posted twice when its answer is lost to a 5xx: the upload fails instead of being sent again", async () => {
+    const outbox = createDiscordOutbox({ apiRoot: fake.apiRoot, token: BOT_TOKEN, requestTimeoutMs: 5_000, uploadTimeoutMs: 5_000, logger: silentLogger });
+    const interaction = fake.runCommand({ name: "export", userId: "200000000000000005", guildId: fake.guildId });
+    await deferInFake(fake, interaction);
+    const to = handleFor(fake, interaction);
+    await outbox.sendText(to, "📦 Sending your video…");
+
+    fake.failFileAnswers(502);
+    const size = statSync(clip).size;
+    await expect(outbox.sendVideo(to, { open: () => createReadStream(clip), fileName: "lost.mp4", size })).rejects.toBeDefined();
+
+    const withVideo = fake.repliesTo(interaction.id).filter((m) => m.files.some((f) => f.name === "lost.mp4"));
+    expect(withVideo).toHaveLength(1);
+    expect(fake.store.requests.filter((r) => r.method === "POST" && r.bodyText.includes("lost.mp4"))).toHaveLength(1);
+  });
+
   it("with the item's key: a retry after the timeout gets back the message Discord already made (enforce_nonce)", async () => {
     const outbox = createDiscordOutbox({ apiRoot: fake.apiRoot, token: BOT_TOKEN, requestTimeoutMs: 5_000, uploadTimeoutMs: 1_000, logger: silentLogger });
     const interaction = fake.runCommand({ name: "export", userId: "200000000000000003", guildId: fake.guildId });

@@ -69,6 +69,13 @@ export class FakeRest {
   private slowFiles: { ms: number; left: number } | undefined;
   /** Answers held back right now. */
   heldAnswers = 0;
+  /** A gateway in front of Discord failing: answers to requests carrying files are replaced by this status. */
+  private failedFiles: { status: number; left: number } | undefined;
+
+  /** The next `times` requests with files are carried out, but answered `status` (a 502 from a proxy). */
+  failFileAnswers(status: number, times: number): void {
+    this.failedFiles = { status, left: times };
+  }
 
   /** The next `times` requests with files are carried out at once but answered only after `ms`. */
   delayFileAnswers(ms: number, times: number): void {
@@ -139,6 +146,12 @@ export class FakeRest {
       this.heldAnswers -= 1;
       this.store.changed();
       if (res.destroyed) return;
+    }
+    if (body.files.length > 0 && this.failedFiles && this.failedFiles.left > 0) {
+      // The message exists already; its answer is lost on the way.
+      this.failedFiles.left -= 1;
+      res.writeHead(this.failedFiles.status, { "content-type": "text/html" }).end("<html>Bad Gateway</html>");
+      return;
     }
     if (reply.json === undefined) {
       res.writeHead(reply.status, routeHeaders).end();

@@ -95,6 +95,8 @@ export interface FakeDiscord {
   denyChannel(channelId: string): void;
   /** A slow network: the next `times` requests with files take effect at once but are answered only after `ms`. */
   delayFileAnswers(ms: number, times?: number): void;
+  /** The next `times` requests with files take effect, but are answered `status` (a proxy's 502). */
+  failFileAnswers(status: number, times?: number): void;
   /** Answers the fake is holding back right now (see delayFileAnswers). */
   readonly heldAnswers: number;
   closeDms(userId: string): void;
@@ -365,6 +367,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
 
     delayFileAnswers(ms, times = 1) {
       rest.delayFileAnswers(ms, times);
+    },
+    failFileAnswers(status, times = 1) {
+      rest.failFileAnswers(status, times);
     },
     get heldAnswers() {
       return rest.heldAnswers;
