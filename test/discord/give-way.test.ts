@@ -88,11 +88,13 @@ function expectEachOnce(prefix: string, n: number): void {
 
 describe("Discord: status messages give way to answers and videos", () => {
   it("a video is not queued behind the new status messages of 200 other chats (global limit)", async () => {
-    const channels = Array.from({ length: 40 }, () => snowflake());
+    // 40 channels for the others (five each: within their buckets) and one of my own.
+    const channels = Array.from({ length: 41 }, () => snowflake());
     await start({ guilds: [{ id: snowflake(), channels }] });
     const outbox = workerOutbox();
-    const chats = await Promise.all(Array.from({ length: 200 }, (_, i) => channelHandle(channels[i % channels.length]!, `3000000000000${String(i).padStart(5, "0")}`)));
+    const chats = await Promise.all(Array.from({ length: 200 }, (_, i) => channelHandle(channels[1 + (i % 40)]!, `3000000000000${String(i).padStart(5, "0")}`)));
     const mine = await channelHandle(channels[0]!, "200000000000000002");
+    await outbox.sendText(mine, "Rendering…");
 
     const refusals = { count: 0 };
     // 200 renders finish at once and post their last word anew; then one video is ready. At 50

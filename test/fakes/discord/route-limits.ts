@@ -7,8 +7,8 @@ import { createHash } from "node:crypto";
  * `X-RateLimit-Limit`, `-Remaining`, `-Reset` (epoch seconds), `-Reset-After` (seconds) and
  * `-Bucket` (the route's shared-limit id, without the resource). Past it Discord answers 429 with
  * `Retry-After` and `{ message, retry_after, global: false }`, scope `user`. Discord does not
- * publish the numbers ("should not be hard coded"): the fake takes one limit per window for every
- * route, chosen by the test. Interaction callbacks are left out (their own burst handling).
+ * publish the numbers ("should not be hard coded"): the fake keeps one limit per window for every
+ * route (5 in 5 s unless a test says otherwise, see server.ts). Interaction callbacks are left out.
  */
 export interface RouteLimitOptions {
   /** Requests per window in one bucket (one route of one resource). */

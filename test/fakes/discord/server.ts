@@ -26,10 +26,12 @@ export interface FakeDiscordOptions {
   /** How long an interaction token works (Discord: 15 minutes); then webhooks answer 50027. */
   interactionTokenTtlMs?: number;
   /**
-   * Discord's per-route limits (one bucket per route and channel, guild or webhook token, told in
-   * X-RateLimit headers, 429 past them). Off by default: only the global limit is kept.
+   * Discord's per-route limits: one bucket per route and channel, guild or webhook token, told in
+   * X-RateLimit headers, 429 past them. Default 5 requests per 5 s, what Discord's buckets for
+   * messages in a channel are commonly seen to allow (it publishes no numbers); `false`: only the
+   * global limit is kept.
    */
-  routeLimits?: RouteLimitOptions;
+  routeLimits?: RouteLimitOptions | false;
 }
 
 export interface CommandAttachment {
@@ -110,6 +112,8 @@ export interface FakeDiscord {
   close(): Promise<void>;
 }
 
+const DEFAULT_ROUTE_LIMITS: RouteLimitOptions = { limit: 5, resetAfterMs: 5_000 };
+
 export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
   const applicationId = options.applicationId ?? snowflake();
   const botUserId = options.botUserId ?? applicationId;
@@ -128,7 +132,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     wsUrl,
     ackDeadlineMs: options.ackDeadlineMs ?? 3000,
     cdnFiles,
-    ...(options.routeLimits ? { routeLimits: options.routeLimits } : {}),
+    ...(options.routeLimits === false ? {} : { routeLimits: options.routeLimits ?? DEFAULT_ROUTE_LIMITS }),
   });
   server.on("request", (req, res) => {
     rest.handle(req, res).catch((error: unknown) => {
