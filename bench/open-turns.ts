@@ -26,6 +26,10 @@ const FIRST_CHAT = 800_000;
 /** A folder: heap snapshots of both processes, idle and holding, for bench/lib/heap-summary.ts. */
 const SNAPSHOT_DIR = process.env.BENCH_HEAP_DIR;
 const KB = 1024;
+/** A folder: allocation profiles of both processes over the hold (`allocProfileStart` in usage.ts). */
+const ALLOC_DIR = process.env.BENCH_ALLOC_DIR;
+/** Extra node flags for the worker and the bare streams' process alike (e.g. `--trace-gc`, or a V8 flag to try). */
+const EXTRA_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter((flag) => flag !== "");
 /**
  * Telegram's limits a hundred times faster (fake and bot alike): at the real 30 messages a second the
  * 10,000 "Thinking…" messages alone take 5½ minutes, and the figure is about the worker holding turns.
@@ -48,28 +52,32 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
     // Baseline: bare undici streams to the same emulator.
     const sessions = await makeSessions(emulator.info.url, TURNS, "bare");
     const bare = stack.track(
-      await startChild<unknown>({ name: "bare-streams", file: fileURLToPath(new URL("./lib/bare-streams-child.ts", import.meta.url)), args: [emulator.info.url], nodeFlags: ["--expose-gc"], env: baseEnv(), logDir: stack.logDir }),
+      await startChild<unknown>({ name: "bare-streams", file: fileURLToPath(new URL("./lib/bare-streams-child.ts", import.meta.url)), args: [emulator.info.url], nodeFlags: ["--expose-gc", ...EXTRA_FLAGS], env: baseEnv(), logDir: stack.logDir }),
     );
     await sleep(2_000);
     const bareIdle = await bare.call<UsageNow>("gc");
     const bareIdleSettled = await bare.call<UsageNow>("gcSettled");
+    const bareIdleSpaces = await bare.call<Record<string, { sizeMb: number; usedMb: number }>>("heapSpaces");
     if (SNAPSHOT_DIR) await bare.call("heapSnapshot", { path: join(SNAPSHOT_DIR, "bare-idle.heapsnapshot") }, 300_000);
     await bare.call("windowStart", { name: "all", everyMs: 250 });
     await bare.call("open", sessions, 600_000);
     await sleep(HEARTBEAT_MS);
     await bare.call("windowStart", { name: "hold", everyMs: 250 });
+    if (ALLOC_DIR) await bare.call("allocProfileStart");
     await sleep(HOLD_MS);
+    if (ALLOC_DIR) await bare.call("allocProfileStop", { path: join(ALLOC_DIR, "bare-hold.heapprofile") }, 300_000);
     const bareHold = await bare.call<WindowReport>("windowStop", { name: "hold" });
     const bareAll = await bare.call<WindowReport>("windowStop", { name: "all" });
     const bareHeld = await bare.call<UsageNow>("gc");
     const bareHeldSettled = await bare.call<UsageNow>("gcSettled");
+    const bareHeldSpaces = await bare.call<Record<string, { sizeMb: number; usedMb: number }>>("heapSpaces");
     if (SNAPSHOT_DIR) await bare.call("heapSnapshot", { path: join(SNAPSHOT_DIR, "bare-held.heapsnapshot") }, 300_000);
     await bare.kill();
     await waitUntil("the bare streams closed at the emulator", async () => (await openAtEmulator()) === 0 || undefined, 60_000, 500);
 
     const env = stack.appEnv(fake.info, emulator.info.url, { TELEGRAM_TIME_SCALE: String(TIME_SCALE) });
     // Default settings: open streams hold no worker slot, so WORKER_CONCURRENCY need not fit them.
-    const worker = await stack.startApp("worker", { ...env, ROLE: "worker" }, [], ["--expose-gc"]);
+    const worker = await stack.startApp("worker", { ...env, ROLE: "worker" }, [], ["--expose-gc", ...EXTRA_FLAGS]);
     const bot = await stack.startApp("bot", { ...env, ROLE: "bot" });
     await sleep(5_000);
     await worker.call("windowStart", { name: "idle", everyMs: 250 });
@@ -121,7 +129,9 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
     await sleep(HEARTBEAT_MS);
     const openAtHold = await openAtEmulator();
     await worker.call("windowStart", { name: "hold", everyMs: 250 });
+    if (ALLOC_DIR) await worker.call("allocProfileStart");
     await sleep(HOLD_MS);
+    if (ALLOC_DIR) await worker.call("allocProfileStop", { path: join(ALLOC_DIR, "worker-hold.heapprofile") }, 300_000);
     const hold = await worker.call<WindowReport>("windowStop", { name: "hold" });
     const all = await worker.call<WindowReport>("windowStop", { name: "all" });
     const held = await worker.call<UsageNow>("gc");
@@ -161,7 +171,7 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
       ],
       notes: [
         `Worker: RSS after GC ${round(idle.rssMb)} MB idle → ${round(held.rssMb)} MB holding; V8 heap used ${round(idle.heapUsedMb)} → ${round(held.heapUsedMb)} MB of ${round(idle.heapTotalMb)} → ${round(held.heapTotalMb)} MB reserved. Bare streams: RSS ${round(bareIdle.rssMb)} → ${round(bareHeld.rssMb)} MB, heap used ${round(bareIdle.heapUsedMb)} → ${round(bareHeld.heapUsedMb)} MB of ${round(bareIdle.heapTotalMb)} → ${round(bareHeld.heapTotalMb)} MB.`,
-        `Worker V8 heap spaces (reserved/used MB), idle → holding: ${spacesText(idleSpaces)} → ${spacesText(heldSpaces)}; external ${round(idle.externalMb)} → ${round(held.externalMb)} MB.`,
+        `Worker V8 heap spaces (reserved/used MB), idle → holding: ${spacesText(idleSpaces)} → ${spacesText(heldSpaces)}; external ${round(idle.externalMb)} → ${round(held.externalMb)} MB. Bare streams: ${spacesText(bareIdleSpaces)} → ${spacesText(bareHeldSpaces)}; external ${round(bareIdle.externalMb)} → ${round(bareHeld.externalMb)} MB.`,
         `What an open turn holds since the stream hub (jobs/stream-hub.ts): undici's request and connection (as bare), the SSE parser's closures, one small object with the turn's tally and its status message, and the drainer job parked in Redis (nothing of it in the worker's heap). Before it, each open turn was an ACTIVE BullMQ drainer job: about eight suspended async frames (processJob → drainer → runTurn → withSession → sendOnce → consume → streamTurn), the Job with its data and lock renewal, the mailbox envelope, a setInterval for its "still working" line and an AbortController (heap snapshots of 3,000 turns, 2026-11-30: about 24 KB of live JS heap per turn against 7 KB per bare stream).`,
       ],
     };

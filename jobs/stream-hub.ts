@@ -77,6 +77,11 @@ class HubTurn implements TurnListener {
     this.hub.ended(this, error);
   }
 
+  /** The status message was posted anew while the job is parked: its ref goes where the resumed job reads it. */
+  keepStatusRef(ref: SentRef): Promise<void> {
+    return this.hub.keepStatusRef(this.itemId, ref);
+  }
+
   show(): void {
     this.status.set(this.still === undefined ? this.progress : `${this.progress}\n${this.still}`);
   }
@@ -136,7 +141,8 @@ export class StreamHub implements TurnStreams {
     }
     const held = new HubTurn(this, turn.itemId, turn.jobId, turn.stream, turn.status, turn.m, Date.now(), this.deps.stillWorkingMs);
     // The job parks: a new status message's ref is kept where a resumed job reads it, not in the job.
-    turn.status.retarget((ref: SentRef) => this.deps.markers.set("status", turn.itemId, JSON.stringify(ref)));
+    // A bound method, not a closure over `turn`: it keeps nothing but the held turn.
+    turn.status.retarget(held.keepStatusRef.bind(held));
     this.turns.set(turn.itemId, held);
     this.tickWhileOpen();
     turn.stream.listen(held);
@@ -164,6 +170,10 @@ export class StreamHub implements TurnStreams {
     this.ticker = undefined;
     if (this.turns.size > 0 || this.finishing.size > 0) return;
     await this.deps.redis.multi().del(this.keys.alive, this.keys.items).srem(this.keys.all, this.deps.id).exec();
+  }
+
+  async keepStatusRef(itemId: string, ref: SentRef): Promise<void> {
+    await this.deps.markers.set("status", itemId, JSON.stringify(ref));
   }
 
   /** Called by a turn's stream as it ends. */

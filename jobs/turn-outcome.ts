@@ -104,7 +104,8 @@ export function toolLine(m: Messages, name: string): string {
  * error before any of them proves the message was not taken.
  */
 export class TurnTally {
-  texts: string[] = [];
+  /** Made at the first whole text: most of an open turn's life is heartbeats. */
+  texts: string[] | undefined;
   partial = "";
   touchedProject = false;
   cutShort: string | undefined;
@@ -119,7 +120,7 @@ export class TurnTally {
         // Partial events are pieces of the message the final event repeats in full.
         if (event.partial) this.partial += event.text;
         else {
-          this.texts.push(event.text);
+          (this.texts ??= []).push(event.text);
           this.partial = "";
         }
         return undefined;
@@ -142,7 +143,7 @@ export class TurnTally {
 
   /** The stream ended normally: what it said. */
   outcome(): StreamOutcome {
-    const texts = [...this.texts];
+    const texts = [...(this.texts ?? [])];
     if (this.partial.trim() !== "") texts.push(this.partial);
     const kept = texts.filter((t) => t.trim() !== "");
     // A trailing "temporary issue" after a turn that went well is noise, as text or as an error.

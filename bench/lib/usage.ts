@@ -130,6 +130,26 @@ export function usageHandlers(): Record<string, (args: unknown) => unknown> {
       writeFileSync(path, JSON.stringify(profile));
       return path;
     },
+    /**
+     * Every allocation sampled (one in 4 KB), garbage included, between `allocProfileStart` and
+     * `allocProfileStop`: where the bytes a span allocates come from (Chrome DevTools reads it).
+     */
+    allocProfileStart: async () => {
+      profiler = new Session();
+      profiler.connect();
+      await post(profiler, "HeapProfiler.enable");
+      await post(profiler, "HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      return true;
+    },
+    allocProfileStop: async (args) => {
+      const { path } = args as { path: string };
+      if (!profiler) throw new Error("no profile running");
+      const { profile } = (await post(profiler, "HeapProfiler.stopSampling")) as { profile: unknown };
+      profiler.disconnect();
+      profiler = undefined;
+      writeFileSync(path, JSON.stringify(profile));
+      return path;
+    },
     /** A heap snapshot of this process (Chrome DevTools, or bench/lib/heap-summary.ts). */
     heapSnapshot: (args) => {
       global.gc?.();

@@ -57,13 +57,12 @@ export interface CallSpec {
   retry429?: boolean;
 }
 
-/** A 2xx answer whose body the caller reads. `fail` maps an error met while reading it; `done` clears the timer. */
+/** A 2xx answer whose body the caller reads, and its exchange, to end once the body is read. */
 export interface OpenAnswer {
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;
   body: Readable;
-  fail: (error: unknown) => unknown;
-  done: () => void;
+  exchange: Exchange;
 }
 
 /** The most of a JSON answer read into memory; a session state is well below it. */
@@ -78,10 +77,15 @@ class OwnTimeout extends Error {
 /** What undici is given as a request's signal: an AbortSignal, or (for a stream) an AbortRelay. */
 type RequestSignal = AbortSignal | AbortRelay;
 
-interface Exchange {
-  signal: RequestSignal | undefined;
-  done: () => void;
-  fail: (error: unknown) => unknown;
+/**
+ * One request's own limits and signal. `fail` maps an error met while reading the body (our timeout,
+ * the caller's abort, a drop); `done` clears the timer or the relay. A reader of a long body (an
+ * event stream) keeps this, not the answer and its headers.
+ */
+export interface Exchange {
+  readonly signal: RequestSignal | undefined;
+  fail(error: unknown): unknown;
+  done(): void;
 }
 
 /**
@@ -139,8 +143,6 @@ export class AbortRelay {
   }
 }
 
-const noop = (): void => undefined;
-
 const NETWORK_TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 
 export class NemoHttp {
@@ -196,9 +198,9 @@ export class NemoHttp {
     try {
       text = await readText(answer.body, MAX_JSON_BYTES);
     } catch (error) {
-      throw answer.fail(error);
+      throw answer.exchange.fail(error);
     } finally {
-      answer.done();
+      answer.exchange.done();
     }
     if (text.trim() === "") return { data: undefined, text };
     let parsed: unknown;
@@ -238,15 +240,16 @@ export class NemoHttp {
     const outer = spec.signal;
     if (outer?.aborted) throw outer.reason;
     const timeoutMs = spec.timeoutMs !== undefined && spec.timeoutMs > 0 ? spec.timeoutMs : undefined;
-    // Without a total limit (an event stream, which keeps its own) the caller's signal is used as it
-    // is: a process holding thousands of open turns keeps one controller and listener less for each.
-    const { signal, done, fail } = timeoutMs === undefined ? this.untimed(outer, where, token) : this.timed(outer, timeoutMs, where, token);
+    // Without a total limit (an event stream, which keeps its own) there is no controller of ours:
+    // a process holding thousands of open turns keeps one controller and listener less for each.
+    const exchange = timeoutMs === undefined ? new UntimedExchange(this, outer, spec, token) : new TimedExchange(this, outer, timeoutMs, where, token);
+    const { signal } = exchange;
 
     const headers = this.headers(spec);
-    let body: string | Readable | undefined;
+    let body: Buffer | string | Readable | undefined;
     if (spec.json !== undefined) {
       headers["content-type"] = "application/json";
-      body = JSON.stringify(spec.json);
+      body = unpooled(JSON.stringify(spec.json));
     } else if (spec.body) {
       headers["content-type"] = spec.body.contentType;
       if (spec.body.contentLength !== undefined) headers["content-length"] = String(spec.body.contentLength);
@@ -267,23 +270,23 @@ export class NemoHttp {
         ...(spec.highWaterMark === undefined ? {} : { highWaterMark: spec.highWaterMark }),
       });
     } catch (error) {
-      done();
+      exchange.done();
       if (body instanceof Readable) body.destroy();
-      throw fail(error);
+      throw exchange.fail(error);
     }
     this.logger.debug({ where, status: response.statusCode, ms: Date.now() - started }, "nemo: answer");
 
     if (response.statusCode >= 200 && response.statusCode < 300) {
-      return { statusCode: response.statusCode, headers: response.headers, body: response.body, fail, done };
+      return { statusCode: response.statusCode, headers: response.headers, body: response.body, exchange };
     }
     let text = "";
     try {
       text = await readText(response.body, MAX_ERROR_BYTES, true);
     } catch (error) {
-      done();
-      throw fail(error);
+      exchange.done();
+      throw exchange.fail(error);
     }
-    done();
+    exchange.done();
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -292,34 +295,6 @@ export class NemoHttp {
     }
     const error = errorFromAnswer({ status: response.statusCode, body: parsed, text, where, anonymous: spec.anonymous });
     throw scrubbed(error, token);
-  }
-
-  /**
-   * An exchange without a total limit (an event stream, which keeps its own): the caller's signal
-   * reaches undici through an AbortRelay, which an open stream keeps instead of the signal. Its
-   * `done` and `fail` are made here, apart from the request, so an open stream holds only these few
-   * values, not the request's headers, body and URL.
-   */
-  private untimed(outer: AbortSignal | undefined, where: string, token: string | undefined): Exchange {
-    if (!outer) return { signal: undefined, done: noop, fail: (error) => this.mapFailure(error, undefined, where, token) };
-    const relay = new AbortRelay(outer);
-    return { signal: relay, done: () => relay.detach(), fail: (error) => this.mapFailure(error, relay, where, token) };
-  }
-
-  /** An exchange with a total limit: a controller of its own that the caller's signal also aborts. */
-  private timed(outer: AbortSignal | undefined, timeoutMs: number, where: string, token: string | undefined): Exchange {
-    const controller = new AbortController();
-    const onOuterAbort = (): void => controller.abort(outer?.reason);
-    outer?.addEventListener("abort", onOuterAbort, { once: true });
-    const timer = setTimeout(() => controller.abort(new OwnTimeout(`${where} took longer than ${timeoutMs} ms`)), timeoutMs);
-    return {
-      signal: controller.signal,
-      done: () => {
-        clearTimeout(timer);
-        outer?.removeEventListener("abort", onOuterAbort);
-      },
-      fail: (error) => this.mapFailure(error, controller.signal, where, token),
-    };
   }
 
   /** Our timeout → timeout; the caller's abort → its own reason; a bad source → as it is; else network. */
@@ -336,6 +311,82 @@ export class NemoHttp {
     const message = redact(`${where}: ${detail}`, token);
     if (typeof code === "string" && NETWORK_TIMEOUT_CODES.has(code)) return new NemoError("timeout", message, { cause: error });
     return new NemoError("network", message, { cause: error });
+  }
+}
+
+/**
+ * A string's UTF-8 bytes in memory of their own. undici keeps a request's body until the answer's
+ * body ends, minutes for an event stream, and turns a string body into a Buffer from Node's shared
+ * 8 KB pool: each open stream's few hundred bytes kept a whole slab alive, with whatever else had
+ * been cut from it (about 0.7 KB per open turn, heap snapshots of 2,000).
+ */
+function unpooled(text: string): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+  bytes.write(text);
+  return bytes;
+}
+
+/**
+ * An exchange without a total limit (an event stream, which keeps its own): the caller's signal
+ * reaches undici through an AbortRelay. One small object with its code on the prototype, no
+ * closures: an open stream keeps it for minutes, and a worker holds ten thousand.
+ */
+class UntimedExchange implements Exchange {
+  readonly signal: AbortRelay | undefined;
+  private readonly method: string;
+  private readonly path: string;
+
+  constructor(
+    private readonly http: NemoHttp,
+    outer: AbortSignal | undefined,
+    spec: CallSpec,
+    private readonly token: string | undefined,
+  ) {
+    this.signal = outer ? new AbortRelay(outer) : undefined;
+    // The caller's strings, not a message made for each request: it is made only on a failure.
+    this.method = spec.method;
+    this.path = spec.path;
+  }
+
+  fail(error: unknown): unknown {
+    return this.http.mapFailure(error, this.signal, `${this.method} ${this.http.url(this.path).pathname}`, this.token);
+  }
+
+  done(): void {
+    this.signal?.detach();
+  }
+}
+
+/** An exchange with a total limit: a controller of its own that the caller's signal also aborts. */
+class TimedExchange implements Exchange {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly onOuterAbort: () => void;
+
+  constructor(
+    private readonly http: NemoHttp,
+    private readonly outer: AbortSignal | undefined,
+    timeoutMs: number,
+    private readonly where: string,
+    private readonly token: string | undefined,
+  ) {
+    const controller = this.controller;
+    this.onOuterAbort = () => controller.abort(outer?.reason);
+    outer?.addEventListener("abort", this.onOuterAbort, { once: true });
+    this.timer = setTimeout(() => controller.abort(new OwnTimeout(`${where} took longer than ${timeoutMs} ms`)), timeoutMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  fail(error: unknown): unknown {
+    return this.http.mapFailure(error, this.controller.signal, this.where, this.token);
+  }
+
+  done(): void {
+    clearTimeout(this.timer);
+    this.outer?.removeEventListener("abort", this.onOuterAbort);
   }
 }
 

@@ -4,7 +4,7 @@ import { parseAdkFrame } from "./adk-event.js";
 import { FrameReader, MAX_FRAME_CHARS, type FrameHandlers } from "./sse-frames.js";
 import type { StreamWatchdog, Watched } from "./stream-watchdog.js";
 import type { Readable } from "node:stream";
-import { discardBody, readText, scrubbed, type NemoHttp, type OpenAnswer } from "./http.js";
+import { discardBody, readText, scrubbed, type Exchange, type NemoHttp, type OpenAnswer } from "./http.js";
 import { asRecord } from "./lenient.js";
 import type { NemoAuth, OpenTurn, TurnEvent, TurnListener, TurnOptions } from "./types.js";
 
@@ -46,6 +46,9 @@ export function runSseBody(sessionId: string, text: string): unknown {
   return { app_name: "nemo_agent", user_id: "me", session_id: sessionId, new_message: { parts: [{ text }] } };
 }
 
+/** One event for every comment line (ten thousand streams send one every few seconds): nobody changes an event. */
+const HEARTBEAT: TurnEvent = { type: "heartbeat" };
+
 /** Where an open stream's body finds its reader: the body's listeners are shared by every stream. */
 const kStream = Symbol("nemo.openStream");
 type StreamBody = Readable & { [kStream]?: OpenStream };
@@ -68,9 +71,9 @@ function onBodyClose(this: StreamBody): void {
  * no queue, no async iterator and no suspended frame of its own. Kept small on purpose, since a
  * worker holds ten thousand of them: it is the frame reader's handlers and the watchdog's entry
  * itself; the body's four listeners are functions shared by every stream, which find this one
- * through the body; it keeps the answer's body and the two functions that end the exchange, not
- * the answer (its headers); and it has no timer and no AbortController: the watchdog ends the
- * stream by destroying its body.
+ * through the body; it keeps the answer's body and its exchange (one small object), not the
+ * answer (its headers); and it has no timer and no AbortController: the watchdog ends the stream
+ * by destroying its body.
  */
 class OpenStream implements Watched, FrameHandlers, OpenTurn {
   readonly hardAt: number;
@@ -83,8 +86,7 @@ class OpenStream implements Watched, FrameHandlers, OpenTurn {
   private ended: { error: unknown } | undefined;
   private frames: FrameReader | undefined;
   private readonly body: StreamBody;
-  private readonly fail: (error: unknown) => unknown;
-  private readonly done: () => void;
+  private readonly exchange: Exchange;
 
   constructor(
     private readonly settings: TurnStreamSettings,
@@ -95,8 +97,7 @@ class OpenStream implements Watched, FrameHandlers, OpenTurn {
     this.hardAt = now + settings.turnTimeoutMs;
     this.silentAt = now + settings.silentTimeoutMs;
     this.body = answer.body;
-    this.fail = answer.fail;
-    this.done = answer.done;
+    this.exchange = answer.exchange;
     settings.watchdog.watch(this);
   }
 
@@ -164,7 +165,7 @@ class OpenStream implements Watched, FrameHandlers, OpenTurn {
   }
 
   onComment(): void {
-    this.tell({ type: "heartbeat" });
+    this.tell(HEARTBEAT);
   }
 
   onOverflow(): void {
@@ -179,7 +180,7 @@ class OpenStream implements Watched, FrameHandlers, OpenTurn {
 
   /** The error a broken-off stream ends with: a drop after `told` events, or what undici said. */
   private failureOf(failure: unknown): unknown {
-    const mapped = this.fail(failure);
+    const mapped = this.exchange.fail(failure);
     if (mapped instanceof NemoError && mapped.code === "network") {
       return new NemoError("network", `POST /run_sse: the connection dropped after ${this.told} events; the turn may have been applied (${mapped.message})`, {
         cause: mapped,
@@ -192,7 +193,7 @@ class OpenStream implements Watched, FrameHandlers, OpenTurn {
     if (this.ended) return;
     this.ended = { error };
     this.settings.watchdog.unwatch(this);
-    this.done();
+    this.exchange.done();
     this.frames = undefined;
     this.body[kStream] = undefined;
     // Ended early (a limit, an abort, an error envelope): the connection must not stay open.
@@ -266,7 +267,7 @@ export async function openTurn(
     try {
       return await readWholeAnswer(answer, settings, auth.token, contentType);
     } finally {
-      answer.done();
+      answer.exchange.done();
       discardBody(answer.body);
     }
   }
@@ -293,7 +294,7 @@ async function readWholeAnswer(answer: OpenAnswer, settings: TurnStreamSettings,
   let body: string;
   try {
     body = await readText(answer.body, MAX_FRAME_CHARS).catch((error: unknown) => {
-      throw error instanceof TurnTimeout ? turnTimeout(error) : answer.fail(error);
+      throw error instanceof TurnTimeout ? turnTimeout(error) : answer.exchange.fail(error);
     });
   } finally {
     settings.watchdog.unwatch(limits);
