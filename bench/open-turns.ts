@@ -7,11 +7,14 @@
  * is open and its "Thinking…" message is out, and RSS after a full GC, idle and holding.
  *
  * Baseline, same run and same emulator: TURNS bare undici streams (bare-streams-child.ts: one
- * `request()` each, body read and dropped, nothing else) in a process of their own, measured the
- * same way. KB per turn = (RSS after GC holding − RSS after GC idle) ÷ TURNS, for both.
+ * `request()` each, body read and dropped, nothing else) in a process of their own, compiled like
+ * the worker and measured the same way. KB per turn = (RSS after GC holding − RSS after GC idle) ÷
+ * TURNS, for both. (Run under tsx, the baseline's idle state carried tsx's own young generation,
+ * 16 MB, which it shrank during some holds and not others: its KB per stream swung between 8.8 and
+ * 11.8 from run to run, and the ratio with it.)
  */
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { compiledChild } from "./lib/build.js";
 import { makeSessions } from "./lib/emulator-sessions.js";
 import { startChild } from "./lib/rpc.js";
 import { round } from "./lib/stats.js";
@@ -52,7 +55,7 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
     // Baseline: bare undici streams to the same emulator.
     const sessions = await makeSessions(emulator.info.url, TURNS, "bare");
     const bare = stack.track(
-      await startChild<unknown>({ name: "bare-streams", file: fileURLToPath(new URL("./lib/bare-streams-child.ts", import.meta.url)), args: [emulator.info.url], nodeFlags: ["--expose-gc", ...EXTRA_FLAGS], env: baseEnv(), logDir: stack.logDir }),
+      await startChild<unknown>({ name: "bare-streams", file: compiledChild("bare-streams-child"), args: [emulator.info.url], nodeFlags: ["--expose-gc", ...EXTRA_FLAGS], env: baseEnv(), logDir: stack.logDir }),
     );
     await sleep(2_000);
     const bareIdle = await bare.call<UsageNow>("gc");
@@ -157,7 +160,7 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
         `${n} users send one message each through the fake Bot API → bot process (ROLE=bot) → queue → ONE worker process (ROLE=worker, production defaults, WORKER_CONCURRENCY included: an open turn's stream is read by the worker's stream hub while its drainer job parks, holding no slot; compiled JavaScript as in the Docker image, started with --expose-gc).`,
         `The emulator (own process) answers every /run_sse with heartbeats only, one every ${HEARTBEAT_MS / 1000} s: ${openReached.toLocaleString("en")} of the ${n} turns were open at the emulator ${round(openAfterMs / 1000, 1)} s after the messages were sent (${openAtHold.toLocaleString("en")} when the hold began; per-turn figures divide by that); ${statusCount} of the ${n} "Thinking…" status messages were out after ${round(statusAfterMs / 1000, 1)} s (Telegram's limits run ${1 / TIME_SCALE} times faster, in the fake and the bot alike, so the figure measures the worker, not Telegram's 30 messages a second); ${stillOpen} were still open after the ${HOLD_MS / 1000} s hold.`,
         `Peak RSS: sampled every 250 ms inside the worker from the messages' arrival to the end of the hold. CPU: process.cpuUsage over the hold. KB per turn: (RSS after a full GC holding − RSS after a full GC idle) ÷ ${n}.`,
-        `Baseline: ${n} bare undici streams to the same emulator (one request() each, bodyTimeout 0, the body read and dropped) in a process of their own, measured the same way before the worker started.`,
+        `Baseline: ${n} bare undici streams to the same emulator (one request() each, bodyTimeout 0, the body read and dropped) in a process of their own, compiled JavaScript like the worker, measured the same way before the worker started.`,
       ],
       metrics: [
         metric({ name: `worker peak RSS, ${n} open turns (ramp included)`, value: round(all.peakRssMb), unit: "MB", baseline: round(idleWindow.peakRssMb), baselineLabel: "the worker idle", target: "≤ 400 MB", passIf: (v) => v <= 400 }),
@@ -172,7 +175,7 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
       notes: [
         `Worker: RSS after GC ${round(idle.rssMb)} MB idle → ${round(held.rssMb)} MB holding; V8 heap used ${round(idle.heapUsedMb)} → ${round(held.heapUsedMb)} MB of ${round(idle.heapTotalMb)} → ${round(held.heapTotalMb)} MB reserved. Bare streams: RSS ${round(bareIdle.rssMb)} → ${round(bareHeld.rssMb)} MB, heap used ${round(bareIdle.heapUsedMb)} → ${round(bareHeld.heapUsedMb)} MB of ${round(bareIdle.heapTotalMb)} → ${round(bareHeld.heapTotalMb)} MB.`,
         `Worker V8 heap spaces (reserved/used MB), idle → holding: ${spacesText(idleSpaces)} → ${spacesText(heldSpaces)}; external ${round(idle.externalMb)} → ${round(held.externalMb)} MB. Bare streams: ${spacesText(bareIdleSpaces)} → ${spacesText(bareHeldSpaces)}; external ${round(bareIdle.externalMb)} → ${round(bareHeld.externalMb)} MB.`,
-        `What an open turn holds since the stream hub (jobs/stream-hub.ts): undici's request and connection (as bare), the SSE parser's closures, one small object with the turn's tally and its status message, and the drainer job parked in Redis (nothing of it in the worker's heap). Before it, each open turn was an ACTIVE BullMQ drainer job: about eight suspended async frames (processJob → drainer → runTurn → withSession → sendOnce → consume → streamTurn), the Job with its data and lock renewal, the mailbox envelope, a setInterval for its "still working" line and an AbortController (heap snapshots of 3,000 turns, 2026-11-30: about 24 KB of live JS heap per turn against 7 KB per bare stream).`,
+        `What an open turn holds (heap snapshots of 2,000 turns, 2026-11-30): undici's request and connection (as bare); the stream (OpenStream, src/nemo/turn-stream.ts) with its SSE reader (one FrameReader, no closures), its exchange and the relay of its job's abort signal (not the signal); the hub's HubTurn with its tally and its status message; and the drainer job parked in Redis (nothing of it in the worker's heap): about 1.5 KB of live heap beyond the bare stream. Before the stream hub, each open turn was an ACTIVE BullMQ drainer job: about eight suspended async frames (processJob → drainer → runTurn → withSession → sendOnce → consume → streamTurn), the Job with its data and lock renewal, the mailbox envelope, a setInterval for its "still working" line and an AbortController (heap snapshots of 3,000 turns, 2026-11-30: about 24 KB of live JS heap per turn against 7 KB per bare stream).`,
       ],
     };
   } finally {
