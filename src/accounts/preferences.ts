@@ -28,10 +28,25 @@ export class RedisPreferences implements Preferences {
   }
 
   async locale(userKey: string): Promise<Locale | undefined> {
+    const known = this.remembered(userKey);
+    if (known) return known.locale;
+    return this.stored(userKey, await this.redis.hget(this.languageKey(userKey), "lang"));
+  }
+
+  /** The language from memory, or undefined when Redis must be asked (`languageKey`, then `stored`). */
+  remembered(userKey: string): { locale: Locale | undefined } | undefined {
     const cached = this.cache.get(userKey);
-    if (cached && cached.until > this.now()) return cached.locale;
-    const stored = await this.redis.hget(this.keys.user(userKey), "lang");
-    const locale = LOCALES.find((l) => l === stored);
+    return cached && cached.until > this.now() ? { locale: cached.locale } : undefined;
+  }
+
+  /** The hash whose `lang` field holds the user's language (read along with other things by the router). */
+  languageKey(userKey: string): string {
+    return this.keys.user(userKey);
+  }
+
+  /** The language a read of `languageKey` found, remembered as `locale` would. */
+  stored(userKey: string, value: string | null): Locale | undefined {
+    const locale = LOCALES.find((l) => l === value);
     this.remember(userKey, locale);
     return locale;
   }

@@ -22,18 +22,33 @@ export class MessageRateLimit {
   ) {}
 
   async admit(userKey: string): Promise<RateVerdict> {
-    const { perMinute, burst } = this.options.rate;
-    if (perMinute <= 0) return { ok: true };
-    const scope = { key: `${this.options.prefix}:msgrate:${userKey}`, rate: { intervalMs: 60_000 / perMinute, burst: Math.max(1, burst) } };
+    const scope = this.scope(userKey);
+    if (!scope) return { ok: true };
     try {
-      await this.options.limiter.take([scope], { maxWaitMs: 0 });
+      await this.options.limiter.take([{ key: scope.key, rate: { intervalMs: scope.intervalMs, burst: scope.burst } }], { maxWaitMs: 0 });
       return { ok: true };
     } catch (error) {
       if (!(error instanceof RateLimitedError)) throw error;
-      // Told once until a message could pass again: the marker lives as long as the wait.
-      const ttl = Math.max(1_000, Math.ceil(error.retryAfterMs));
-      const first = await this.options.redis.set(`${this.options.prefix}:msgrate-told:${userKey}`, "1", "PX", ttl, "NX");
-      return { ok: false, tell: first === "OK", retryAfterMs: error.retryAfterMs };
+      return this.refused(userKey, error.retryAfterMs);
     }
+  }
+
+  /**
+   * The user's scope in the limiter (undefined: no limit), for a caller that takes the slot in a
+   * script of its own (the router's first read); `toleranceMs` as the limiter computes it.
+   */
+  scope(userKey: string): { key: string; intervalMs: number; burst: number; toleranceMs: number } | undefined {
+    const { perMinute, burst } = this.options.rate;
+    if (perMinute <= 0) return undefined;
+    const intervalMs = 60_000 / perMinute;
+    const slots = Math.max(1, burst);
+    return { key: `${this.options.prefix}:msgrate:${userKey}`, intervalMs, burst: slots, toleranceMs: (slots - 1) * intervalMs };
+  }
+
+  /** A message refused for `retryAfterMs`: told once until a message could pass again (the marker lives as long as the wait). */
+  async refused(userKey: string, retryAfterMs: number): Promise<RateVerdict> {
+    const ttl = Math.max(1_000, Math.ceil(retryAfterMs));
+    const first = await this.options.redis.set(`${this.options.prefix}:msgrate-told:${userKey}`, "1", "PX", ttl, "NX");
+    return { ok: false, tell: first === "OK", retryAfterMs };
   }
 }

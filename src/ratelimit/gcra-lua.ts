@@ -58,6 +58,13 @@ return { 1, math.ceil(wait), busiest, deferred }
 `;
 
 /**
+ * `gcraReserve(KEYS, ARGV)`: RESERVE as a local Lua function (it reads the globals KEYS and ARGV;
+ * parameters of those names make it read ours), for a script that takes a slot along with reading
+ * other things (src/chat/update-claims.ts: a message's first read).
+ */
+export const GCRA_RESERVE_FUNCTION = `local function gcraReserve(KEYS, ARGV)\n${RESERVE}\nend\n`;
+
+/**
  * After the platform answered 429: no send in these scopes for ARGV[1] ms.
  * KEYS: the scopes. ARGV[1]: the pause in ms; ARGV[1+i]: scope i's tolerance in ms.
  */
