@@ -1,0 +1,65 @@
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { WebhookInbox } from "../../adapters/telegram/inbox.js";
+import { silentLogger } from "../../src/log.js";
+import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
+
+/**
+ * The webhook writes each update POSTed to its Redis inbox before answering 200, and removes the
+ * entry once the update was handled. Telegram POSTs up to 100 updates at once, and their handlings
+ * finish together: their entries are written by one command and removed by one, not one each (every
+ * command costs the bot CPU at ingest: `npm run bench -- ingress`, webhook).
+ */
+
+const redis = new Redis(testRedisUrl());
+afterAll(() => redis.quit());
+
+describe("a burst of webhook updates POSTed together", () => {
+  it("is written to the inbox by one command, each update durable when its POST is answered", async () => {
+    const prefix = uniquePrefix("inbox-accept");
+    const inbox = new WebhookInbox(redis, prefix, { maxInHand: 200, retryAfterMs: 60_000, sweepEveryMs: 30_000 }, silentLogger);
+    const ids = Array.from({ length: 20 }, (_, i) => 7_100 + i);
+    // Connected first: a command sent while connecting goes through sendCommand twice.
+    await redis.ping();
+    const writes: number[] = [];
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = (command, stream) => {
+      if (command.name.toLowerCase() === "hset") writes.push((command.args.length - 1) / 2);
+      return send(command, stream);
+    };
+    try {
+      const accepted = await Promise.all(ids.map((id) => inbox.accept(id, JSON.stringify({ update_id: id }))));
+      expect(accepted.every(Boolean)).toBe(true);
+    } finally {
+      redis.sendCommand = send;
+    }
+    expect(writes).toEqual([ids.length]);
+    const stored = await redis.hgetall(`${prefix}:inbox`);
+    expect(Object.keys(stored).sort()).toEqual(ids.map(String).sort());
+    expect((JSON.parse(stored["7100"] ?? "{}") as { update?: unknown }).update).toEqual({ update_id: 7_100 });
+  });
+});
+
+describe("a burst of webhook updates handled together", () => {
+  it("has their inbox entries removed by one command, and none left", async () => {
+    const prefix = uniquePrefix("inbox-removal");
+    const inbox = new WebhookInbox(redis, prefix, { maxInHand: 200, retryAfterMs: 60_000, sweepEveryMs: 30_000 }, silentLogger);
+    const ids = Array.from({ length: 20 }, (_, i) => 7_000 + i);
+    for (const id of ids) expect(await inbox.accept(id, JSON.stringify({ update_id: id }))).toBe(true);
+    expect(await redis.hlen(`${prefix}:inbox`)).toBe(ids.length);
+
+    const removals: number[] = [];
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = (command, stream) => {
+      if (command.name.toLowerCase() === "hdel") removals.push(command.args.length - 1);
+      return send(command, stream);
+    };
+    try {
+      await Promise.all(ids.map((id) => inbox.handle(id, async () => undefined)));
+    } finally {
+      redis.sendCommand = send;
+    }
+    expect(removals).toEqual([ids.length]);
+    expect(await redis.hlen(`${prefix}:inbox`)).toBe(0);
+  });
+});
