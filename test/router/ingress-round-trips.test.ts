@@ -15,6 +15,27 @@ import { RecordingOutbox } from "../helpers/recording-outbox.js";
 import { routerDeps } from "../helpers/router-deps.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 
+/** A new user's first text in a private chat, as the Telegram adapter hands it to the router. */
+function newUsersTurn(userId: string): ChatMessage {
+  return {
+    platform: "telegram",
+    threadId: `telegram:${userId}:`,
+    chatId: userId,
+    messageId: "1",
+    userKey: `telegram:${userId}`,
+    userId,
+    userName: undefined,
+    chatKind: "private",
+    addressed: true,
+    text: "make it shorter",
+    attachments: [],
+    locale: "en",
+    replyTo: { platform: "telegram", chatId: userId, threadId: `telegram:${userId}:`, chatKind: "private" },
+    updateKey: `telegram:1:${userId}`,
+    raw: {},
+  };
+}
+
 /**
  * Ingress cost: a new user's message used to wait for three answers from Redis in a row before it
  * was queued (the update's state, the user's language, their message rate). They are independent:
@@ -70,23 +91,7 @@ describe("ingress round trips", () => {
     });
     await redis.ping();
     events.length = 0;
-    const message: ChatMessage = {
-      platform: "telegram",
-      threadId: "telegram:9601:",
-      chatId: "9601",
-      messageId: "1",
-      userKey: "telegram:9601",
-      userId: "9601",
-      userName: undefined,
-      chatKind: "private",
-      addressed: true,
-      text: "make it shorter",
-      attachments: [],
-      locale: "en",
-      replyTo: { platform: "telegram", chatId: "9601", threadId: "telegram:9601:", chatKind: "private" },
-      updateKey: "telegram:1:9601",
-      raw: {},
-    };
+    const message = newUsersTurn("9601");
     try {
       await router.handle(message);
       expect(submitted).toHaveLength(1);
@@ -116,23 +121,7 @@ describe("ingress round trips", () => {
       sent.push(command.name.toLowerCase());
       return send(command, stream);
     };
-    const message: ChatMessage = {
-      platform: "telegram",
-      threadId: "telegram:9602:",
-      chatId: "9602",
-      messageId: "1",
-      userKey: "telegram:9602",
-      userId: "9602",
-      userName: undefined,
-      chatKind: "private",
-      addressed: true,
-      text: "make it shorter",
-      attachments: [],
-      locale: "en",
-      replyTo: { platform: "telegram", chatId: "9602", threadId: "telegram:9602:", chatKind: "private" },
-      updateKey: "telegram:1:9602",
-      raw: {},
-    };
+    const message = newUsersTurn("9602");
     try {
       await router.handle(message);
       // Given time to send a mark of its own, were it to.
