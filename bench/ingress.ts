@@ -32,7 +32,7 @@ export interface IngressDetail {
   notes: string[];
 }
 
-async function rawAddRate(stack: Stack): Promise<number> {
+async function rawAddRate(stack: Stack): Promise<{ median: number; passes: number[] }> {
   const redis = stack.redisClient();
   const queue = new Queue("raw-baseline", { connection: redis, prefix: `${QUEUE_PREFIX}-raw` });
   await queue.waitUntilReady();
@@ -45,19 +45,29 @@ async function rawAddRate(stack: Stack): Promise<number> {
     item: { kind: "turn", text: "make the intro shorter and add upbeat music" },
     receivedAt: 0,
   };
-  const t0 = performance.now();
-  let next = 0;
-  const lane = async () => {
-    while (next < N) {
-      const i = next++;
-      await queue.add("drain", { ...data, receivedAt: i }, { jobId: `raw-${i}`, removeOnComplete: true, attempts: 5, backoff: { type: "exponential", delay: 1000 } });
-    }
+  // One pass of `count` adds, 500 in flight, returns adds per second.
+  const pass = async (count: number, tag: string): Promise<number> => {
+    const t0 = performance.now();
+    let next = 0;
+    const lane = async () => {
+      while (next < count) {
+        const i = next++;
+        await queue.add("drain", { ...data, receivedAt: i }, { jobId: `raw-${tag}-${i}`, removeOnComplete: true, attempts: 5, backoff: { type: "exponential", delay: 1000 } });
+      }
+    };
+    await Promise.all(Array.from({ length: 500 }, lane));
+    return count / ((performance.now() - t0) / 1000);
   };
-  await Promise.all(Array.from({ length: 500 }, lane));
-  const seconds = (performance.now() - t0) / 1000;
+  // A cold single pass of 5,000 adds (0.2-0.5 s, scripts loading and code warming up included)
+  // swung between 9,900 and 25,600 adds/s from run to run: a warm-up pass first, then the median
+  // of three timed passes.
+  await pass(1_000, "warm");
+  const rates: number[] = [];
+  for (const tag of ["a", "b", "c"]) rates.push(await pass(N, tag));
   await queue.obliterate({ force: true });
   await queue.close();
-  return N / seconds;
+  rates.sort((a, b) => a - b);
+  return { median: rates[1] ?? 0, passes: rates };
 }
 
 /** When each session's drainer job was created (the turn went into its mailbox in the same script), by chat id. */
@@ -170,7 +180,8 @@ export async function runIngress(): Promise<IngressDetail> {
     const fake = await stack.startFakeTelegram();
     const emulator = await stack.startEmulator({ ffmpeg: false });
 
-    const rawPerSecond = await rawAddRate(stack);
+    const raw = await rawAddRate(stack);
+    const rawPerSecond = raw.median;
 
     // The bot starts first and waits in a long poll; then all N messages land in the fake at once,
     // so each getUpdates answers at once with up to 100 of them and the bot's window covers it all.
@@ -223,7 +234,7 @@ export async function runIngress(): Promise<IngressDetail> {
         `The bot is started first and waits in a long poll; then the ${N} messages land in the fake at once, so every getUpdates call answers at once with up to 100 updates. Rate = ${N} / (last enqueue − first getUpdates answer) = ${N} / ${round(seconds, 2)} s; latency = enqueue time − time the update left in a getUpdates answer (time to the enqueue, not to a status message: with no workers there is none).`,
         `Webhook mode, same run, same Redis (the long-polling bot stopped first): a bot process with TELEGRAM_WEBHOOK_URL and HTTP_PORT on defaults (each POST answered once the update is in the Redis inbox, before handling); the driver POSTs ${N} more private messages from ${N} new users to its webhook, ${webhook.inFlight} requests in flight (the max_connections the bot's setWebhook asked for; Telegram allows 1–100, 40 when unset), each answered before the next; rate = ${N} / (last enqueue − first POST) = ${N} / ${round(webhook.seconds, 2)} s; latency = enqueue time − the POST's sending.`,
         `Webhook answered after handling, same run, just before: the same with TELEGRAM_INBOX_MAX_IN_HAND=0 (each POST answered once its update is queued, as before the inbox), ${N} other new users; rate = ${N} / ${round(after.seconds, 2)} s.`,
-        `Baseline: ${N} raw BullMQ queue.add calls of a turn-sized job, 500 in flight, from the driver process against the same redis-server, just before.`,
+        `Baseline: raw BullMQ queue.add calls of a turn-sized job, 500 in flight, from the driver process against the same redis-server, just before: after 1,000 adds to warm up, the median of three passes of ${N} (${raw.passes.map((r) => round(r)).join(", ")} adds/s).`,
       ],
       metrics: [
         metric({ name: "updates enqueued per second", value: round(rate), unit: "updates/s", baseline: round(rawPerSecond), baselineLabel: "raw queue.add/s", target: "≥ 2000/s and ≥ 40% of raw", passIf: (v, r) => v >= 2000 && (r ?? 0) >= 0.4 }),
