@@ -45,7 +45,10 @@ describe("export: render, poll as delayed steps, deliver once", () => {
 
   it("delivers the MP4 once, with a progress bar in the status meanwhile", async () => {
     const u = next();
-    await withClip(h, u, clip);
+    const sessionId = await withClip(h, u, clip);
+    // A render of 600 ms, not 60: long enough for polls 30 ms apart to see it under way, whatever
+    // the machine's timing (at 60 ms the first reading could already be the finished render).
+    h.emulator.faults.add({ kind: "slow-render", sessionId });
     await h.queue.submit(envelopeOf(u, { kind: "export" }));
     const video = await h.outbox.waitFor(en.exportCaption, { chatId: String(u), type: "video", timeoutMs: 15_000 });
     expect(video.type === "video" && looksLikeMp4(video.bytes)).toBe(true);
