@@ -69,10 +69,19 @@ describe("Telegram through the product's process", { timeout: 120_000 }, () => {
     await whileRunning(main, fake.waitForMessage(chatId, escape(en.uploadDone({ names: ["clip.mp4"] })), 60_000));
     await whileRunning(main, fake.waitForMessage(chatId, /Done/, 60_000));
 
+    // Telegram is busy when the export starts: its first message is refused (429, retry_after 2 s),
+    // so the render's status gives way and the video is the chat's first word about it.
+    fake.failNext("sendMessage", { chatId, retryAfter: 2 });
     fake.userSends({ chatId, text: "export" });
     const [video] = await whileRunning(main, fake.waitFor(() => (fake!.videosSent(chatId).length > 0 ? fake!.videosSent(chatId) : undefined), "the exported video", 60_000));
     expect(video?.method).toBe("sendVideo");
     expect(looksLikeMp4(video!.bytes)).toBe(true);
+    // The export's status message, if one went out before the video, ends on its last word; one that
+    // gave way to the video is never posted afterwards as a lone "✅ Your video is ready.".
+    const exportStatuses = () => fake!.messages(chatId).filter((m) => m.from === "bot" && m.history.some((t) => /Preparing your export|Rendering your video|Your video is ready/.test(t)));
+    await whileRunning(main, fake.waitFor(() => exportStatuses().every((m) => m.text === en.exportDone) || undefined, "the export's status on its last word", 20_000));
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(exportStatuses().filter((m) => m.history[0] === en.exportDone)).toEqual([]);
 
     expect(main.output()).not.toContain(fake.token);
     expect(await stopMain(main)).toBe(0);
