@@ -3,7 +3,6 @@ import { lazyChild, type Logger } from "../log.js";
 import { classify } from "../chat/intents.js";
 import { isAllowed } from "../quota/access.js";
 import type { RateVerdict } from "../quota/message-rate.js";
-import { RedisPreferences } from "../accounts/preferences.js";
 import { createContext } from "./context.js";
 import { route } from "./routes.js";
 import type { RouterDeps } from "./types.js";
@@ -29,15 +28,15 @@ export function createRouter(deps: RouterDeps): Router {
 
   /**
    * The update's state, the user's language and their message rate. A platform update's read is one
-   * script (`UpdateClaims.read`) when the language is kept in Redis: three commands for every
-   * message cost the bot about a fifth of its CPU per update at ingest. Otherwise the three go to
-   * Redis together (one round trip).
+   * script (`UpdateClaims.read`): three commands for every message cost the bot about a fifth of its
+   * CPU per update at ingest. A message without an update (the terminal chat) sends its two reads
+   * to Redis together (one round trip).
    */
   async function firstRead(message: ChatMessage): Promise<[{ handled: boolean; queuedItems: number } | undefined, Locale | undefined, RateVerdict | undefined]> {
     // The terminal chat is the operator's own keyboard: nobody to protect it from.
     const rate = message.platform === "terminal" ? undefined : deps.messageRate;
     const { preferences } = deps;
-    if (message.updateKey !== undefined && preferences instanceof RedisPreferences) {
+    if (message.updateKey !== undefined) {
       const known = preferences.remembered(message.userKey);
       const scope = rate?.scope(message.userKey);
       const read = await deps.claims.read(message.updateKey, {
@@ -49,11 +48,8 @@ export function createRouter(deps: RouterDeps): Router {
       if (rate && read.rate) counted = read.rate.granted ? { ok: true } : await rate.refused(message.userKey, Math.max(1, read.rate.waitMs));
       return [read, locale, counted];
     }
-    return Promise.all([
-      message.updateKey === undefined ? undefined : deps.claims.state(message.updateKey),
-      preferences.locale(message.userKey),
-      rate?.admit(message.userKey),
-    ]);
+    const [locale, counted] = await Promise.all([preferences.locale(message.userKey), rate?.admit(message.userKey)]);
+    return [undefined, locale, counted];
   }
 
   /** Updates being handled in this process now: a copy arriving meanwhile (a webhook retried at once) waits for nothing and is dropped. */

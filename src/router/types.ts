@@ -1,4 +1,5 @@
-import type { Accounts, Preferences, SessionRef, TokenStore } from "../accounts/types.js";
+import type { RedisPreferences } from "../accounts/preferences.js";
+import type { Accounts, SessionRef, TokenStore } from "../accounts/types.js";
 import type { Intent } from "../chat/intents.js";
 import type { UpdateClaims } from "../chat/update-claims.js";
 import type { ChatMessage, Locale, Platform } from "../chat/message.js";
@@ -23,7 +24,8 @@ export interface RouterDeps {
   quotas: Quotas;
   /** Messages of any kind per user (absent: no limit). */
   messageRate?: MessageRateLimit;
-  preferences: Preferences;
+  /** Kept in Redis: a message's first read takes the user's language from its hash in the same script. */
+  preferences: RedisPreferences;
   /** Each platform update once (see ChatMessage.updateKey). */
   claims: UpdateClaims;
   logger: Logger;
