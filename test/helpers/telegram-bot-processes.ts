@@ -16,6 +16,9 @@ import { startRedisServer, type RedisServerHandle } from "./redis-server.js";
  *
  * Call at the top of a test file; the returned handles are ready inside tests.
  */
+/** The bot's answer to /help (either language's opening), which these tests send as a quick command. */
+export const HELP_ANSWER = /What I can do|Send me clips, images or audio/;
+
 export interface TelegramBotProcesses {
   /** A connection to the file's own redis-server (a `worker` connection: it waits out a pause). */
   readonly redis: RedisClient;

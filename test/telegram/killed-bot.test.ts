@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { waitForOutput, whileRunning } from "../e2e/support.js";
 import { uniquePrefix } from "../helpers/redis.js";
-import { useTelegramBotProcesses } from "../helpers/telegram-bot-processes.js";
+import { HELP_ANSWER, useTelegramBotProcesses } from "../helpers/telegram-bot-processes.js";
 
 /**
  * The bot's process SIGKILLed after `getUpdates` handed it updates and before it queued or answered
@@ -16,8 +16,6 @@ const world = useTelegramBotProcesses("tg-killed-bot");
 afterEach(async () => {
   await world.redis.call("CLIENT", "UNPAUSE");
 });
-
-const helpText = /What I can do|Send me clips, images or audio/;
 
 describe("a bot killed between getUpdates and queueing", { timeout: 120_000 }, () => {
   it("its successor is handed the updates again and handles each once", async () => {
@@ -51,13 +49,13 @@ describe("a bot killed between getUpdates and queueing", { timeout: 120_000 }, (
     await redis.call("CLIENT", "UNPAUSE");
 
     const second = world.startBot(telegram, prefix);
-    await whileRunning(second, telegram.waitForMessage(helpChat, helpText, 60_000));
+    await whileRunning(second, telegram.waitForMessage(helpChat, HELP_ANSWER, 60_000));
     await whileRunning(second, telegram.waitForMessage(editChat, /Done/, 60_000));
 
     expect(telegram.timesDelivered(edit.updateId)).toBeGreaterThanOrEqual(2);
     expect(emulator.counters.runSseTotal()).toBe(1);
     expect(telegram.messages(editChat).filter((m) => m.history.some((t) => /Thinking/.test(t)))).toHaveLength(1);
-    expect(telegram.messages(helpChat).filter((m) => m.history.some((t) => helpText.test(t)))).toHaveLength(1);
+    expect(telegram.messages(helpChat).filter((m) => m.history.some((t) => HELP_ANSWER.test(t)))).toHaveLength(1);
 
     // Handled and confirmed: a third process is handed nothing again and answers nothing more.
     second.child.kill("SIGTERM");
@@ -66,7 +64,7 @@ describe("a bot killed between getUpdates and queueing", { timeout: 120_000 }, (
     const third = world.startBot(telegram, prefix);
     await waitForOutput(third, /telegram adapter started/, 60_000);
     const quiet = telegram.userSends({ chatId: helpChat, text: "/help" });
-    await whileRunning(third, telegram.waitFor(() => telegram.messages(helpChat).filter((m) => helpText.test(m.text)).length >= 2, "the later /help answered", 60_000));
+    await whileRunning(third, telegram.waitFor(() => telegram.messages(helpChat).filter((m) => HELP_ANSWER.test(m.text)).length >= 2, "the later /help answered", 60_000));
     expect(telegram.timesDelivered(edit.updateId)).toBe(deliveredBefore);
     expect(telegram.timesDelivered(quiet.updateId)).toBeGreaterThanOrEqual(1);
     expect(emulator.counters.runSseTotal()).toBe(1);

@@ -3,7 +3,7 @@ import { waitForOutput, whileRunning, type RunningProcess } from "../e2e/support
 import type { FakeTelegram } from "../fakes/telegram/server.js";
 import { freePort } from "../helpers/redis-server.js";
 import { uniquePrefix } from "../helpers/redis.js";
-import { useTelegramBotProcesses } from "../helpers/telegram-bot-processes.js";
+import { HELP_ANSWER, useTelegramBotProcesses } from "../helpers/telegram-bot-processes.js";
 
 /**
  * Webhook mode answers Telegram's POST once the update is in the Redis inbox, before handling it:
@@ -40,8 +40,6 @@ async function deliver(telegram: FakeTelegram, port: number, updateId: number): 
   return response.status;
 }
 
-const helpText = /What I can do|Send me clips, images or audio/;
-
 describe("a webhook bot killed after answering 200 and before queueing", { timeout: 120_000 }, () => {
   it("a restarted bot handles the update from the inbox, once", async () => {
     const { redis, emulator } = world;
@@ -55,7 +53,7 @@ describe("a webhook bot killed after answering 200 and before queueing", { timeo
     // A bot message in the chat to press a button under.
     const help = telegram.userSends({ chatId: chat, text: "/help" });
     await whileRunning(first, vi.waitFor(async () => expect(await deliver(telegram, port, help.updateId)).toBe(200), { timeout: 30_000, interval: 100 }));
-    const helpAnswer = await whileRunning(first, telegram.waitForMessage(chat, helpText, 30_000));
+    const helpAnswer = await whileRunning(first, telegram.waitForMessage(chat, HELP_ANSWER, 30_000));
 
     const release = telegram.hold("answerCallbackQuery");
     const press = telegram.pressButton(chat, helpAnswer.messageId, "noop");
