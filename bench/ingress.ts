@@ -22,9 +22,18 @@ import { percentile, round } from "./lib/stats.js";
 import { QUEUE_PREFIX, Stack, waitUntil } from "./lib/stack.js";
 import type { WindowReport } from "./lib/usage.js";
 import { metric, type Metric } from "./report.js";
+import { commandStats, commandsBetween, redisCpuSeconds } from "./lib/redis-stats.js";
 
 const N = Number(process.env.BENCH_INGRESS_N ?? 5000);
 const FIRST_CHAT = 700_000;
+/**
+ * Updates each bot handles from users of their own before the timed ones, as the baseline's 1,000
+ * warm-up adds: both sides are timed with their code warm (a cold start measured the JIT and the
+ * scripts' first loading, and moved the bot's rate by a third from run to run).
+ */
+const WARM_UP = 1_000;
+/** The warm-up users' chat ids: their own range, so the timed users are new to the bot. */
+const WARM_UP_CHAT_OFFSET = 500_000;
 
 export interface IngressDetail {
   metrics: Metric[];
@@ -32,7 +41,16 @@ export interface IngressDetail {
   notes: string[];
 }
 
-async function rawAddRate(stack: Stack): Promise<{ median: number; passes: number[] }> {
+interface RawAdds {
+  median: number;
+  passes: number[];
+  /** redis-server CPU per add, µs. */
+  redisUsPerAdd: number;
+  /** The driver's own CPU per add (ioredis, BullMQ's JavaScript), µs. */
+  driverUsPerAdd: number;
+}
+
+async function rawAddRate(stack: Stack): Promise<RawAdds> {
   const redis = stack.redisClient();
   const queue = new Queue("raw-baseline", { connection: redis, prefix: `${QUEUE_PREFIX}-raw` });
   await queue.waitUntilReady();
@@ -63,11 +81,17 @@ async function rawAddRate(stack: Stack): Promise<{ median: number; passes: numbe
   // of three timed passes.
   await pass(1_000, "warm");
   const rates: number[] = [];
+  // CPU per add: redis-server's (INFO cpu) and this driver's own (it does nothing else meanwhile).
+  const redisBefore = await redisCpuSeconds(redis);
+  const driverBefore = process.cpuUsage();
   for (const tag of ["a", "b", "c"]) rates.push(await pass(N, tag));
+  const driverUsed = process.cpuUsage(driverBefore);
+  const redisUsPerAdd = (((await redisCpuSeconds(redis)) - redisBefore) * 1e6) / (3 * N);
+  const driverUsPerAdd = (driverUsed.user + driverUsed.system) / (3 * N);
   await queue.obliterate({ force: true });
   await queue.close();
   rates.sort((a, b) => a - b);
-  return { median: rates[1] ?? 0, passes: rates };
+  return { median: rates[1] ?? 0, passes: rates, redisUsPerAdd, driverUsPerAdd };
 }
 
 /** When each session's drainer job was created (the turn went into its mailbox in the same script), by chat id. */
@@ -102,7 +126,7 @@ async function webhookIngress(
   fake: { info: { apiRoot: string; token: string }; call<T>(command: string): Promise<T> },
   emulatorUrl: string,
   run: { name: string; env: Record<string, string>; nth: number },
-): Promise<{ rate: number; p50: number; p99: number; seconds: number; inFlight: number; answerP50: number; postToAnswerP50: number; cpuMsPerUpdate: number; busyPercent: number; profile: string | undefined }> {
+): Promise<{ rate: number; p50: number; p99: number; seconds: number; inFlight: number; answerP50: number; postToAnswerP50: number; cpuMsPerUpdate: number; busyPercent: number; redisUsPerUpdate: number; profile: string | undefined }> {
   const port = await freePort();
   const secret = "bench-webhook-secret";
   const path = "/telegram/webhook";
@@ -115,12 +139,15 @@ async function webhookIngress(
   const sentAt = new Map<string, number>();
   const answeredAt = new Map<string, number>();
   let next = 0;
+  let count = 0;
+  let chatBase = firstChat;
+  let updateBase = run.nth * 10_000_000;
   const lane = async () => {
-    while (next < N) {
+    while (next < count) {
       const i = next++;
-      const chatId = firstChat + i;
+      const chatId = chatBase + i;
       const update = {
-        update_id: run.nth * 10_000_000 + i,
+        update_id: updateBase + i,
         message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private", first_name: "Ada" }, from: { id: chatId, is_bot: false, first_name: "Ada" }, text: `make the intro shorter and add upbeat music (${i})` },
       };
       sentAt.set(String(chatId), Date.now());
@@ -134,14 +161,29 @@ async function webhookIngress(
   // Telegram's side, played by this process: undici's own request() on one connection per request
   // in flight, not fetch(), whose per-call overhead would take the shared cores from the bot.
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: inFlight, pipelining: 1 });
+  const redis = stack.redisClient();
+  const activeBefore = await redis.scard(`${QUEUE_PREFIX}:mailbox:active`);
+  // Warm-up from users of their own (see WARM_UP), then the timed pass.
+  count = WARM_UP;
+  chatBase = firstChat + WARM_UP_CHAT_OFFSET;
+  updateBase = run.nth * 10_000_000 + 5_000_000;
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  await waitUntil("every warm-up update enqueued", async () => (await redis.scard(`${QUEUE_PREFIX}:mailbox:active`)) >= activeBefore + WARM_UP, 300_000, 50);
+  sentAt.clear();
+  answeredAt.clear();
+  next = 0;
+  count = N;
+  chatBase = firstChat;
+  updateBase = run.nth * 10_000_000;
+  const redisCpuBefore = await redisCpuSeconds(redis);
   await bot.call("windowStart", { name: run.name, everyMs: 500 });
   await startProfile(bot);
   const t0 = Date.now();
   await Promise.all(Array.from({ length: inFlight }, lane));
   await pool.close();
-  const redis = stack.redisClient();
-  await waitUntil("every webhook update enqueued", async () => (await redis.scard(`${QUEUE_PREFIX}:mailbox:active`)) >= (1 + run.nth) * N, 300_000, 50);
+  await waitUntil("every webhook update enqueued", async () => (await redis.scard(`${QUEUE_PREFIX}:mailbox:active`)) >= activeBefore + WARM_UP + N, 300_000, 50);
   const window = await bot.call<WindowReport>("windowStop", { name: run.name });
+  const redisUsPerUpdate = (((await redisCpuSeconds(redis)) - redisCpuBefore) * 1e6) / N;
   const profile = await stopProfile(bot, stack.logDir);
   const enqueuedAt = await enqueueTimes(stack);
   const latencies: number[] = [];
@@ -169,6 +211,7 @@ async function webhookIngress(
     postToAnswerP50: percentile(answers, 50),
     cpuMsPerUpdate: window.cpuMs / N,
     busyPercent: (window.cpuMs / (lastEnqueue - t0)) * 100,
+    redisUsPerUpdate,
     profile,
   };
 }
@@ -187,14 +230,22 @@ export async function runIngress(): Promise<IngressDetail> {
     // so each getUpdates answers at once with up to 100 of them and the bot's window covers it all.
     const redis = stack.redisClient();
     const bot = await stack.startApp("bot", stack.appEnv(fake.info, emulator.info.url, { ROLE: "bot" }));
+    // Warm-up from users of their own (see WARM_UP); the bot is back in its long poll before the timed ones land.
+    await fake.call<number[]>("send", Array.from({ length: WARM_UP }, (_, i) => ({ chatId: FIRST_CHAT + WARM_UP_CHAT_OFFSET + i, text: `warm up (${i})` })));
+    await waitUntil("every warm-up update enqueued", async () => (await redis.scard(`${QUEUE_PREFIX}:mailbox:active`)) >= WARM_UP, 300_000, 50);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const redisCpuBefore = await redisCpuSeconds(redis);
+    const statsBefore = await commandStats(redis);
     await bot.call("windowStart", { name: "ingress", everyMs: 500 });
     await startProfile(bot);
     const fakeBefore = await fake.call<{ cpuMs: number; at: number }>("usage");
     const users = Array.from({ length: N }, (_, i) => ({ chatId: FIRST_CHAT + i, text: `make the intro shorter and add upbeat music (${i})` }));
     const updateIds = await fake.call<number[]>("send", users);
     const chatOfUpdate = new Map(updateIds.map((id, i) => [id, String(FIRST_CHAT + i)]));
-    await waitUntil("every update enqueued", async () => (await redis.scard(`${QUEUE_PREFIX}:mailbox:active`)) >= N, 300_000, 50);
+    await waitUntil("every update enqueued", async () => (await redis.scard(`${QUEUE_PREFIX}:mailbox:active`)) >= WARM_UP + N, 300_000, 50);
     const botWindow = await bot.call<WindowReport>("windowStop", { name: "ingress" });
+    const redisUsPerUpdate = (((await redisCpuSeconds(redis)) - redisCpuBefore) * 1e6) / N;
+    const commands = commandsBetween(statsBefore, await commandStats(redis));
     const profile = await stopProfile(bot, stack.logDir);
     const fakeAfter = await fake.call<{ cpuMs: number; at: number }>("usage");
 
@@ -252,14 +303,19 @@ export async function runIngress(): Promise<IngressDetail> {
         metric({ name: "getUpdates fetch cycle (mean gap between calls)", value: round(cycleMs), unit: "ms" }),
         metric({ name: "bot CPU time per update", value: round(botWindow.cpuMs / N, 3), unit: "ms" }),
         metric({ name: "updates per CPU-second of the bot (capacity on one free core)", value: round(N / (botWindow.cpuMs / 1000)), unit: "updates/s" }),
+        metric({ name: "redis-server CPU per update (polling)", value: round(redisUsPerUpdate, 1), unit: "µs", baseline: round(raw.redisUsPerAdd, 1), baselineLabel: "per raw queue.add" }),
+        metric({ name: "redis-server CPU per update (webhook)", value: round(webhook.redisUsPerUpdate, 1), unit: "µs", baseline: round(raw.redisUsPerAdd, 1), baselineLabel: "per raw queue.add" }),
+        metric({ name: "bot + redis-server CPU per update (polling)", value: round(botWindow.cpuMs * 1000 / N + redisUsPerUpdate, 1), unit: "µs", baseline: round(raw.driverUsPerAdd + raw.redisUsPerAdd, 1), baselineLabel: "driver + redis-server per raw queue.add" }),
+        metric({ name: "bot + redis-server CPU per update (webhook)", value: round(webhook.cpuMsPerUpdate * 1000 + webhook.redisUsPerUpdate, 1), unit: "µs", baseline: round(raw.driverUsPerAdd + raw.redisUsPerAdd, 1), baselineLabel: "driver + redis-server per raw queue.add" }),
         metric({ name: "bot process peak RSS", value: round(botWindow.peakRssMb), unit: "MB" }),
       ],
       notes: [
         `Polling: under a backlog the bot asks for the next half of an answer (50 updates) as soon as the older half in hand is done, while the newer half is still being handled; the offset stays at the oldest update in hand, so Telegram re-sends the half in hand and the bot drops it. The bot used ${round(busyPercent)}% of a core over the ingest window (CPU time includes GC threads, so it can pass 100%): ${busyPercent >= 85 ? "it was CPU-bound, at" : "it was partly waiting for a core or for round trips (bot ↔ fake ↔ Redis), using"} ${round(botWindow.cpuMs / N, 3)} ms of CPU per update (grammY, the router, 2 Redis commands in 2 round trips: one script reading the update's state and the user's language and taking the message's slot in the user's rate, then the mailbox script that queues the item, its drainer job, its record and the update's handled mark (the hourly quota, off here as without NEMO_TOKEN, adds a round trip before it); 0.3 s later the items still waiting for a slot are looked for, one command per batch) against the raw add's single Redis command per job. That CPU per update allows ${round(N / (botWindow.cpuMs / 1000))} updates/s on one core the bot has to itself (${round(N / (botWindow.cpuMs / 1000) / rawPerSecond, 2)} of the raw rate measured here): ${busyPercent >= 85 ? "the bound here, whatever the fetching does" : "the bot did not get that core (see the load average: the 2 cores are shared with redis-server, the fake, the driver and other engineers' runs), so the rate fell short of it"}.`,
         `Webhook: each POST is answered once its update is written to the Redis inbox (one round trip; the update is durable there when Telegram forgets it), then handled in the process (2 Redis round trips in a row, as when polling; the entries of updates handled together are removed by one command). ${webhook.inFlight} requests in flight: p50 ${webhook.postToAnswerP50} ms POSTed → answer read against ${after.postToAnswerP50} ms when answered after handling; ${round(webhook.rate)} against ${round(after.rate)} updates/s (×${round(webhook.rate / after.rate, 2)}). The bot used ${round(webhook.busyPercent)}% of a core at ${round(webhook.cpuMsPerUpdate, 3)} ms per update (answered after handling: ${round(after.busyPercent)}% at ${round(after.cpuMsPerUpdate, 3)} ms; the inbox's write and removal cost the difference): with the answer no longer waiting on the handling, the rate is the bot's share of a core ÷ its CPU per update, so one bot process on a core of its own tops out near ${round(1000 / webhook.cpuMsPerUpdate)} updates/s (${round(1000 / webhook.cpuMsPerUpdate / rawPerSecond, 2)} of the raw rate here): more needs less CPU per update or more bot processes, not fewer round trips.`,
+        `CPU per update, everything that runs for it: the bot ${round(botWindow.cpuMs * 1000 / N, 1)} µs + redis-server ${round(redisUsPerUpdate, 1)} µs (polling), ${round(webhook.cpuMsPerUpdate * 1000, 1)} + ${round(webhook.redisUsPerUpdate, 1)} µs (webhook), against ${round(raw.driverUsPerAdd, 1)} + ${round(raw.redisUsPerAdd, 1)} µs for a raw add (the driver's ioredis and BullMQ, and redis-server). On 2 cores shared by all of them, 40% of the raw rate allows at most 2.5 × ${round(raw.driverUsPerAdd + raw.redisUsPerAdd, 1)} = ${round(2.5 * (raw.driverUsPerAdd + raw.redisUsPerAdd), 1)} µs in all per update. Redis commands per timed update (polling; calls and µs inside redis-server): ${commands.slice(0, 10).map(([name, c]) => `${name} ${round(c.calls / N, 2)} (${round(c.usec / N, 1)} µs)`).join(", ")}.`,
         ...(profile ? [`CPU profile of the bot over the ingest: ${profile}`] : []),
         ...(webhook.profile ? [`CPU profile of the webhook bot over its ingest: ${webhook.profile}`] : []),
-        `The fake answered ${getUpdatesCalls} getUpdates calls (${round(N / Math.max(1, getUpdatesCalls - 1))} updates per call); its own process used ${round(fakeCpu)}% of a core meanwhile, so delivery was not the limit. Bot API calls seen: ${JSON.stringify(counts)}.`,
+        `The fake answered ${getUpdatesCalls} getUpdates calls in all, ${during.length} of them while the timed updates were handled (${round(N / Math.max(1, during.length))} updates per call); its own process used ${round(fakeCpu)}% of a core meanwhile, so delivery was not the limit. Bot API calls seen: ${JSON.stringify(counts)}.`,
       ],
     };
   } finally {

@@ -86,3 +86,13 @@ export function sampleQueue(client: RedisClient, prefix: string, queue: string, 
     return { wait: mean(sums.wait), active: mean(sums.active), delayed: mean(sums.delayed), overdue: mean(sums.overdue), samples };
   };
 }
+
+/** CPU seconds redis-server has used so far (INFO cpu: user + system, main thread and children), summed over primaries. */
+export async function redisCpuSeconds(client: RedisClient): Promise<number> {
+  let seconds = 0;
+  for (const node of primariesOf(client)) {
+    const info = await node.info("cpu");
+    for (const match of info.matchAll(/^used_cpu_(?:sys|user):([\d.]+)/gm)) seconds += Number(match[1]);
+  }
+  return seconds;
+}
