@@ -212,14 +212,26 @@ function isAddressed(text: string, entities: MessageEntity[], message: Message, 
   return false;
 }
 
+/** The bot's name patterns, compiled once for the name (it is the same for every update). */
+let namePatterns: { username: string; command: RegExp; mention: RegExp } | undefined;
+
+function namePatternsOf(username: string): { command: RegExp; mention: RegExp } {
+  if (namePatterns?.username !== username) {
+    const escaped = username.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    namePatterns = { username, command: new RegExp(`(^/[A-Za-z0-9_]+)@${escaped}\\b`, "i"), mention: new RegExp(`(^|\\s)@${escaped}\\b[,:]?`, "gi") };
+  }
+  return namePatterns;
+}
+
 /** Removes `@botname` (also from `/command@botname`) and the space it leaves. */
 export function stripBotName(text: string, username: string): string {
-  const escaped = username.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return text
-    .replace(new RegExp(`(^/[A-Za-z0-9_]+)@${escaped}\\b`, "i"), "$1")
-    .replace(new RegExp(`(^|\\s)@${escaped}\\b[,:]?`, "gi"), "$1")
-    .replace(/[ \t]{2,}/g, " ")
-    .trim();
+  let rest = text;
+  // Most texts name nobody: no "@", nothing to look for.
+  if (rest.includes("@")) {
+    const { command, mention } = namePatternsOf(username);
+    rest = rest.replace(command, "$1").replace(mention, "$1");
+  }
+  return rest.replace(/[ \t]{2,}/g, " ").trim();
 }
 
 /** A field documented as a string, read as one only if it is (a payload can carry anything). */

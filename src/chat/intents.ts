@@ -85,14 +85,18 @@ export function classify(message: ClassifiableMessage, botUsername?: string): In
   if (tooLong) return { kind: "too-long", max: MAX_TEXT_LENGTH };
   if (command) return command;
 
-  const fast = fastPath(text);
+  // Normalized once for both readings of it (a quick request, else an edit that may ask for the video).
+  const normalized = normalizeUtterance(text);
+  const fast = fastPath(normalized);
   if (fast) return fast;
-  return { kind: "turn", text, exportAfter: asksForExport(text) };
+  return { kind: "turn", text, exportAfter: asksForExport(normalized) };
 }
 
 /** `/export`, `/export@MyBot 1080p`; a command for another bot in a group is not ours. */
+const COMMAND = /^[/／]([A-Za-z_]+)(?:@([A-Za-z0-9_]+))?(?:\s([\s\S]*))?$/;
+
 function parseCommand(text: string, botUsername: string | undefined): Intent | undefined {
-  const match = /^[/／]([A-Za-z_]+)(?:@([A-Za-z0-9_]+))?(?:\s([\s\S]*))?$/.exec(text);
+  const match = COMMAND.exec(text);
   if (!match) return undefined;
   const name = (match[1] ?? "").toLowerCase();
   const target = match[2];
@@ -104,12 +108,22 @@ function parseCommand(text: string, botUsername: string | undefined): Intent | u
   return { kind: "unknown-command", name };
 }
 
+/** The last bot name's mention pattern: the name is the same for every message, its pattern is compiled once. */
+let mentionOf: { botUsername: string; pattern: RegExp } | undefined;
+
+function mentionPattern(botUsername: string): RegExp {
+  if (mentionOf?.botUsername !== botUsername) {
+    const name = botUsername.replace(/^@/, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    // Not after "/command": that suffix is parsed (and checked) by parseCommand.
+    mentionOf = { botUsername, pattern: new RegExp(`(^|[^A-Za-z0-9_/])@${name}\\b`, "gi") };
+  }
+  return mentionOf.pattern;
+}
+
 /** Removes `@botname` wherever it stands (adapters usually do, but a forwarded text may keep it). */
 function stripMentions(text: string, botUsername: string | undefined): string {
   if (!botUsername) return text;
-  const name = botUsername.replace(/^@/, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  // Not after "/command": that suffix is parsed (and checked) by parseCommand.
-  return text.replace(new RegExp(`(^|[^A-Za-z0-9_/])@${name}\\b`, "gi"), "$1").replace(/\s{2,}/g, " ");
+  return text.replace(mentionPattern(botUsername), "$1").replace(/\s{2,}/g, " ");
 }
 
 /**
@@ -117,21 +131,22 @@ function stripMentions(text: string, botUsername: string | undefined): string {
  * punctuation mark and emoji turned into a space.
  */
 export function normalizeUtterance(text: string): string {
-  return text
-    .normalize("NFKC")
-    .toLowerCase()
-    .replace(/['’`]/g, "")
-    .replace(/[^\p{L}\p{N}\s]/gu, " ")
-    .replace(/\s+/g, " ")
-    .trim();
+  return text.normalize("NFKC").toLowerCase().replace(APOSTROPHES, "").replace(BETWEEN_WORDS, " ").trim();
 }
+
+const APOSTROPHES = /['’`]/g;
+/**
+ * Every run of what is neither a letter nor a digit (spaces, punctuation, emoji), as one space: a
+ * lone space is left as it is, rather than replaced by itself (most of a request's matches).
+ */
+const BETWEEN_WORDS = /[^\p{L}\p{N}]{2,}|[^\p{L}\p{N} ]/gu;
 
 interface FastPath {
   intent: Intent;
   /** What must remain once the filler is gone (normalized English words, or Chinese text). */
   cores: string[];
   /** English words that may stand with the core without changing the request ("1080p", "mp4"). */
-  extras: string[];
+  extras: ReadonlySet<string>;
   /** The same for Chinese, removed as text. */
   zhExtras?: RegExp;
 }
@@ -148,73 +163,64 @@ const FAST_PATHS: FastPath[] = [
   {
     intent: { kind: "export" },
     cores: ["export", "download", "render", "send", "give", "导出", "下载", "发", "输出"],
-    extras: [
+    extras: new Set([
       "video", "clip", "final", "result", "file", "mp4", "1080p", "720p", "4k", "hd", "1080", "720", "in", "as", "at",
       "high", "quality", "full", "finished", "over",
-    ],
+    ]),
     zhExtras: /视频|成片|文件|高清|1080p|720p|4k|mp4|hd/g,
   },
   {
     intent: { kind: "credits" },
     cores: ["credits", "credit", "balance", "credits balance", "credit balance", "积分", "余额", "积分余额", "额度"],
-    extras: ["how", "many", "much", "left", "remaining", "of", "account", "see", "get", "my"],
+    extras: new Set(["how", "many", "much", "left", "remaining", "of", "account", "see", "get", "my"]),
     zhExtras: /剩下|剩|查|账户|账号/g,
   },
   {
     intent: { kind: "timeline" },
     cores: ["status", "tracks", "timeline", "状态", "时间线", "轨道", "进度"],
-    extras: ["of", "see", "project", "draft", "the"],
+    extras: new Set(["of", "see", "project", "draft", "the"]),
     zhExtras: /项目|当前|草稿|查/g,
   },
   {
     intent: { kind: "upload-hint" },
     cores: ["upload", "上传"],
-    extras: ["video", "clip", "file", "files", "how", "some", "footage", "photo", "image", "where", "i"],
+    extras: new Set(["video", "clip", "file", "files", "how", "some", "footage", "photo", "image", "where", "i"]),
     zhExtras: /视频|文件|素材|图片|怎么|如何/g,
   },
   {
     intent: { kind: "command", command: "help", args: "" },
     cores: ["help", "帮助", "怎么用"],
-    extras: ["how", "does", "work", "need"],
+    extras: new Set(["how", "does", "work", "need"]),
   },
-  { intent: { kind: "command", command: "cancel", args: "" }, cores: ["cancel", "取消"], extras: ["export", "job"], zhExtras: /导出|任务/g },
+  { intent: { kind: "command", command: "cancel", args: "" }, cores: ["cancel", "取消"], extras: new Set(["export", "job"]), zhExtras: /导出|任务/g },
 ];
 
 /** Chinese politeness and pointing, removed as text (Chinese has no spaces between words). */
 const CHINESE_FILLER = /请|帮我|帮忙|麻烦|给我|一下|现在|我的|我们的|这个|查询|查看|看看|显示|还有|多少|吧|呢|吗|啊|了|的|把|要|想|我/g;
+const HAN = /\p{Script=Han}/u;
 
-function fastPath(text: string): Intent | undefined {
-  const normalized = normalizeUtterance(text);
+/** `normalized`: the message's text through normalizeUtterance. */
+function fastPath(normalized: string): Intent | undefined {
   if (normalized === "" || normalized.length > 48) return undefined;
-  const chinese = /\p{Script=Han}/u.test(normalized);
+  const chinese = HAN.test(normalized);
+  // The filler goes once for every path; each path then drops its own extras.
+  const words = normalized.split(" ").filter((w) => !FILLER_WORDS.has(w));
   for (const path of FAST_PATHS) {
-    if (chinese ? matchesChinese(normalized, path) : matchesEnglish(normalized, path)) return path.intent;
+    const rest = words.filter((w) => !path.extras.has(w));
+    if (chinese ? matchesChinese(rest, path) : path.cores.includes(rest.join(" "))) return path.intent;
   }
   return undefined;
 }
 
-/** Each path's extras as a set, made once: every message is checked against every path. */
-const EXTRAS = new Map(FAST_PATHS.map((path) => [path, new Set(path.extras)]));
-
-function withoutFillerWords(normalized: string, path: FastPath): string[] {
-  const extras = EXTRAS.get(path) ?? new Set(path.extras);
-  return normalized.split(" ").filter((w) => !FILLER_WORDS.has(w) && !extras.has(w));
-}
-
-function matchesEnglish(normalized: string, path: FastPath): boolean {
-  return path.cores.includes(withoutFillerWords(normalized, path).join(" "));
-}
-
-function matchesChinese(normalized: string, path: FastPath): boolean {
-  let rest = withoutFillerWords(normalized, path).join("");
-  rest = rest.replace(CHINESE_FILLER, "");
+/** `words`: the text's words but filler and the path's extras. */
+function matchesChinese(words: string[], path: FastPath): boolean {
+  let rest = words.join("").replace(CHINESE_FILLER, "");
   if (path.zhExtras) rest = rest.replace(path.zhExtras, "");
   return path.cores.includes(rest);
 }
 
-/** An edit request that also asks for the video ("…and export as a 60-second reel"). */
-function asksForExport(text: string): boolean {
-  const normalized = normalizeUtterance(text);
+/** An edit request that also asks for the video ("…and export as a 60-second reel"); `normalized` as for fastPath. */
+function asksForExport(normalized: string): boolean {
   const asks =
     /\bexport(?:ed|ing)?\b/.test(normalized) ||
     /\bsend (?:me )?(?:the |my )?(?:final )?video\b/.test(normalized) ||
