@@ -39,10 +39,7 @@ export function createRouter(deps: RouterDeps): Router {
     if (message.updateKey !== undefined) {
       const known = preferences.remembered(message.userKey);
       const scope = rate?.scope(message.userKey);
-      const read = await deps.claims.read(message.updateKey, {
-        ...(known ? {} : { languageKey: preferences.languageKey(message.userKey) }),
-        ...(scope ? { rate: { key: scope.key, intervalMs: scope.intervalMs, toleranceMs: scope.toleranceMs } } : {}),
-      });
+      const read = await deps.claims.read(message.updateKey, { languageKey: known ? undefined : preferences.languageKey(message.userKey), rate: scope });
       const locale = known ? known.locale : preferences.stored(message.userKey, read.language ?? null);
       let counted: RateVerdict | undefined;
       if (rate && read.rate) counted = read.rate.granted ? { ok: true } : await rate.refused(message.userKey, Math.max(1, read.rate.waitMs));
