@@ -128,16 +128,20 @@ const schema = z.object({
   TELEGRAM_WEBHOOK_URL: z.url().optional(),
   TELEGRAM_WEBHOOK_SECRET: optionalString,
   /**
-   * Webhook updates answered 200 (written to the Redis inbox) and still being handled, per process, at
-   * most; past it a POST is answered after handling. 0: always after. It bounds the process's memory
-   * in a flood; bench ingress (2026-11-30, load 6–9) measured 2,000 (×0.72–1.11 the rate answered
-   * after handling, 4–30% more CPU per update) and 200 (×0.86–1.64, 3–16% more): noise on a loaded
-   * machine, 200 holding less.
+   * Updates confirmed to Telegram once written to the Redis inbox (a webhook POST answered 200, a
+   * getUpdates answer confirmed by the next call) and still being handled, per process, at most; past
+   * it a POST is answered after handling, and polling fetches no more until some are done. It bounds
+   * the process's memory in a flood; bench ingress (2026-11-30, load 6–9) measured 2,000 (webhook:
+   * ×0.72–1.11 the rate answered after handling, 4–30% more CPU per update) and 200 (×0.86–1.64, 3–16%
+   * more): noise on a loaded machine, 200 holding less (two full getUpdates answers when polling).
+   * 0: the inbox off, Telegram told only after handling (a POST answered after it; polling holds the
+   * offset at the oldest update in hand, adapters/telegram/held-offsets.ts): the mode before the inbox,
+   * one knob for both so that "off" means the same thing however updates arrive.
    */
   TELEGRAM_INBOX_MAX_IN_HAND: z.coerce.number().int().min(0).default(200),
-  /** A webhook update still in the inbox this long after it arrived is handled again (its process died or is stuck). */
+  /** An update still in the inbox this long after it arrived is handled again (its process died or is stuck). */
   TELEGRAM_INBOX_RETRY_AFTER_MS: z.coerce.number().int().positive().default(60_000),
-  /** How often one bot process sweeps the webhook inbox for such updates (and at each start). */
+  /** How often one bot process sweeps the inbox for such updates (and at each start). */
   TELEGRAM_INBOX_SWEEP_MS: z.coerce.number().int().positive().default(30_000),
   /** Telegram's limit for the whole bot (its FAQ: about 30; paid broadcasts allow up to 1000). */
   TELEGRAM_MESSAGES_PER_SECOND: z.coerce.number().positive().default(30),

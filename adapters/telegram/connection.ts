@@ -1,14 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { RunnerHandle } from "@grammyjs/runner";
 import { timingSafeEqual } from "node:crypto";
 import type { Bot } from "grammy";
 import type { Update } from "grammy/types";
 import { BodyTooLargeError, readBody } from "../../src/ops/body-limit.js";
 import { refuseTooLarge } from "../../src/ops/http-server.js";
-import type { Logger } from "../../src/log.js";
-import { describeError } from "./describe-error.js";
-import type { WebhookInbox } from "./inbox.js";
-import { runConfirming, UpdateOffsets } from "./polling.js";
+import type { UpdateInbox } from "./inbox.js";
 
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 
@@ -32,45 +28,6 @@ export interface Connection {
 }
 
 /**
- * Long polling with grammY's runner: updates are fetched while earlier ones are still being
- * handled, and `sequentialize` (installed on the bot) keeps each chat in order. Telegram is told to
- * forget an update only once it was handled (see polling.ts).
- */
-export function pollingConnection(bot: Bot, logger: Logger): Connection {
-  let runner: RunnerHandle | undefined;
-  const offsets = new UpdateOffsets();
-  return {
-    webhookHandler: undefined,
-    async start() {
-      // A webhook left over from another deployment would make getUpdates fail with 409.
-      await bot.api.deleteWebhook();
-      const handle = runConfirming(bot, offsets, { allowedUpdates: ALLOWED_UPDATES, logger });
-      runner = handle;
-      handle.task()?.catch((error: unknown) => {
-        logger.error({ error: describeError(error) }, "telegram polling stopped");
-      });
-    },
-    async stop(drain) {
-      const handle = runner;
-      runner = undefined;
-      if (handle?.isRunning()) await handle.stop();
-      await drain();
-      // Drained: nothing should be in hand; a stuck handler must not hold a shutdown for long.
-      await offsets.settled(1_000);
-      // The next fetch would confirm what was handled, and stop() cancelled it: without this call the
-      // last updates would be handed out again after a restart (and dropped as handled, at a cost).
-      const offset = offsets.offset();
-      if (offset > 0) {
-        await bot.api.getUpdates({ offset, limit: 1, timeout: 0 }).catch((error: unknown) => {
-          logger.warn({ error: describeError(error) }, "telegram could not confirm the last updates");
-        });
-      }
-    },
-    healthy: () => runner?.isRunning() ?? false,
-  };
-}
-
-/**
  * How many updates Telegram may POST at once: the most it allows (1–100; unset, Telegram uses 40).
  * Each answer waits for the update to be written to the inbox (one Redis round trip; the handling's
  * own when the inbox is full), so the bot's ingress is 100 ÷ that time however many cores it has.
@@ -90,7 +47,7 @@ function sameSecret(given: string | undefined, secret: string): boolean {
  * answered 200 before it is handled; when the inbox is full (`maxInHand`) it is answered after
  * handling, and when Redis cannot take it, 503: Telegram retries.
  */
-export function webhookConnection(bot: Bot, inbox: WebhookInbox, options: { url: string; secret: string; timeoutMs?: number }): Connection {
+export function webhookConnection(bot: Bot, inbox: UpdateInbox, options: { url: string; secret: string; timeoutMs?: number }): Connection {
   let running = false;
   const timeoutMs = options.timeoutMs ?? 9_000;
   const handleUpdate = (update: Update) => bot.handleUpdate(update);

@@ -12,11 +12,12 @@ import { SharedRateLimiter } from "../../src/ratelimit/shared-limiter.js";
 import { AlbumGatherer, ChatQueue } from "./album.js";
 import { createApis, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./api.js";
 import { publishCommands } from "./commands.js";
-import { pollingConnection, webhookConnection, type Connection, type WebhookHandler } from "./connection.js";
+import { webhookConnection, type Connection, type WebhookHandler } from "./connection.js";
 import { describeError } from "./describe-error.js";
-import { WebhookInbox, type InboxSettings } from "./inbox.js";
+import { UpdateInbox, type InboxSettings } from "./inbox.js";
 import { createTelegramFileOpener } from "./files.js";
 import { createTelegramOutbox } from "./outbox.js";
+import { pollingConnection } from "./polling.js";
 import { DEFAULT_TELEGRAM_LIMITS, throttle, type TelegramRateLimits } from "./rate-limits.js";
 import { cloudLimitText, overCloudLimit, type SkillLimits } from "./size-rules.js";
 import { callbackToChatMessage, readMessageUpdate, type TelegramMessage } from "./to-chat-message.js";
@@ -179,9 +180,10 @@ export function createTelegramAdapter(config: Config, deps: TelegramAdapterDeps)
       if (bot) throw new ChatError("already_started", "The Telegram adapter is already running");
       bot = new Bot(token, { client: { apiRoot }, ...(tuning.botInfo ? { botInfo: tuning.botInfo } : {}) });
       // The connection installs its own middleware first (polling tracks update ids).
+      const inbox = new UpdateInbox(deps.redis, config.QUEUE_PREFIX, inboxSettings, logger);
       connection = config.TELEGRAM_WEBHOOK_URL
-        ? webhookConnection(bot, new WebhookInbox(deps.redis, config.QUEUE_PREFIX, inboxSettings, logger), { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET ?? "" })
-        : pollingConnection(bot, logger);
+        ? webhookConnection(bot, inbox, { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET ?? "" })
+        : pollingConnection(bot, inboxSettings.maxInHand > 0 ? inbox : undefined, logger);
       installHandlers(bot, handle);
       await bot.init();
       try {

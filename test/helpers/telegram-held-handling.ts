@@ -4,7 +4,7 @@ import { startHarness, type Harness } from "../telegram/harness.js";
 /**
  * A polling bot (the real Telegram adapter against the fake Bot API) whose handler holds the
  * messages `holds` picks until `release()`, as a slow handling would: for the tests of what the
- * offsets of its getUpdates calls confirm meanwhile.
+ * offsets of its getUpdates calls confirm meanwhile, and where the updates confirmed are kept.
  */
 export interface HeldHandling {
   h: Harness;
@@ -18,8 +18,9 @@ export interface HeldHandling {
   close(): Promise<void>;
 }
 
-export async function startHoldingBot(holds: (message: ChatMessage) => boolean): Promise<HeldHandling> {
-  const h = await startHarness({ start: false });
+/** `env`: the bot's settings on top of the harness's (TELEGRAM_INBOX_MAX_IN_HAND picks the polling mode). */
+export async function startHoldingBot(holds: (message: ChatMessage) => boolean, env: Record<string, string> = {}): Promise<HeldHandling> {
+  const h = await startHarness({ start: false, env });
   let release = (): void => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const received: ChatMessage[] = [];

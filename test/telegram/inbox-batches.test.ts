@@ -1,6 +1,7 @@
+import type { Update } from "grammy/types";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { WebhookInbox } from "../../adapters/telegram/inbox.js";
+import { UpdateInbox } from "../../adapters/telegram/inbox.js";
 import { silentLogger } from "../../src/log.js";
 import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 
@@ -17,7 +18,7 @@ afterAll(() => redis.quit());
 describe("a burst of webhook updates POSTed together", () => {
   it("is written to the inbox by one command, each update durable when its POST is answered", async () => {
     const prefix = uniquePrefix("inbox-accept");
-    const inbox = new WebhookInbox(redis, prefix, { maxInHand: 200, retryAfterMs: 60_000, sweepEveryMs: 30_000 }, silentLogger);
+    const inbox = new UpdateInbox(redis, prefix, { maxInHand: 200, retryAfterMs: 60_000, sweepEveryMs: 30_000 }, silentLogger);
     const ids = Array.from({ length: 20 }, (_, i) => 7_100 + i);
     // Connected first: a command sent while connecting goes through sendCommand twice.
     await redis.ping();
@@ -40,10 +41,35 @@ describe("a burst of webhook updates POSTed together", () => {
   });
 });
 
+describe("a getUpdates answer (long polling)", () => {
+  it("is written to the inbox by one command, each update as Telegram sent it", async () => {
+    const prefix = uniquePrefix("inbox-answer");
+    const inbox = new UpdateInbox(redis, prefix, { maxInHand: 200, retryAfterMs: 60_000, sweepEveryMs: 30_000 }, silentLogger);
+    const from = { id: 5, is_bot: false, first_name: "Ada" };
+    const updates: Update[] = Array.from({ length: 100 }, (_, i) => ({ update_id: 7_200 + i, message: { message_id: i, date: 0, from, chat: { id: 5, type: "private", first_name: "Ada" }, text: `hi ${i}` } }));
+    await redis.ping();
+    const writes: number[] = [];
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = (command, stream) => {
+      if (command.name.toLowerCase() === "hset") writes.push((command.args.length - 1) / 2);
+      return send(command, stream);
+    };
+    try {
+      expect(await inbox.acceptAll(updates)).toBe(true);
+    } finally {
+      redis.sendCommand = send;
+    }
+    expect(writes).toEqual([updates.length]);
+    const stored = await redis.hgetall(`${prefix}:inbox`);
+    expect(Object.keys(stored)).toHaveLength(updates.length);
+    expect((JSON.parse(stored["7250"] ?? "{}") as { update?: unknown }).update).toEqual(updates[50]);
+  });
+});
+
 describe("a burst of webhook updates handled together", () => {
   it("has their inbox entries removed by one command, and none left", async () => {
     const prefix = uniquePrefix("inbox-removal");
-    const inbox = new WebhookInbox(redis, prefix, { maxInHand: 200, retryAfterMs: 60_000, sweepEveryMs: 30_000 }, silentLogger);
+    const inbox = new UpdateInbox(redis, prefix, { maxInHand: 200, retryAfterMs: 60_000, sweepEveryMs: 30_000 }, silentLogger);
     const ids = Array.from({ length: 20 }, (_, i) => 7_000 + i);
     for (const id of ids) expect(await inbox.accept(id, JSON.stringify({ update_id: id }))).toBe(true);
     expect(await redis.hlen(`${prefix}:inbox`)).toBe(ids.length);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Update } from "grammy/types";
-import { MAX_HOLD_MS, UpdateOffsets } from "../../adapters/telegram/polling.js";
+import { MAX_HOLD_MS, UpdateOffsets } from "../../adapters/telegram/held-offsets.js";
 
 /**
  * The offset the poller sends confirms every update below it (Telegram forgets them): it must never
