@@ -206,10 +206,24 @@ function fastPath(normalized: string): Intent | undefined {
   // The filler goes once for every path; each path then drops its own extras.
   const words = normalized.split(" ").filter((w) => !FILLER_WORDS.has(w));
   for (const path of FAST_PATHS) {
-    const rest = words.filter((w) => !path.extras.has(w));
-    if (chinese ? matchesChinese(rest, path) : path.cores.includes(rest.join(" "))) return path.intent;
+    if (chinese ? matchesChinese(words.filter((w) => !path.extras.has(w)), path) : matchesEnglish(words, path)) return path.intent;
   }
   return undefined;
+}
+
+/** The most words a core has ("credit balance"): more words left than that match none. */
+const MAX_CORE_WORDS = Math.max(...FAST_PATHS.flatMap((path) => path.cores.map((core) => core.split(" ").length)));
+
+/** `words`: the text's words but filler. Most requests have words no path takes: they are told from those without building anything. */
+function matchesEnglish(words: string[], path: FastPath): boolean {
+  let rest = "";
+  let count = 0;
+  for (const word of words) {
+    if (path.extras.has(word)) continue;
+    if (++count > MAX_CORE_WORDS) return false;
+    rest = count === 1 ? word : `${rest} ${word}`;
+  }
+  return path.cores.includes(rest);
 }
 
 /** `words`: the text's words but filler and the path's extras. */
