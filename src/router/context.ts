@@ -7,7 +7,7 @@ import { messages, type Messages } from "../i18n/index.js";
 import { admit } from "../quota/admit.js";
 import type { QuotaKind } from "../quota/limits.js";
 import type { Logger } from "../log.js";
-import type { WorkItem } from "../work/types.js";
+import type { WorkEnvelope, WorkItem } from "../work/types.js";
 import type { RouteContext, RouterDeps } from "./types.js";
 
 /**
@@ -69,16 +69,10 @@ class MessageContext implements RouteContext {
     let firstPosition: number | undefined;
     // What comes after an upload in one submission is its caption's request: it needs those files.
     let upload: string | undefined;
-    for (const [index, item] of items.entries()) {
-      const envelope = {
-        id: newId(),
-        session: this.ref,
-        replyTo: message.replyTo,
-        locale,
-        item,
-        receivedAt: now(),
-        ...(upload === undefined ? {} : { dependsOn: upload }),
-      };
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index] as WorkItem;
+      const envelope: WorkEnvelope = { id: newId(), session: this.ref, replyTo: message.replyTo, locale, item, receivedAt: now() };
+      if (upload !== undefined) envelope.dependsOn = upload;
       // Recorded with its update in the same step it is queued: a re-delivered update queues only
       // what its first handling did not (a process killed between an upload and its caption's edit).
       // Its last item carries the update's handled mark: a submission is its handler's last step.
