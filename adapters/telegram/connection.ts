@@ -34,11 +34,11 @@ export interface Connection {
  */
 export const WEBHOOK_MAX_CONNECTIONS = 100;
 
-function sameSecret(given: string | undefined, secret: string): boolean {
+/** `secret`: the configured secret's bytes, made once (every request is checked). */
+function sameSecret(given: string | undefined, secret: Buffer): boolean {
   if (given === undefined) return false;
   const a = Buffer.from(given);
-  const b = Buffer.from(secret);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return a.length === secret.length && timingSafeEqual(a, secret);
 }
 
 /**
@@ -50,6 +50,7 @@ function sameSecret(given: string | undefined, secret: string): boolean {
 export function webhookConnection(bot: Bot, inbox: UpdateInbox, options: { url: string; secret: string; timeoutMs?: number }): Connection {
   let running = false;
   const timeoutMs = options.timeoutMs ?? 9_000;
+  const secret = Buffer.from(options.secret);
   const handleUpdate = (update: Update) => bot.handleUpdate(update);
 
   /** Answers after handling (the inbox is full): a slow handler must not make Telegram resend, so 200 after `timeoutMs` anyway. */
@@ -70,7 +71,7 @@ export function webhookConnection(bot: Bot, inbox: UpdateInbox, options: { url: 
         res.writeHead(503).end();
         return;
       }
-      if (!sameSecret(firstHeader(req.headers[SECRET_HEADER]), options.secret)) {
+      if (!sameSecret(firstHeader(req.headers[SECRET_HEADER]), secret)) {
         res.writeHead(401).end("secret token is wrong");
         return;
       }
