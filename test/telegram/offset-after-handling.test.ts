@@ -74,3 +74,26 @@ describe.each(MODES)("Telegram's offset and the updates in hand, $mode", ({ inbo
     }
   });
 });
+
+describe("an answer the inbox cannot take", () => {
+  it("is neither confirmed nor handled; asked for again, it is both once the inbox takes it", async () => {
+    const prefix = uniquePrefix("tg-offset-refused");
+    // A string where the inbox's hash goes: every write to it fails (WRONGTYPE).
+    await redis.set(`${prefix}:inbox`, "not a hash");
+    const { h, received, offsets, close } = await startHoldingBot(() => false, { QUEUE_PREFIX: prefix });
+    try {
+      const text = h.fake.userSends({ chatId: 813, text: "make the intro shorter" });
+      // Asked for again (the same offset hands it out again), never past it, never handled.
+      await vi.waitFor(() => expect(h.fake.timesDelivered(text.updateId)).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 20 });
+      expect(Math.max(...offsets())).toBeLessThanOrEqual(text.updateId);
+      expect(received).toEqual([]);
+
+      await redis.del(`${prefix}:inbox`);
+      await vi.waitFor(() => expect(Math.max(...offsets())).toBe(text.updateId + 1), { timeout: 20_000, interval: 20 });
+      await vi.waitFor(() => expect(received.map((m) => m.text)).toEqual(["make the intro shorter"]), { timeout: 10_000, interval: 20 });
+      await vi.waitFor(async () => expect(await redis.exists(`${prefix}:inbox`)).toBe(0), { timeout: 10_000, interval: 20 });
+    } finally {
+      await close();
+    }
+  });
+});
