@@ -1,18 +1,14 @@
 import type { RedisClient } from "./client.js";
-import { atTurnEnd } from "./turn-end.js";
 
 /**
  * One Lua script called by many callers in the same turn of the event loop, sent to Redis as ONE
  * script call. At ingest dozens of updates reach the same script together (a getUpdates answer of
  * 50–100 updates, concurrent webhook POSTs, and then their replies' continuations): each script
- * call costs the bot one command (its object, promise, encoding, reply parsing) and redis-server a
- * script entry (its KEYS and ARGV, its local functions defined), which a batch pays once. Counted
- * with callgrind at ingest, a batch of 50 cut the bot's instructions for an update's first read and
- * submit by about a quarter, and redis-server's per update by about 5% (the rest is the scripts'
- * own work: BullMQ's add, the commands they call).
+ * call costs redis-server a fixed price (entering the script, defining its local functions, its
+ * KEYS and ARGV) and the bot one command's encoding and parsing, which a batch pays once.
  *
- * The calls of one turn wait for that turn's end (`atTurnEnd`, after the I/O callbacks and promise
- * continuations of the turn), then go as one call whose KEYS and ARGV are the calls' own,
+ * The calls of one turn wait for that turn's end (setImmediate, after the I/O callbacks and promise
+ * continuations queued with them), then go as one call whose KEYS and ARGV are the calls' own,
  * concatenated in call order (a fixed count per call). The script runs the per-call body on each
  * group in that order, so what one call writes is seen by the next, as with separate commands sent
  * in that order. Each caller gets its own reply:
@@ -96,7 +92,7 @@ export class BatchedScript {
       return Promise.reject(new Error(`${this.spec.name}: ${keys.length} keys and ${args.length} args, not ${this.spec.keys} and ${this.spec.args}`));
     }
     return new Promise((resolve, reject) => {
-      if (this.pending.length === 0) atTurnEnd(() => this.flush());
+      if (this.pending.length === 0) setImmediate(() => this.flush());
       this.pending.push({ keys, args, resolve, reject });
       if (this.pending.length >= MAX_BATCH) this.flush();
     });

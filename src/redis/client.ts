@@ -3,7 +3,6 @@ import type { Socket } from "node:net";
 import type { Config } from "../config.js";
 import { ChatError } from "../errors.js";
 import type { ClusterSeeds } from "./cluster-nodes.js";
-import { atTurnEnd } from "./turn-end.js";
 
 /**
  * Every Redis connection of the bot is made here: one server (`REDIS_URL`) or a Redis Cluster
@@ -62,10 +61,8 @@ export function redisTargetOf(config: Pick<Config, "REDIS_URL" | "REDIS_CLUSTER_
  * write each: every write is a system call, and at ingest the bot spends more CPU on those than on
  * anything else. The socket is corked at the first write and uncorked in the same turn of the
  * event loop, once the I/O callbacks of that turn (each an HTTP request or a Redis reply that
- * continues some update's handling) and their promise continuations have run (`atTurnEnd`): the
- * order of commands and their replies is unchanged, and nothing waits for a timer or for I/O. A
- * write made at the turn's end itself (a batch of script calls, src/redis/batched-script.ts) is
- * uncorked in that same turn.
+ * continues some update's handling) and their promise continuations have run (setImmediate): the
+ * order of commands and their replies is unchanged, and nothing waits for a timer or for I/O.
  */
 function coalesceWrites(redis: Redis): Redis {
   redis.on("connect", () => {
@@ -80,7 +77,7 @@ function coalesceWrites(redis: Redis): Redis {
       if (!corked) {
         corked = true;
         stream.cork();
-        atTurnEnd(uncork);
+        setImmediate(uncork);
       }
       return write(...args);
     };

@@ -1,7 +1,6 @@
 import type { Socket } from "node:net";
 import type { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { BatchedScript } from "../../src/redis/batched-script.js";
 import { closeConnection, connectRedis, whenReady } from "../../src/redis/client.js";
 import { onTestCluster, testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 
@@ -28,25 +27,6 @@ describe.skipIf(onTestCluster())("Redis command writes", () => {
       const sent = Array.from({ length: 5 }, () => new Promise<number>((resolve, reject) => setImmediate(() => void redis.incr(key).then(resolve, reject))));
       expect((await Promise.all(sent)).sort()).toEqual([1, 2, 3, 4, 5]);
       expect(writes()).toBe(1);
-      await redis.del(key);
-    });
-  });
-});
-
-describe.skipIf(onTestCluster())("Redis command writes made at the turn's end", () => {
-  it("a batch of script calls flushed at the turn's end is written in that turn, not one loop iteration later", async () => {
-    await withCountedWrites(async (redis, writes) => {
-      const script = new BatchedScript(redis, { name: "testIncr", body: "return redis.call('INCR', KEYS[1])", keys: 1, args: 0 });
-      const key = `${uniquePrefix("coalesce")}:n`;
-      // The first call loads the script (EVALSHA answered NOSCRIPT, then EVAL).
-      await script.call([key], []);
-      const before = writes();
-      const replies = Promise.all([script.call([key], []), script.call([key], [])]);
-      // An immediate queued after the calls runs after the batch's flush, in the same check phase:
-      // by then the batch must have left, with the I/O of a whole loop iteration still ahead.
-      const seen = await new Promise<number>((resolve) => setImmediate(() => resolve(writes() - before)));
-      expect(seen).toBe(1);
-      expect(await replies).toEqual([2, 3]);
       await redis.del(key);
     });
   });
