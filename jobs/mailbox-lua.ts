@@ -9,13 +9,6 @@
 import { BULLMQ_ADD_STANDARD_JOB_FUNCTION } from "./bullmq-add-lua.js";
 
 /**
- * SUBMIT runs once per item of a batch (src/redis/batched-script.ts): the items submitted in one
- * turn of the event loop go as one script call, applied in the order they were submitted (so two
- * items of one session keep their order), and BullMQ's add function is defined once per batch.
- */
-export const SUBMIT_PREAMBLE = BULLMQ_ADD_STANDARD_JOB_FUNCTION;
-
-/**
  * Appends an item and, when no drainer owns the mailbox, makes the next generation the owner AND
  * creates its BullMQ job, all in this one script: there is no moment where an item waits with no
  * drainer job (see bullmq-add-lua.ts).
@@ -39,6 +32,7 @@ export const SUBMIT_PREAMBLE = BULLMQ_ADD_STANDARD_JOB_FUNCTION;
  * nor find it recorded and never queued.
  */
 export const SUBMIT = `
+${BULLMQ_ADD_STANDARD_JOB_FUNCTION}
 if ARGV[9] ~= '' then
   local queued = redis.call('HGET', KEYS[15], ARGV[9])
   if queued then return { 0, '', 0, 0, queued } end

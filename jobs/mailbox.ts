@@ -1,11 +1,10 @@
 import type { JobsOptions, Queue } from "bullmq";
-import { BatchedScript } from "../src/redis/batched-script.js";
 import type { RedisClient } from "../src/redis/client.js";
 import { UPDATE_CLAIM_TTL_SECONDS, updateClaimKey, updateItemsKey } from "../src/chat/update-claims.js";
 import type { WorkEnvelope } from "../src/work/types.js";
 import { ADD_STANDARD_JOB_KEYS } from "./bullmq-add-lua.js";
 import { drainerJobId, mailboxKeys } from "./keys.js";
-import { CANCEL_QUEUED, CLAIM, DONE, SUBMIT, SUBMIT_PREAMBLE } from "./mailbox-lua.js";
+import { CANCEL_QUEUED, CLAIM, DONE, SUBMIT } from "./mailbox-lua.js";
 
 const DAY_SECONDS = 24 * 3600;
 
@@ -51,6 +50,7 @@ export interface ItemRecord {
 }
 
 interface ScriptedRedis {
+  mailboxSubmit(...keysAndArgs: string[]): Promise<[number, string, number, number, string]>;
   mailboxClaim(q: string, c: string, o: string, g: string, a: string, generation: string, session: string): Promise<string[]>;
   mailboxDone(q: string, c: string, o: string, g: string, a: string, generation: string, envelopeId: string): Promise<number>;
   mailboxCancel(q: string, c: string, o: string, g: string, a: string): Promise<number>;
@@ -58,7 +58,8 @@ interface ScriptedRedis {
 
 function scripted(redis: RedisClient): RedisClient & ScriptedRedis {
   const r = redis as RedisClient & Partial<ScriptedRedis>;
-  if (!r.mailboxClaim) {
+  if (!r.mailboxSubmit) {
+    redis.defineCommand("mailboxSubmit", { numberOfKeys: 7 + ADD_STANDARD_JOB_KEYS.length, lua: SUBMIT });
     redis.defineCommand("mailboxClaim", { numberOfKeys: 5, lua: CLAIM });
     redis.defineCommand("mailboxDone", { numberOfKeys: 5, lua: DONE });
     redis.defineCommand("mailboxCancel", { numberOfKeys: 5, lua: CANCEL_QUEUED });
@@ -66,11 +67,8 @@ function scripted(redis: RedisClient): RedisClient & ScriptedRedis {
   return redis as RedisClient & ScriptedRedis;
 }
 
-type SubmitReply = [number, string, number, number, string];
-
 export class Mailbox {
   private readonly redis: RedisClient & ScriptedRedis;
-  private readonly submits: BatchedScript;
 
   private readonly drainerKeys: string[];
   private readonly drainerKeyPrefix: string;
@@ -87,7 +85,6 @@ export class Mailbox {
     private readonly maxItems = 0,
   ) {
     this.redis = scripted(redis);
-    this.submits = new BatchedScript(redis, { name: "mailboxSubmits", preamble: SUBMIT_PREAMBLE, body: SUBMIT, keys: 7 + ADD_STANDARD_JOB_KEYS.length, args: 12 });
     this.drainerKeys = ADD_STANDARD_JOB_KEYS.map((name) => drainers.keys[name] ?? drainers.toKey(name));
     this.drainerKeyPrefix = drainers.toKey("");
   }
@@ -101,33 +98,28 @@ export class Mailbox {
    * Appends an item (or puts it first, for a follow-up that must run next) and, when no drainer owns
    * the mailbox, creates one: one script, one round trip, all or nothing. With `record`, the item is
    * written into its platform update's hash in the same step, and not queued when it is there already;
-   * with `record.handledKey`, the update is marked handled in that step too. The submits of one turn
-   * of the event loop go to Redis as one script call, applied in the order they were made.
+   * with `record.handledKey`, the update is marked handled in that step too.
    */
   async submit(sessionKey: string, envelope: WorkEnvelope, where: "back" | "front" = "back", record?: ItemRecord): Promise<SubmitResult> {
-    const [ahead, generation, created, full, queuedAs] = (await this.submits.call(
-      [
-        ...this.keys(sessionKey),
-        ...this.drainerKeys,
-        // Never written without a record (a mark); under the prefix, so they share the Cluster slot.
-        record?.key ?? updateItemsKey(this.prefix, "none"),
-        record?.handledKey ?? updateClaimKey(this.prefix, "none"),
-      ],
-      [
-        JSON.stringify(envelope),
-        sessionKey,
-        where,
-        this.drainerKeyPrefix,
-        drainerJobId(sessionKey, ""),
-        String(Date.now()),
-        this.drainerOptions,
-        String(this.maxItems),
-        record?.field ?? "",
-        envelope.id,
-        String(UPDATE_CLAIM_TTL_SECONDS),
-        record?.handledKey ? "1" : "",
-      ],
-    )) as SubmitReply;
+    const [ahead, generation, created, full, queuedAs] = await this.redis.mailboxSubmit(
+      ...this.keys(sessionKey),
+      ...this.drainerKeys,
+      // Never written without a record (a mark); under the prefix, so they share the Cluster slot.
+      record?.key ?? updateItemsKey(this.prefix, "none"),
+      record?.handledKey ?? updateClaimKey(this.prefix, "none"),
+      JSON.stringify(envelope),
+      sessionKey,
+      where,
+      this.drainerKeyPrefix,
+      drainerJobId(sessionKey, ""),
+      String(Date.now()),
+      this.drainerOptions,
+      String(this.maxItems),
+      record?.field ?? "",
+      envelope.id,
+      String(UPDATE_CLAIM_TTL_SECONDS),
+      record?.handledKey ? "1" : "",
+    );
     const result: SubmitResult = { ahead: Number(ahead), generation: String(generation), newDrainer: Number(created) === 1, full: Number(full) === 1 };
     return queuedAs ? { ...result, queuedAs: String(queuedAs) } : result;
   }

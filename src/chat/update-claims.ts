@@ -1,4 +1,3 @@
-import { BatchedScript } from "../redis/batched-script.js";
 import type { RedisClient } from "../redis/client.js";
 import { GCRA_RESERVE_FUNCTION } from "../ratelimit/gcra-lua.js";
 
@@ -51,10 +50,10 @@ const STATE = `return {redis.call('EXISTS', KEYS[1]), redis.call('HLEN', KEYS[2]
  * `lang`), 4 the user's message-rate scope. ARGV: 1 '1' to read the language, 2 '1' to take a
  * message slot in KEYS[4] (no wait accepted), 3 its interval, 4 its tolerance (ms; see gcra-lua.ts).
  * Returns { handled 0/1, items queued, the language or nil, 1 granted / 0 refused / -1 not asked,
- * the wait in ms when refused }. The reads of one turn of the event loop (a getUpdates answer's
- * updates) go as one script call (src/redis/batched-script.ts).
+ * the wait in ms when refused }.
  */
 const FIRST_READ = `
+${GCRA_RESERVE_FUNCTION}
 local language = false
 if ARGV[1] == '1' then language = redis.call('HGET', KEYS[3], 'lang') end
 local granted, wait = -1, 0
@@ -84,20 +83,18 @@ export interface FirstRead {
 
 type ClaimCommands = {
   updateClaimState(claimKey: string, itemsKey: string): Promise<[number, number]>;
+  updateFirstRead(...keysAndArgs: string[]): Promise<[number, number, string | null, number, number]>;
 };
-
-type FirstReadReply = [number, number, string | null, number, number];
 
 export class UpdateClaims {
   private readonly redis: RedisClient & ClaimCommands;
-  private readonly firstReads: BatchedScript;
 
   constructor(
     redis: RedisClient,
     private readonly prefix: string,
   ) {
     redis.defineCommand("updateClaimState", { numberOfKeys: 2, lua: STATE });
-    this.firstReads = new BatchedScript(redis, { name: "updateFirstReads", preamble: GCRA_RESERVE_FUNCTION, body: FIRST_READ, keys: 4, args: 4 });
+    redis.defineCommand("updateFirstRead", { numberOfKeys: 4, lua: FIRST_READ });
     this.redis = redis as RedisClient & ClaimCommands;
   }
 
@@ -108,10 +105,16 @@ export class UpdateClaims {
   async read(updateKey: string, also: FirstReadAlso): Promise<FirstRead> {
     const { languageKey, rate } = also;
     const unused = updateItemsKey(this.prefix, "none");
-    const [handled, queuedItems, language, granted, waitMs] = (await this.firstReads.call(
-      [updateClaimKey(this.prefix, updateKey), updateItemsKey(this.prefix, updateKey), languageKey ?? unused, rate?.key ?? unused],
-      [languageKey === undefined ? "" : "1", rate === undefined ? "" : "1", String(rate?.intervalMs ?? 0), String(rate?.toleranceMs ?? 0)],
-    )) as FirstReadReply;
+    const [handled, queuedItems, language, granted, waitMs] = await this.redis.updateFirstRead(
+      updateClaimKey(this.prefix, updateKey),
+      updateItemsKey(this.prefix, updateKey),
+      languageKey ?? unused,
+      rate?.key ?? unused,
+      languageKey === undefined ? "" : "1",
+      rate === undefined ? "" : "1",
+      String(rate?.intervalMs ?? 0),
+      String(rate?.toleranceMs ?? 0),
+    );
     const read: FirstRead = { handled: Number(handled) === 1, queuedItems: Number(queuedItems) };
     if (languageKey !== undefined) read.language = language ?? null;
     if (rate !== undefined) read.rate = Number(granted) === 1 ? { granted: true } : { granted: false, waitMs: Number(waitMs) };
