@@ -36,8 +36,9 @@ export function updateItemField(index: number): string {
  *   an update that queues work has its mark written by the script that queues its last item), and a
  *   later re-delivery is dropped before anything is read or sent.
  * A quick answer (credits, help) sent by a process that died before marking it can be sent again
- * on re-delivery: at least once, never lost. The platforms re-deliver what was not confirmed:
- * Telegram's offset is confirmed only after the update was handled (adapters/telegram/polling.ts).
+ * on re-delivery: at least once, never lost. What is not handled is handed out again: Telegram
+ * confirms an update only once it is in the Redis inbox, whose entry goes only once it was handled
+ * (or, with the inbox off, only after it was handled; adapters/telegram/polling.ts and inbox.ts).
  */
 // KEYS: 1 the update's claim, 2 its items hash. One command where two would cost two socket writes per update.
 const STATE = `return {redis.call('EXISTS', KEYS[1]), redis.call('HLEN', KEYS[2])}`;
