@@ -20,7 +20,8 @@ import type { UpdateInbox } from "./inbox.js";
  * room, so a slow handler cannot fill the process's memory (the rest wait at Telegram).
  *
  * TELEGRAM_INBOX_MAX_IN_HAND=0 turns the inbox off: the offset then stays at the oldest update in
- * hand (held-offsets.ts), slower under a backlog, as the webhook then answers only after handling.
+ * hand (held-offsets.ts), as the webhook then answers only after handling: Telegram hands the
+ * updates in hand out again with every call, and a bot killed may lose one held past its valves.
  */
 
 /** The longest pause before writing an answer to an unreachable inbox again (its updates stay unconfirmed meanwhile). */
