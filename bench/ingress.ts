@@ -240,6 +240,9 @@ export async function runIngress(): Promise<IngressDetail> {
     await startProfile(bot);
     const fakeBefore = await fake.call<{ cpuMs: number; at: number }>("usage");
     const users = Array.from({ length: N }, (_, i) => ({ chatId: FIRST_CHAT + i, text: `make the intro shorter and add upbeat music (${i})` }));
+    // The bot's long poll is open when the messages land: the fake logs that call at its arrival,
+    // before the messages existed, so an update counts as handed over no earlier than its sending.
+    const sentAt = Date.now();
     const updateIds = await fake.call<number[]>("send", users);
     const chatOfUpdate = new Map(updateIds.map((id, i) => [id, String(FIRST_CHAT + i)]));
     await waitUntil("every update enqueued", async () => (await redis.scard(`${QUEUE_PREFIX}:mailbox:active`)) >= WARM_UP + N, 300_000, 50);
@@ -257,7 +260,7 @@ export async function runIngress(): Promise<IngressDetail> {
     let firstDelivery = Number.POSITIVE_INFINITY;
     let lastEnqueue = 0;
     for (const id of updateIds) {
-      const delivered = deliveredAt[id];
+      const delivered = deliveredAt[id] === undefined ? undefined : Math.max(deliveredAt[id], sentAt);
       const enqueued = enqueuedAt.get(chatOfUpdate.get(id) ?? "");
       if (delivered === undefined || enqueued === undefined) continue;
       latencies.push(enqueued - delivered);
@@ -282,7 +285,7 @@ export async function runIngress(): Promise<IngressDetail> {
     return {
       setup: [
         `${N} private-chat text messages from ${N} users through the fake Bot API; the bot process (ROLE=bot: grammY + @grammyjs/runner, router, work queue) long-polls them; no workers run.`,
-        `The bot is started first and handles ${WARM_UP} messages from ${WARM_UP} users of their own to warm up (as the baseline warms up), then waits in a long poll; then the ${N} timed messages land in the fake at once, so every getUpdates call answers at once with up to 100 updates. Rate = ${N} / (last enqueue − first getUpdates answer) = ${N} / ${round(seconds, 2)} s; latency = enqueue time − time the update left in a getUpdates answer (time to the enqueue, not to a status message: with no workers there is none).`,
+        `The bot is started first and handles ${WARM_UP} messages from ${WARM_UP} users of their own to warm up (as the baseline warms up), then waits in a long poll; then the ${N} timed messages land in the fake at once, so every getUpdates call answers at once with up to 100 updates. Rate = ${N} / (last enqueue − first getUpdates answer, or the messages' sending when a long poll was open then) = ${N} / ${round(seconds, 2)} s; latency = enqueue time − time the update left in a getUpdates answer, no earlier than its sending (time to the enqueue, not to a status message: with no workers there is none).`,
         `Webhook mode, same run, same Redis (the long-polling bot stopped first): a bot process with TELEGRAM_WEBHOOK_URL and HTTP_PORT on defaults (each POST answered once the update is in the Redis inbox, before handling); the driver POSTs ${N} more private messages from ${N} new users to its webhook, ${webhook.inFlight} requests in flight (the max_connections the bot's setWebhook asked for; Telegram allows 1–100, 40 when unset), each answered before the next; rate = ${N} / (last enqueue − first POST) = ${N} / ${round(webhook.seconds, 2)} s; latency = enqueue time − the POST's sending.`,
         `Webhook answered after handling, same run, just before: the same with TELEGRAM_INBOX_MAX_IN_HAND=0 (each POST answered once its update is queued, as before the inbox), ${N} other new users; rate = ${N} / ${round(after.seconds, 2)} s. Each webhook run warms up on ${WARM_UP} users of its own first, as the polling bot does.`,
         `Baseline: raw BullMQ queue.add calls of a turn-sized job, 500 in flight, from the driver process against the same redis-server, just before: after 1,000 adds to warm up, the median of three passes of ${N} (${raw.passes.map((r) => round(r)).join(", ")} adds/s).`,
