@@ -15,25 +15,34 @@ import { testRedisUrl, uniquePrefix } from "../helpers/redis.js";
 const redis = new Redis(testRedisUrl());
 afterAll(() => redis.quit());
 
+/** The inbox fields each `name` command (HSET or HDEL) carried while `run` ran, in the order sent. */
+async function fieldsPerCommand(name: "hset" | "hdel", run: () => Promise<void>): Promise<number[]> {
+  // Connected first: a command sent while connecting goes through sendCommand twice.
+  await redis.ping();
+  const counts: number[] = [];
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = (command, stream) => {
+    // HSET key field value…; HDEL key field…
+    if (command.name.toLowerCase() === name) counts.push(name === "hset" ? (command.args.length - 1) / 2 : command.args.length - 1);
+    return send(command, stream);
+  };
+  try {
+    await run();
+  } finally {
+    redis.sendCommand = send;
+  }
+  return counts;
+}
+
 describe("a burst of webhook updates POSTed together", () => {
   it("is written to the inbox by one command, each update durable when its POST is answered", async () => {
     const prefix = uniquePrefix("inbox-accept");
     const inbox = new UpdateInbox(redis, prefix, { maxInHand: 200, retryAfterMs: 60_000, sweepEveryMs: 30_000 }, silentLogger);
     const ids = Array.from({ length: 20 }, (_, i) => 7_100 + i);
-    // Connected first: a command sent while connecting goes through sendCommand twice.
-    await redis.ping();
-    const writes: number[] = [];
-    const send = redis.sendCommand.bind(redis);
-    redis.sendCommand = (command, stream) => {
-      if (command.name.toLowerCase() === "hset") writes.push((command.args.length - 1) / 2);
-      return send(command, stream);
-    };
-    try {
+    const writes = await fieldsPerCommand("hset", async () => {
       const accepted = await Promise.all(ids.map((id) => inbox.accept(id, JSON.stringify({ update_id: id }))));
       expect(accepted.every(Boolean)).toBe(true);
-    } finally {
-      redis.sendCommand = send;
-    }
+    });
     expect(writes).toEqual([ids.length]);
     const stored = await redis.hgetall(`${prefix}:inbox`);
     expect(Object.keys(stored).sort()).toEqual(ids.map(String).sort());
@@ -47,18 +56,9 @@ describe("a getUpdates answer (long polling)", () => {
     const inbox = new UpdateInbox(redis, prefix, { maxInHand: 200, retryAfterMs: 60_000, sweepEveryMs: 30_000 }, silentLogger);
     const from = { id: 5, is_bot: false, first_name: "Ada" };
     const updates: Update[] = Array.from({ length: 100 }, (_, i) => ({ update_id: 7_200 + i, message: { message_id: i, date: 0, from, chat: { id: 5, type: "private", first_name: "Ada" }, text: `hi ${i}` } }));
-    await redis.ping();
-    const writes: number[] = [];
-    const send = redis.sendCommand.bind(redis);
-    redis.sendCommand = (command, stream) => {
-      if (command.name.toLowerCase() === "hset") writes.push((command.args.length - 1) / 2);
-      return send(command, stream);
-    };
-    try {
+    const writes = await fieldsPerCommand("hset", async () => {
       expect(await inbox.acceptAll(updates)).toBe(true);
-    } finally {
-      redis.sendCommand = send;
-    }
+    });
     expect(writes).toEqual([updates.length]);
     const stored = await redis.hgetall(`${prefix}:inbox`);
     expect(Object.keys(stored)).toHaveLength(updates.length);
@@ -74,17 +74,9 @@ describe("a burst of webhook updates handled together", () => {
     for (const id of ids) expect(await inbox.accept(id, JSON.stringify({ update_id: id }))).toBe(true);
     expect(await redis.hlen(`${prefix}:inbox`)).toBe(ids.length);
 
-    const removals: number[] = [];
-    const send = redis.sendCommand.bind(redis);
-    redis.sendCommand = (command, stream) => {
-      if (command.name.toLowerCase() === "hdel") removals.push(command.args.length - 1);
-      return send(command, stream);
-    };
-    try {
+    const removals = await fieldsPerCommand("hdel", async () => {
       await Promise.all(ids.map((id) => inbox.handle(id, async () => undefined)));
-    } finally {
-      redis.sendCommand = send;
-    }
+    });
     expect(removals).toEqual([ids.length]);
     expect(await redis.hlen(`${prefix}:inbox`)).toBe(0);
   });
