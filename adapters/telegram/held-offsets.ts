@@ -142,7 +142,6 @@ function offsetHoldingSupplier(bot: Bot, offsets: UpdateOffsets, options: Pollin
   };
 }
 
-
 /** Polling that holds the offset back at the oldest update in hand (see above). */
 export function offsetHoldingMode(bot: Bot, options: PollingOptions, offsets = new UpdateOffsets()): PollingMode {
   return {

@@ -4,6 +4,7 @@ import { threadIdOf, userKeyOf } from "../../src/chat/message.js";
 import { localeFromTag } from "../../src/i18n/index.js";
 import { telegramUpdateKey } from "../../src/chat/update-claims.js";
 import { intentOfCallback } from "./keyboard.js";
+import { escapeRegExp, forLastName } from "../../src/text/name-pattern.js";
 
 /** A Telegram update as the rest of the bot sees it; `raw` keeps the whole update aside. */
 export type TelegramMessage = ChatMessage<Update>;
@@ -212,16 +213,11 @@ function isAddressed(text: string, entities: MessageEntity[], message: Message, 
   return false;
 }
 
-/** The bot's name patterns, compiled once for the name (it is the same for every update). */
-let namePatterns: { username: string; command: RegExp; mention: RegExp } | undefined;
-
-function namePatternsOf(username: string): { command: RegExp; mention: RegExp } {
-  if (namePatterns?.username !== username) {
-    const escaped = username.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    namePatterns = { username, command: new RegExp(`(^/[A-Za-z0-9_]+)@${escaped}\\b`, "i"), mention: new RegExp(`(^|\\s)@${escaped}\\b[,:]?`, "gi") };
-  }
-  return namePatterns;
-}
+/** `/command@bot` and `@bot` for the bot's name. */
+const namePatternsOf = forLastName((username) => {
+  const escaped = escapeRegExp(username);
+  return { command: new RegExp(`(^/[A-Za-z0-9_]+)@${escaped}\\b`, "i"), mention: new RegExp(`(^|\\s)@${escaped}\\b[,:]?`, "gi") };
+});
 
 /** Removes `@botname` (also from `/command@botname`) and the space it leaves. */
 export function stripBotName(text: string, username: string): string {

@@ -1,4 +1,5 @@
 import type { ButtonIntent, ChatKind } from "./message.js";
+import { escapeRegExp, forLastName } from "../text/name-pattern.js";
 
 /**
  * What a message asks for, decided from its text, attachments and button alone (no I/O), so the
@@ -108,17 +109,8 @@ function parseCommand(text: string, botUsername: string | undefined): Intent | u
   return { kind: "unknown-command", name };
 }
 
-/** The last bot name's mention pattern: the name is the same for every message, its pattern is compiled once. */
-let mentionOf: { botUsername: string; pattern: RegExp } | undefined;
-
-function mentionPattern(botUsername: string): RegExp {
-  if (mentionOf?.botUsername !== botUsername) {
-    const name = botUsername.replace(/^@/, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    // Not after "/command": that suffix is parsed (and checked) by parseCommand.
-    mentionOf = { botUsername, pattern: new RegExp(`(^|[^A-Za-z0-9_/])@${name}\\b`, "gi") };
-  }
-  return mentionOf.pattern;
-}
+/** The bot's mention, not after "/command": that suffix is parsed (and checked) by parseCommand. */
+const mentionPattern = forLastName((botUsername) => new RegExp(`(^|[^A-Za-z0-9_/])@${escapeRegExp(botUsername.replace(/^@/, ""))}\\b`, "gi"));
 
 /** Removes `@botname` wherever it stands (adapters usually do, but a forwarded text may keep it). */
 function stripMentions(text: string, botUsername: string | undefined): string {
