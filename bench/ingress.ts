@@ -143,24 +143,25 @@ async function webhookIngress(
   const firstChat = FIRST_CHAT + run.nth * 1_000_000;
   const sentAt = new Map<string, number>();
   const answeredAt = new Map<string, number>();
-  let next = 0;
-  let count = 0;
-  let chatBase = firstChat;
-  let updateBase = run.nth * 10_000_000;
-  const lane = async () => {
-    while (next < count) {
-      const i = next++;
-      const chatId = chatBase + i;
-      const update = {
-        update_id: updateBase + i,
-        message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private", first_name: "Ada" }, from: { id: chatId, is_bot: false, first_name: "Ada" }, text: `make the intro shorter and add upbeat music (${i})` },
-      };
-      sentAt.set(String(chatId), Date.now());
-      const answer = await pool.request({ path, method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": secret }, body: JSON.stringify(update) });
-      await answer.body.dump();
-      answeredAt.set(String(chatId), Date.now());
-      if (answer.statusCode !== 200) throw new Error(`webhook answered ${answer.statusCode}`);
-    }
+  /** POSTs `count` messages from new users (chat ids from `chatBase`), `inFlight` at a time. */
+  const post = async (count: number, chatBase: number, updateBase: number): Promise<void> => {
+    let next = 0;
+    const lane = async () => {
+      while (next < count) {
+        const i = next++;
+        const chatId = chatBase + i;
+        const update = {
+          update_id: updateBase + i,
+          message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private", first_name: "Ada" }, from: { id: chatId, is_bot: false, first_name: "Ada" }, text: `make the intro shorter and add upbeat music (${i})` },
+        };
+        sentAt.set(String(chatId), Date.now());
+        const answer = await pool.request({ path, method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": secret }, body: JSON.stringify(update) });
+        await answer.body.dump();
+        answeredAt.set(String(chatId), Date.now());
+        if (answer.statusCode !== 200) throw new Error(`webhook answered ${answer.statusCode}`);
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, lane));
   };
   const inFlight = await fake.call<number>("webhookConnections");
   // Telegram's side, played by this process: undici's own request() on one connection per request
@@ -169,22 +170,15 @@ async function webhookIngress(
   const redis = stack.redisClient();
   const activeBefore = await redis.scard(`${QUEUE_PREFIX}:mailbox:active`);
   // Warm-up from users of their own (see WARM_UP), then the timed pass.
-  count = WARM_UP;
-  chatBase = firstChat + WARM_UP_CHAT_OFFSET;
-  updateBase = run.nth * 10_000_000 + 5_000_000;
-  await Promise.all(Array.from({ length: inFlight }, lane));
+  await post(WARM_UP, firstChat + WARM_UP_CHAT_OFFSET, run.nth * 10_000_000 + 5_000_000);
   await waitUntil("every warm-up update enqueued", async () => (await redis.scard(`${QUEUE_PREFIX}:mailbox:active`)) >= activeBefore + WARM_UP, 300_000, 50);
   sentAt.clear();
   answeredAt.clear();
-  next = 0;
-  count = N;
-  chatBase = firstChat;
-  updateBase = run.nth * 10_000_000;
   const redisCpuBefore = await redisCpuSeconds(redis);
   await bot.call("windowStart", { name: run.name, everyMs: 500 });
   await startProfile(bot);
   const t0 = Date.now();
-  await Promise.all(Array.from({ length: inFlight }, lane));
+  await post(N, firstChat, run.nth * 10_000_000);
   await pool.close();
   await waitUntil("every webhook update enqueued", async () => (await redis.scard(`${QUEUE_PREFIX}:mailbox:active`)) >= activeBefore + WARM_UP + N, 300_000, 50);
   const window = await bot.call<WindowReport>("windowStop", { name: run.name });
