@@ -179,7 +179,8 @@ export function createTelegramAdapter(config: Config, deps: TelegramAdapterDeps)
     async start(handle) {
       if (bot) throw new ChatError("already_started", "The Telegram adapter is already running");
       bot = new Bot(token, { client: { apiRoot }, ...(tuning.botInfo ? { botInfo: tuning.botInfo } : {}) });
-      // The connection installs its own middleware first (polling tracks update ids).
+      // The webhook keeps its inbox even at TELEGRAM_INBOX_MAX_IN_HAND=0 (it then answers after
+      // handling, and sweeps what earlier processes left); polling then holds the offset instead.
       const inbox = new UpdateInbox(deps.redis, config.QUEUE_PREFIX, inboxSettings, logger);
       connection = config.TELEGRAM_WEBHOOK_URL
         ? webhookConnection(bot, inbox, { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET ?? "" })
