@@ -9,6 +9,8 @@ import { clusterUnsupportedReason } from "./test/helpers/redis-cluster.js";
 const ON_CLUSTER = [
   "test/e2e/telegram.test.ts",
   "test/redis/demo-namespace.test.ts",
+  // The mailbox repair's one script over a batch of mailboxes' keys.
+  "test/jobs/repair-batches.test.ts",
   // The short fault suite's files that take their Redis from the project (test/helpers/redis.ts).
   ...["backend-faults", "bad-input", "secret-scan", "worker-kill"].map((name) => `test/faults/${name}.test.ts`),
   // The primary holding the bot's keys SIGKILLed and restarted under load (AOF).

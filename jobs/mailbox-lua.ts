@@ -117,3 +117,30 @@ local n = redis.call('LLEN', KEYS[1])
 redis.call('DEL', KEYS[1])
 return n
 `;
+
+/**
+ * The repair sweep's first look, for a batch of mailboxes in one call: which have an owner whose
+ * drainer job is missing, failed or completed. Only those are read one by one (repair.ts).
+ *
+ * KEYS: 1 the session queue's failed set, 2 its completed set, 3… each mailbox's owner key.
+ * ARGV: 1 the session queue's key prefix (`<prefix>:session-work:`), 2… each mailbox's drainer job id
+ * without its generation (`drain-<session>-`), in the order of the owner keys. The job's hash is
+ * read under ARGV 1 as BullMQ's own scripts read it: under the prefix, in the Cluster slot of the
+ * declared keys.
+ * Returns the positions (1-based) of the mailboxes to look at.
+ */
+export const DRAINERS_TO_CHECK = `
+local suspects = {}
+for i = 3, #KEYS do
+  local owner = redis.call('GET', KEYS[i])
+  if owner then
+    local jobId = ARGV[i - 1] .. owner
+    if redis.call('EXISTS', ARGV[1] .. jobId) == 0
+      or redis.call('ZSCORE', KEYS[1], jobId)
+      or redis.call('ZSCORE', KEYS[2], jobId) then
+      suspects[#suspects + 1] = i - 2
+    end
+  end
+end
+return suspects
+`;

@@ -4,7 +4,7 @@ import { UPDATE_CLAIM_TTL_SECONDS, updateClaimKey, updateItemsKey } from "../src
 import type { WorkEnvelope } from "../src/work/types.js";
 import { ADD_STANDARD_JOB_KEYS } from "./bullmq-add-lua.js";
 import { drainerJobId, mailboxKeys } from "./keys.js";
-import { CANCEL_QUEUED, CLAIM, DONE, SUBMIT } from "./mailbox-lua.js";
+import { CANCEL_QUEUED, CLAIM, DONE, DRAINERS_TO_CHECK, SUBMIT } from "./mailbox-lua.js";
 
 const DAY_SECONDS = 24 * 3600;
 
@@ -54,6 +54,7 @@ interface ScriptedRedis {
   mailboxClaim(q: string, c: string, o: string, g: string, a: string, generation: string, session: string): Promise<string[]>;
   mailboxDone(q: string, c: string, o: string, g: string, a: string, generation: string, envelopeId: string): Promise<number>;
   mailboxCancel(q: string, c: string, o: string, g: string, a: string): Promise<number>;
+  mailboxDrainersToCheck(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number[]>;
 }
 
 function scripted(redis: RedisClient): RedisClient & ScriptedRedis {
@@ -63,6 +64,8 @@ function scripted(redis: RedisClient): RedisClient & ScriptedRedis {
     redis.defineCommand("mailboxClaim", { numberOfKeys: 5, lua: CLAIM });
     redis.defineCommand("mailboxDone", { numberOfKeys: 5, lua: DONE });
     redis.defineCommand("mailboxCancel", { numberOfKeys: 5, lua: CANCEL_QUEUED });
+    // As many keys as the batch has mailboxes: the count comes first in each call.
+    redis.defineCommand("mailboxDrainersToCheck", { lua: DRAINERS_TO_CHECK });
   }
   return redis as RedisClient & ScriptedRedis;
 }
@@ -72,6 +75,8 @@ export class Mailbox {
 
   private readonly drainerKeys: string[];
   private readonly drainerKeyPrefix: string;
+  /** The session queue's failed and completed sets, where the repair sweep looks for a mailbox's drainer. */
+  private readonly drainerEndSets: [string, string];
   private readonly drainerOptions = JSON.stringify(DRAINER_JOB_OPTIONS);
 
   /**
@@ -87,6 +92,7 @@ export class Mailbox {
     this.redis = scripted(redis);
     this.drainerKeys = ADD_STANDARD_JOB_KEYS.map((name) => drainers.keys[name] ?? drainers.toKey(name));
     this.drainerKeyPrefix = drainers.toKey("");
+    this.drainerEndSets = [drainers.keys["failed"] ?? drainers.toKey("failed"), drainers.keys["completed"] ?? drainers.toKey("completed")];
   }
 
   private keys(sessionKey: string): [string, string, string, string, string] {
@@ -143,9 +149,34 @@ export class Mailbox {
     return this.redis.get(mailboxKeys(this.prefix, sessionKey).owner);
   }
 
-  /** Sessions that have (or should have) a drainer, for the repair sweep. */
-  async activeSessions(): Promise<string[]> {
-    return this.redis.smembers(mailboxKeys(this.prefix, "").active);
+  /**
+   * Sessions that have (or should have) a drainer, for the repair sweep: about `batch` at a time, as
+   * SSCAN hands them out (a session may come twice), so a sweep over many sessions holds few at once.
+   */
+  async *activeSessions(batch = 500): AsyncGenerator<string[]> {
+    const active = mailboxKeys(this.prefix, "").active;
+    let cursor = "0";
+    do {
+      const [next, sessions] = await this.redis.sscan(active, cursor, "COUNT", batch);
+      cursor = next;
+      if (sessions.length > 0) yield sessions;
+    } while (cursor !== "0");
+  }
+
+  /**
+   * Of `sessionKeys`, those whose mailbox has an owner whose drainer job is missing, failed or
+   * completed, in one round trip: the repair sweep reads only these one by one.
+   */
+  async drainersToCheck(sessionKeys: readonly string[]): Promise<string[]> {
+    if (sessionKeys.length === 0) return [];
+    const positions = await this.redis.mailboxDrainersToCheck(
+      2 + sessionKeys.length,
+      ...this.drainerEndSets,
+      ...sessionKeys.map((sessionKey) => mailboxKeys(this.prefix, sessionKey).owner),
+      this.drainerKeyPrefix,
+      ...sessionKeys.map((sessionKey) => drainerJobId(sessionKey, "")),
+    );
+    return positions.flatMap((position) => sessionKeys[position - 1] ?? []);
   }
 
   async pending(sessionKey: string): Promise<number> {

@@ -1,0 +1,79 @@
+import { Queue, UnrecoverableError, Worker } from "bullmq";
+import { describe, expect, it } from "vitest";
+import { queueNames, sessionKeyOf } from "../../jobs/keys.js";
+import { WorkQueues, type DrainerData } from "../../jobs/queues.js";
+import { repairMailboxes } from "../../jobs/repair.js";
+import { createLogger } from "../../src/log.js";
+import { connectTestRedis, productPrefix, testRedisEnv, uniquePrefix } from "../helpers/redis.js";
+import { envelopeOf, sessionOf } from "./harness.js";
+
+/**
+ * The mailbox repair runs every minute over every active mailbox: a worker holding thousands of
+ * open turns has thousands of them. It looks at them a batch per Redis call and reads only the
+ * mailboxes whose drainer is missing, failed or completed one by one, so what it sends grows with
+ * the broken mailboxes, not with every mailbox (three round trips and BullMQ's job and state reads
+ * each, before).
+ */
+
+const HEALTHY = 1_200;
+const FIRST_USER = 64_000;
+
+describe("the mailbox repair over many mailboxes", () => {
+  it("re-adds exactly the lost and the failed drainers, with a few commands for the healthy mailboxes", async () => {
+    // On the run's redis-server, and in the cluster project on a Redis Cluster (one script, many keys).
+    const env = testRedisEnv();
+    const prefix = productPrefix(env, uniquePrefix("repair-batches"));
+    const producer = connectTestRedis(env);
+    const queues = new WorkQueues(producer, prefix);
+    const drainers = new Queue<DrainerData>(queueNames.session, { connection: producer, prefix });
+    const fetcher = new Worker<DrainerData>(queueNames.session, null, { connection: connectTestRedis(env), prefix });
+    const sweeper = connectTestRedis(env);
+    const sweeperQueues = new WorkQueues(sweeper, prefix);
+    const lines: string[] = [];
+    const logger = createLogger({ level: "warn", destination: { write: (line: string) => void lines.push(line) } });
+    try {
+      // Two drainers failed for good (a drainer fails only when Redis does, once its attempts are used up).
+      const failedUsers = [FIRST_USER, FIRST_USER + 1];
+      for (const user of failedUsers) await queues.enqueue(envelopeOf(user, { kind: "export" }));
+      for (const _ of failedUsers) {
+        const job = await fetcher.getNextJob("test-token");
+        await job?.moveToFailed(new UnrecoverableError("Redis went away"), "test-token");
+      }
+      expect(await drainers.getJobCounts("failed")).toEqual({ failed: 2 });
+      // Many healthy mailboxes, their drainers waiting, and three whose drainer job was lost.
+      for (let user = FIRST_USER + 2; user < FIRST_USER + 2 + HEALTHY + 3; user += 1) await queues.enqueue(envelopeOf(user, { kind: "export" }));
+      const lost = (await drainers.getJobs(["wait"])).slice(0, 3);
+      for (const job of lost) await job.remove();
+      const broken = [...failedUsers.map((user) => sessionKeyOf(sessionOf(user))), ...lost.map((job) => job.data.sessionKey)];
+
+      // Connected first: a command sent while connecting goes through sendCommand twice.
+      await sweeper.ping();
+      let sent = 0;
+      // A Redis or a Cluster client: counted the same way, whatever the arguments.
+      const counted = sweeper as unknown as { sendCommand: (...args: unknown[]) => unknown };
+      const send = counted.sendCommand.bind(sweeper);
+      counted.sendCommand = (...args) => {
+        sent += 1;
+        return send(...args);
+      };
+      await repairMailboxes(sweeperQueues, logger);
+
+      // What an operator reads: one "re-adding" line per broken mailbox, none for the healthy ones.
+      const readded = lines.filter((line) => line.includes("mailbox without a drainer")).map((line) => (JSON.parse(line) as { sessionKey: string; state: string }));
+      expect(readded.map((line) => line.sessionKey).sort()).toEqual([...broken].sort());
+      expect(readded.map((line) => line.state).sort()).toEqual(["failed", "failed", "missing", "missing", "missing"]);
+      // Every mailbox has a drainer waiting again, the failed ones' old jobs gone.
+      expect(await drainers.getJobCounts("wait", "failed")).toEqual({ wait: HEALTHY + 5, failed: 0 });
+      // The healthy mailboxes cost a scan and a check per batch: far fewer commands than mailboxes.
+      expect(sent).toBeGreaterThan(broken.length);
+      expect(sent).toBeLessThan(HEALTHY / 20 + broken.length * 10);
+    } finally {
+      await fetcher.close();
+      await drainers.close();
+      await sweeperQueues.close();
+      await queues.close();
+      sweeper.disconnect();
+      producer.disconnect();
+    }
+  });
+});
