@@ -16,6 +16,7 @@
 import { join } from "node:path";
 import { compiledChild } from "./lib/build.js";
 import { makeSessions } from "./lib/emulator-sessions.js";
+import { startProfile, stopProfile } from "./lib/profiling.js";
 import { startChild } from "./lib/rpc.js";
 import { round } from "./lib/stats.js";
 import { baseEnv, Stack, sleep, waitUntil } from "./lib/stack.js";
@@ -133,7 +134,9 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
     const openAtHold = await openAtEmulator();
     await worker.call("windowStart", { name: "hold", everyMs: 250 });
     if (ALLOC_DIR) await worker.call("allocProfileStart");
+    await startProfile(worker);
     await sleep(HOLD_MS);
+    const profile = await stopProfile(worker, stack.logDir);
     if (ALLOC_DIR) await worker.call("allocProfileStop", { path: join(ALLOC_DIR, "worker-hold.heapprofile") }, 300_000);
     const hold = await worker.call<WindowReport>("windowStop", { name: "hold" });
     const all = await worker.call<WindowReport>("windowStop", { name: "all" });
@@ -184,6 +187,7 @@ export async function runOpenTurns(): Promise<{ setup: string[]; metrics: Metric
         `Worker: RSS after GC ${round(idle.rssMb)} MB idle → ${round(held.rssMb)} MB holding; V8 heap used ${round(idle.heapUsedMb)} → ${round(held.heapUsedMb)} MB of ${round(idle.heapTotalMb)} → ${round(held.heapTotalMb)} MB reserved. Bare streams: RSS ${round(bareIdle.rssMb)} → ${round(bareHeld.rssMb)} MB, heap used ${round(bareIdle.heapUsedMb)} → ${round(bareHeld.heapUsedMb)} MB of ${round(bareIdle.heapTotalMb)} → ${round(bareHeld.heapTotalMb)} MB.`,
         `Worker V8 heap spaces (reserved/used MB), idle → holding: ${spacesText(idleSpaces)} → ${spacesText(heldSpaces)}; external ${round(idle.externalMb)} → ${round(held.externalMb)} MB. Bare streams: ${spacesText(bareIdleSpaces)} → ${spacesText(bareHeldSpaces)}; external ${round(bareIdle.externalMb)} → ${round(bareHeld.externalMb)} MB.`,
         `What an open turn holds (heap snapshots of 2,000 turns, 2026-11-30): undici's request and connection (as bare); the stream (OpenStream, src/nemo/turn-stream.ts) with its SSE reader (one FrameReader, no closures), its exchange and the relay of its job's abort signal (not the signal); the hub's HubTurn with its tally and its status message; and the drainer job parked in Redis (nothing of it in the worker's heap): about 1.5 KB of live heap beyond the bare stream. Before the stream hub, each open turn was an ACTIVE BullMQ drainer job: about eight suspended async frames (processJob → drainer → runTurn → withSession → sendOnce → consume → streamTurn), the Job with its data and lock renewal, the mailbox envelope, a setInterval for its "still working" line and an AbortController (heap snapshots of 3,000 turns, 2026-11-30: about 24 KB of live JS heap per turn against 7 KB per bare stream).`,
+        ...(profile ? [`CPU profile of the worker over the hold: ${profile}`] : []),
       ],
     };
   } finally {

@@ -1,5 +1,5 @@
 /**
- * `BENCH_PROFILE=1 npm run bench -- ingress` (or exports) writes a CPU profile of the process under
+ * `BENCH_PROFILE=1 npm run bench -- ingress` (or exports, or open-turns: over the hold) writes a CPU profile of the process under
  * test over the measured span only, into bench/tmp/<figure>/logs/<child>.cpuprofile; read it with
  * `npx tsx bench/lib/profile-summary.ts <file>` or Chrome DevTools.
  */
