@@ -127,7 +127,9 @@ return n
  * without its generation (`drain-<session>-`), in the order of the owner keys. The job's hash is
  * read under ARGV 1 as BullMQ's own scripts read it: under the prefix, in the Cluster slot of the
  * declared keys.
- * Returns the positions (1-based) of the mailboxes to look at.
+ * Returns the positions (1-based) of the mailboxes to look at. A job whose hash is there but in none
+ * of BullMQ's lists ("unknown" to its getState) is not flagged: adding it again under its id would
+ * change nothing, as BullMQ keeps a job it already has.
  */
 export const DRAINERS_TO_CHECK = `
 local suspects = {}
