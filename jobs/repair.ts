@@ -1,7 +1,9 @@
+import type { Job } from "bullmq";
 import type { Logger } from "../src/log.js";
 import { SoloSweep } from "../src/redis/solo-sweep.js";
+import { failedForGood } from "./job-control.js";
 import { drainerJobId, repairSweepKey } from "./keys.js";
-import type { WorkQueues } from "./queues.js";
+import type { DrainerData, WorkQueues } from "./queues.js";
 
 /**
  * Mailboxes whose drainer job is gone or failed (a producer died mid-submit, Redis lost a write):
@@ -35,6 +37,23 @@ async function repairMailbox(queues: WorkQueues, sessionKey: string, logger: Log
     logger.warn({ sessionKey, generation, state }, "mailbox without a drainer: re-adding it");
     await queues.addDrainer(sessionKey, generation);
   }
+}
+
+/**
+ * The session worker's "failed" listener: a drainer that failed for good (killed mid-step ten times
+ * in a row, or thrown out by Redis five times) is added again at once by the process that failed it,
+ * not up to a minute later by the sweep, which stays for what no process saw fail (a producer that
+ * died mid-submit, a lost write). A fault run saw an upload wait 55 s for the sweep that way, and its
+ * user past the 3 minutes the run waits for an answer (README, the fault run). A poison item still
+ * gets ten stalls per round, each a lock's length (`JOB_LOCK_MS`) and its worker's restart.
+ */
+export function readdFailedDrainer(queues: WorkQueues, logger: Logger): (job: Job<DrainerData> | undefined, error: Error) => void {
+  return (job, error) => {
+    if (!job || !failedForGood(job, error)) return;
+    repairMailbox(queues, job.data.sessionKey, logger).catch((failure: unknown) =>
+      logger.warn({ err: failure, job: job.id }, "a failed drainer could not be added again: the repair sweep will"),
+    );
+  };
 }
 
 /**

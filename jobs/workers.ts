@@ -22,7 +22,7 @@ import { measuredEvents } from "./line/measure.js";
 import { WorkQueues, type DrainerData } from "./queues.js";
 import { ProgressTurns } from "./progress-turns.js";
 import { renderStarter } from "./render-start.js";
-import { repairSweep } from "./repair.js";
+import { readdFailedDrainer, repairSweep } from "./repair.js";
 import { DEFAULT_PACING, type StatusPacing } from "./status-message.js";
 import { deadHubSweep, StreamHub } from "./stream-hub.js";
 
@@ -173,6 +173,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     worker.on("error", (error) => logger.error({ err: error }, "worker error"));
     worker.on("failed", (job, error) => logger.warn({ err: error, job: job?.id }, "job failed"));
   }
+  sessionWorker.on("failed", readdFailedDrainer(queues, logger));
   // A render that failed for good (its retries used up) must not leave the user waiting in silence.
   renderWorker.on("failed", (job, error) => {
     if (!job || !failedForGood(job, error)) return;

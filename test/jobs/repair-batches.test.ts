@@ -2,10 +2,10 @@ import { Queue, UnrecoverableError, Worker } from "bullmq";
 import { describe, expect, it } from "vitest";
 import { queueNames, sessionKeyOf } from "../../jobs/keys.js";
 import { WorkQueues, type DrainerData } from "../../jobs/queues.js";
-import { repairMailboxes } from "../../jobs/repair.js";
+import { readdFailedDrainer, repairMailboxes } from "../../jobs/repair.js";
 import { createLogger } from "../../src/log.js";
 import { connectTestRedis, productPrefix, testRedisEnv, uniquePrefix } from "../helpers/redis.js";
-import { envelopeOf, sessionOf } from "./harness.js";
+import { envelopeOf, sessionOf, until } from "./harness.js";
 
 /**
  * The mailbox repair runs every minute over every active mailbox: a worker holding thousands of
@@ -74,6 +74,40 @@ describe("the mailbox repair over many mailboxes", () => {
       await queues.close();
       sweeper.disconnect();
       producer.disconnect();
+    }
+  });
+  it("a drainer failed for good is added again at once by the process that saw it fail; one with attempts left is not", async () => {
+    const env = testRedisEnv();
+    const prefix = productPrefix(env, uniquePrefix("repair-failed"));
+    const redis = connectTestRedis(env);
+    const queues = new WorkQueues(redis, prefix);
+    const drainers = new Queue<DrainerData>(queueNames.session, { connection: redis, prefix });
+    const fetcher = new Worker<DrainerData>(queueNames.session, null, { connection: connectTestRedis(env), prefix });
+    const lines: string[] = [];
+    const logger = createLogger({ level: "warn", destination: { write: (line: string) => void lines.push(line) } });
+    const onFailed = readdFailedDrainer(queues, logger);
+    try {
+      await queues.enqueue(envelopeOf(FIRST_USER + 5_000, { kind: "upload", attachments: [] }));
+      await queues.enqueue(envelopeOf(FIRST_USER + 5_001, { kind: "export" }));
+      const [stalled, retried] = [await fetcher.getNextJob("test-token"), await fetcher.getNextJob("test-token")];
+      if (!stalled || !retried) throw new Error("two drainer jobs expected");
+      // BullMQ's own error for a job killed mid-step too often, and an ordinary failure it retries.
+      const tooManyStalls = new UnrecoverableError("job stalled more than allowable limit");
+      await stalled.moveToFailed(tooManyStalls, "test-token");
+      const blip = new Error("Connection is closed.");
+      await retried.moveToFailed(blip, "test-token");
+      onFailed(stalled, tooManyStalls);
+      onFailed(retried, blip);
+
+      await until(async () => (await drainers.getJobCounts("wait")).wait === 1, 5_000, "the failed drainer added again");
+      expect(await drainers.getJobCounts("wait", "failed", "delayed")).toEqual({ wait: 1, failed: 0, delayed: 1 });
+      expect((await drainers.getJobs(["wait"]))[0]?.data.sessionKey).toBe(stalled.data.sessionKey);
+      expect(lines.filter((line) => line.includes("mailbox without a drainer"))).toHaveLength(1);
+    } finally {
+      await fetcher.close();
+      await drainers.close();
+      await queues.close();
+      redis.disconnect();
     }
   });
 });
