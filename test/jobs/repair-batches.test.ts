@@ -18,19 +18,43 @@ import { envelopeOf, sessionOf, until } from "./harness.js";
 const HEALTHY = 1_200;
 const FIRST_USER = 64_000;
 
+/**
+ * A producer's queues, the drainer queue read directly, a worker connection that fetches drainer jobs
+ * by hand, and a logger whose lines the test reads: on the run's redis-server, and in the cluster
+ * project on a Redis Cluster (one script, many keys).
+ */
+function openQueues(name: string) {
+  const env = testRedisEnv();
+  const prefix = productPrefix(env, uniquePrefix(name));
+  const producer = connectTestRedis(env);
+  const queues = new WorkQueues(producer, prefix);
+  const drainers = new Queue<DrainerData>(queueNames.session, { connection: producer, prefix });
+  const fetcher = new Worker<DrainerData>(queueNames.session, null, { connection: connectTestRedis(env), prefix });
+  const lines: string[] = [];
+  const logger = createLogger({ level: "warn", destination: { write: (line: string) => void lines.push(line) } });
+  const readded = () => lines.filter((line) => line.includes("mailbox without a drainer")).map((line) => JSON.parse(line) as { sessionKey: string; state: string });
+  return {
+    env,
+    prefix,
+    queues,
+    drainers,
+    fetcher,
+    logger,
+    readded,
+    async close() {
+      await fetcher.close();
+      await drainers.close();
+      await queues.close();
+      producer.disconnect();
+    },
+  };
+}
+
 describe("the mailbox repair over many mailboxes", () => {
   it("re-adds exactly the lost and the failed drainers, with a few commands for the healthy mailboxes", async () => {
-    // On the run's redis-server, and in the cluster project on a Redis Cluster (one script, many keys).
-    const env = testRedisEnv();
-    const prefix = productPrefix(env, uniquePrefix("repair-batches"));
-    const producer = connectTestRedis(env);
-    const queues = new WorkQueues(producer, prefix);
-    const drainers = new Queue<DrainerData>(queueNames.session, { connection: producer, prefix });
-    const fetcher = new Worker<DrainerData>(queueNames.session, null, { connection: connectTestRedis(env), prefix });
+    const { env, prefix, queues, drainers, fetcher, logger, readded, close } = openQueues("repair-batches");
     const sweeper = connectTestRedis(env);
     const sweeperQueues = new WorkQueues(sweeper, prefix);
-    const lines: string[] = [];
-    const logger = createLogger({ level: "warn", destination: { write: (line: string) => void lines.push(line) } });
     try {
       // Two drainers failed for good (a drainer fails only when Redis does, once its attempts are used up).
       const failedUsers = [FIRST_USER, FIRST_USER + 1];
@@ -59,32 +83,21 @@ describe("the mailbox repair over many mailboxes", () => {
       await repairMailboxes(sweeperQueues, logger);
 
       // What an operator reads: one "re-adding" line per broken mailbox, none for the healthy ones.
-      const readded = lines.filter((line) => line.includes("mailbox without a drainer")).map((line) => (JSON.parse(line) as { sessionKey: string; state: string }));
-      expect(readded.map((line) => line.sessionKey).sort()).toEqual([...broken].sort());
-      expect(readded.map((line) => line.state).sort()).toEqual(["failed", "failed", "missing", "missing", "missing"]);
+      expect(readded().map((line) => line.sessionKey).sort()).toEqual([...broken].sort());
+      expect(readded().map((line) => line.state).sort()).toEqual(["failed", "failed", "missing", "missing", "missing"]);
       // Every mailbox has a drainer waiting again, the failed ones' old jobs gone.
       expect(await drainers.getJobCounts("wait", "failed")).toEqual({ wait: HEALTHY + 5, failed: 0 });
       // The healthy mailboxes cost a scan and a check per batch: far fewer commands than mailboxes.
       expect(sent).toBeGreaterThan(broken.length);
       expect(sent).toBeLessThan(HEALTHY / 20 + broken.length * 10);
     } finally {
-      await fetcher.close();
-      await drainers.close();
       await sweeperQueues.close();
-      await queues.close();
       sweeper.disconnect();
-      producer.disconnect();
+      await close();
     }
   });
   it("a drainer failed for good is added again at once by the process that saw it fail; one with attempts left is not", async () => {
-    const env = testRedisEnv();
-    const prefix = productPrefix(env, uniquePrefix("repair-failed"));
-    const redis = connectTestRedis(env);
-    const queues = new WorkQueues(redis, prefix);
-    const drainers = new Queue<DrainerData>(queueNames.session, { connection: redis, prefix });
-    const fetcher = new Worker<DrainerData>(queueNames.session, null, { connection: connectTestRedis(env), prefix });
-    const lines: string[] = [];
-    const logger = createLogger({ level: "warn", destination: { write: (line: string) => void lines.push(line) } });
+    const { queues, drainers, fetcher, logger, readded, close } = openQueues("repair-failed");
     const onFailed = readdFailedDrainer(queues, logger);
     try {
       await queues.enqueue(envelopeOf(FIRST_USER + 5_000, { kind: "upload", attachments: [] }));
@@ -102,12 +115,9 @@ describe("the mailbox repair over many mailboxes", () => {
       await until(async () => (await drainers.getJobCounts("wait")).wait === 1, 5_000, "the failed drainer added again");
       expect(await drainers.getJobCounts("wait", "failed", "delayed")).toEqual({ wait: 1, failed: 0, delayed: 1 });
       expect((await drainers.getJobs(["wait"]))[0]?.data.sessionKey).toBe(stalled.data.sessionKey);
-      expect(lines.filter((line) => line.includes("mailbox without a drainer"))).toHaveLength(1);
+      expect(readded()).toHaveLength(1);
     } finally {
-      await fetcher.close();
-      await drainers.close();
-      await queues.close();
-      redis.disconnect();
+      await close();
     }
   });
 });
