@@ -145,6 +145,12 @@ export class Mailbox {
     return Number(await this.redis.mailboxCancel(...this.keys(sessionKey)));
   }
 
+  /** The item being worked on (it leaves the mailbox only when done), or null. */
+  async current(sessionKey: string): Promise<WorkEnvelope | null> {
+    const json = await this.redis.get(mailboxKeys(this.prefix, sessionKey).current);
+    return json === null ? null : (JSON.parse(json) as WorkEnvelope);
+  }
+
   async owner(sessionKey: string): Promise<string | null> {
     return this.redis.get(mailboxKeys(this.prefix, sessionKey).owner);
   }

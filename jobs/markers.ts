@@ -15,9 +15,11 @@ import { markerKey } from "./keys.js";
  * - `status`: the item's status message (its ref, JSON), for whichever worker takes the item over.
  * - `outcome`: what a turn's stream came to (JSON, turn-outcome.ts), written by the stream hub for
  *   the turn's drainer job, which takes it (`take`) as it resumes.
+ * - `stalled` (a count, `increment`): how many times BullMQ failed the item's drainer for stalling
+ *   (repair.ts gives the item up after a few).
  * - `poster` (a lease, not a fact): the run downloading and posting the item's video right now.
  */
-export type MarkerKind = "sent" | "upload" | "uploading" | "posting" | "delivered" | "followup" | "cancel" | "uploaded" | "status" | "outcome";
+export type MarkerKind = "sent" | "upload" | "uploading" | "posting" | "delivered" | "followup" | "cancel" | "uploaded" | "status" | "outcome" | "stalled";
 
 /** Short leases (`lease`): `poster` is held by the one run downloading and posting an item's video. */
 export type LeaseKind = "poster";
@@ -42,6 +44,13 @@ export class Markers {
 
   async set(kind: MarkerKind, id: string, value = "1"): Promise<void> {
     await this.redis.set(markerKey(this.prefix, kind, id), value, "EX", KEEP_SECONDS);
+  }
+
+  /** Adds one to a count kept like a marker; returns the count now. */
+  async increment(kind: MarkerKind, id: string): Promise<number> {
+    const key = markerKey(this.prefix, kind, id);
+    const replies = await this.redis.multi().incr(key).expire(key, KEEP_SECONDS).exec();
+    return Number(replies?.[0]?.[1] ?? 0);
   }
 
   async get(kind: MarkerKind, id: string): Promise<string | null> {

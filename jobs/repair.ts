@@ -1,6 +1,9 @@
 import type { Job } from "bullmq";
+import type { Platform } from "../src/chat/message.js";
+import type { Outbox, SentRef } from "../src/chat/outbox.js";
 import type { Logger } from "../src/log.js";
 import { SoloSweep } from "../src/redis/solo-sweep.js";
+import { tellGaveUp } from "./give-up.js";
 import { failedForGood } from "./job-control.js";
 import { drainerJobId, repairSweepKey } from "./keys.js";
 import type { DrainerData, WorkQueues } from "./queues.js";
@@ -39,21 +42,42 @@ async function repairMailbox(queues: WorkQueues, sessionKey: string, logger: Log
   }
 }
 
+/** A poison item (one that kills its worker every time) is given up on after this many rounds of stalls. */
+export const STALL_ROUNDS_BEFORE_GIVING_UP = 3;
+
 /**
  * The session worker's "failed" listener: a drainer that failed for good (killed mid-step ten times
  * in a row, or thrown out by Redis five times) is added again at once by the process that failed it,
  * not up to a minute later by the sweep, which stays for what no process saw fail (a producer that
  * died mid-submit, a lost write). A fault run saw an upload wait 55 s for the sweep that way, and its
- * user past the 3 minutes the run waits for an answer (README, the fault run). A poison item still
- * gets ten stalls per round, each a lock's length (`JOB_LOCK_MS`) and its worker's restart.
+ * user past the 3 minutes the run waits for an answer (README, the fault run).
+ *
+ * An item whose drainer BullMQ failed for stalling STALL_ROUNDS_BEFORE_GIVING_UP times (thirty
+ * kills in a row with it in hand: an item that crashes its worker, not bad luck) is given up on:
+ * the user is told, as after an item's last try, and the session's next items go on. Re-added at
+ * once with no such limit, such an item would crash every worker that took it, for ever.
  */
-export function readdFailedDrainer(queues: WorkQueues, logger: Logger): (job: Job<DrainerData> | undefined, error: Error) => void {
+export function readdFailedDrainer(queues: WorkQueues, outboxOf: (platform: Platform) => Outbox, logger: Logger): (job: Job<DrainerData> | undefined, error: Error) => void {
   return (job, error) => {
     if (!job || !failedForGood(job, error)) return;
-    repairMailbox(queues, job.data.sessionKey, logger).catch((failure: unknown) =>
+    afterFailedDrainer(queues, job.data, error, outboxOf, logger).catch((failure: unknown) =>
       logger.warn({ err: failure, job: job.id }, "a failed drainer could not be added again: the repair sweep will"),
     );
   };
+}
+
+async function afterFailedDrainer(queues: WorkQueues, { sessionKey, generation }: DrainerData, error: Error, outboxOf: (platform: Platform) => Outbox, logger: Logger): Promise<void> {
+  // BullMQ's failure of a job that stalled too often (drainers throw no UnrecoverableError of their own).
+  const current = error.name === "UnrecoverableError" ? await queues.mailbox.current(sessionKey) : null;
+  if (current && (await queues.markers.increment("stalled", current.id)) >= STALL_ROUNDS_BEFORE_GIVING_UP) {
+    logger.error({ item: current.id, sessionKey, rounds: STALL_ROUNDS_BEFORE_GIVING_UP }, "an item stalled its drainer round after round: giving up on it");
+    // Only while that drainer's generation still owns the mailbox and this item is its current one.
+    if (await queues.mailbox.done(sessionKey, generation, current.id)) {
+      const status = await queues.markers.get("status", current.id);
+      await tellGaveUp(outboxOf, current, status === null ? undefined : (JSON.parse(status) as SentRef));
+    }
+  }
+  await repairMailbox(queues, sessionKey, logger);
 }
 
 /**

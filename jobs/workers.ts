@@ -173,7 +173,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     worker.on("error", (error) => logger.error({ err: error }, "worker error"));
     worker.on("failed", (job, error) => logger.warn({ err: error, job: job?.id }, "job failed"));
   }
-  sessionWorker.on("failed", readdFailedDrainer(queues, logger));
+  sessionWorker.on("failed", readdFailedDrainer(queues, deps.outbox, logger));
   // A render that failed for good (its retries used up) must not leave the user waiting in silence.
   renderWorker.on("failed", (job, error) => {
     if (!job || !failedForGood(job, error)) return;

@@ -2,8 +2,10 @@ import { Queue, UnrecoverableError, Worker } from "bullmq";
 import { describe, expect, it } from "vitest";
 import { queueNames, sessionKeyOf } from "../../jobs/keys.js";
 import { WorkQueues, type DrainerData } from "../../jobs/queues.js";
-import { readdFailedDrainer, repairMailboxes } from "../../jobs/repair.js";
+import { readdFailedDrainer, repairMailboxes, STALL_ROUNDS_BEFORE_GIVING_UP } from "../../jobs/repair.js";
+import { messages } from "../../src/i18n/index.js";
 import { createLogger } from "../../src/log.js";
+import { RecordingOutbox } from "../helpers/recording-outbox.js";
 import { connectTestRedis, productPrefix, testRedisEnv, uniquePrefix } from "../helpers/redis.js";
 import { envelopeOf, sessionOf, until } from "./harness.js";
 
@@ -98,7 +100,7 @@ describe("the mailbox repair over many mailboxes", () => {
   });
   it("a drainer failed for good is added again at once by the process that saw it fail; one with attempts left is not", async () => {
     const { queues, drainers, fetcher, logger, readded, close } = openQueues("repair-failed");
-    const onFailed = readdFailedDrainer(queues, logger);
+    const onFailed = readdFailedDrainer(queues, () => new RecordingOutbox(), logger);
     try {
       await queues.enqueue(envelopeOf(FIRST_USER + 5_000, { kind: "upload", attachments: [] }));
       await queues.enqueue(envelopeOf(FIRST_USER + 5_001, { kind: "export" }));
@@ -116,6 +118,35 @@ describe("the mailbox repair over many mailboxes", () => {
       expect(await drainers.getJobCounts("wait", "failed", "delayed")).toEqual({ wait: 1, failed: 0, delayed: 1 });
       expect((await drainers.getJobs(["wait"]))[0]?.data.sessionKey).toBe(stalled.data.sessionKey);
       expect(readded()).toHaveLength(1);
+    } finally {
+      await close();
+    }
+  });
+  it("an item whose drainer stalls round after round is given up on after the third round: its user is told, the session's next item goes on", async () => {
+    const { queues, drainers, fetcher, logger, close } = openQueues("repair-poison");
+    const outbox = new RecordingOutbox();
+    const onFailed = readdFailedDrainer(queues, () => outbox, logger);
+    const user = FIRST_USER + 6_000;
+    const sessionKey = sessionKeyOf(sessionOf(user));
+    const tooManyStalls = new UnrecoverableError("job stalled more than allowable limit");
+    try {
+      await queues.enqueue(envelopeOf(user, { kind: "upload", attachments: [] }));
+      await queues.enqueue(envelopeOf(user, { kind: "export" }));
+      for (let round = 1; round <= STALL_ROUNDS_BEFORE_GIVING_UP; round += 1) {
+        // Until then, each round only adds the drainer again, and the user hears nothing of it.
+        expect(outbox.texts(String(user))).toEqual([]);
+        const job = await fetcher.getNextJob("test-token");
+        if (!job) throw new Error(`round ${round}: a drainer job expected`);
+        // The drainer has the upload in hand each time its worker dies.
+        expect((await queues.mailbox.claim(sessionKey, job.data.generation)).kind).toBe("item");
+        await job.moveToFailed(tooManyStalls, "test-token");
+        onFailed(job, tooManyStalls);
+        await until(async () => (await drainers.getJobCounts("wait")).wait === 1, 5_000, `the drainer added again after round ${round}`);
+      }
+      expect(outbox.texts(String(user))).toEqual([messages("en").unknownError]);
+      // The upload is gone; the export waits for the drainer that was added again.
+      expect(await queues.mailbox.current(sessionKey)).toBeNull();
+      expect(await queues.mailbox.pending(sessionKey)).toBe(1);
     } finally {
       await close();
     }
