@@ -167,8 +167,12 @@ export function createDrainer(deps: DrainerDeps) {
     const { sessionKey, generation } = job.data;
     const { user, chat } = ownersOfSessionKey(sessionKey);
     const share = shares.tryHold(user, chat);
-    // This user or chat already runs its share: wait (holding no slot) and let others go first.
-    if (!share) return park(job, job.data, fairRetryMs, token, stalls);
+    // This user or chat already runs its share: wait (holding no slot) and let others go first,
+    // with the place in line said.
+    if (!share) {
+      await queues.line.watch(sessionKey);
+      return park(job, job.data, fairRetryMs, token, stalls);
+    }
     drainers += 1;
     const controller = new AbortController();
     deps.running.add(controller);

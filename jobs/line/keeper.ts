@@ -19,6 +19,7 @@ import { needsStatus, readSessionLine, sessionsWaitingForSlot, type SessionLine,
  * - The producer `announce`s an item that cannot start at once, right after queueing it.
  * - When an item starts, the drainer `start`s it: its queued status becomes the item's own status
  *   message, so the user sees one message go from "Queued" to "Thinking" to "Done".
+ * - A worker that turns a drainer away for its user's share `watch`es the session for the tick.
  * - `refresh` (after an item starts or one is cancelled, and on the workers' tick) edits only the
  *   statuses whose words changed, as droppable edits: when the chat platform is busy the edit is
  *   skipped and the next refresh tries again with the then-current words.
@@ -145,6 +146,17 @@ export class LineKeeper {
       else await redis.hdel(keys.statuses, id);
     }
     if (line.waiting.length === 0 && (await redis.hlen(keys.statuses)) === 0) await redis.srem(keys.sessions, sessionKey);
+  }
+
+  /**
+   * Drainer side, when a worker turns the session's drainer away for its user's or chat's fair
+   * share: the session is swept until its items start. The producer's one look at a new item can
+   * find the drainer just taken up, a moment before it is turned away, and the sweep's read of
+   * BullMQ's wait list never sees a drainer parked in the delayed set; without this the item would
+   * wait with no word. Idempotent (one SADD); the sweep drops the session once nothing waits.
+   */
+  async watch(sessionKey: string): Promise<void> {
+    await this.deps.redis.sadd(lineKeys(this.deps.prefix, sessionKey).sessions, sessionKey);
   }
 
   /** Every session with queued statuses or waiting for a worker slot, refreshed (the workers' tick); stops once `signal` aborts. */

@@ -72,6 +72,8 @@ export interface HarnessOptions {
   openAttachment?: (source: AttachmentSource, signal?: AbortSignal) => Promise<Readable>;
   /** The accounts the workers use, made from the harness's own (to aim a fault at them). */
   workerAccounts?: (accounts: Accounts) => Accounts;
+  /** How long the producer waits before it looks whether a new item found a worker slot (its default otherwise). */
+  slotCheckMs?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -113,7 +115,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       tuning: { ...TINY_TUNING, ...options.tuning },
     });
   let workers = options.noWorkers ? undefined : await launch();
-  const queue = createWorkQueue({ connection: url, prefix, logger: silentLogger, outbox: () => outbox });
+  const queue = createWorkQueue({ connection: url, prefix, logger: silentLogger, outbox: () => outbox, ...(options.slotCheckMs === undefined ? {} : { slotCheckMs: options.slotCheckMs }) });
   return {
     emulator,
     config,

@@ -339,14 +339,19 @@ describe("every worker slot busy", () => {
   });
 });
 
-describe("a user's fair share taken", () => {
+// Said by the producer's look at a new item, or else by the workers' sweep: the look can find the
+// drainer just taken up by a worker, a moment before the worker turns it away for the user's share.
+describe.each([
+  { who: "the producer's look", slotCheckMs: undefined },
+  { who: "the workers' sweep when the producer's look missed it", slotCheckMs: 3_600_000 },
+])("a user's fair share taken, said by $who", ({ slotCheckMs }) => {
   let h: Harness;
   let router: Router;
   let dir: string;
   const gated = gatedUploads();
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "share-"));
-    h = await startHarness({ emulator: { timing: SLOW_TURN }, config: { MAX_SLOTS_PER_USER: "1" }, openAttachment: gated.openAttachment });
+    h = await startHarness({ emulator: { timing: SLOW_TURN }, config: { MAX_SLOTS_PER_USER: "1" }, openAttachment: gated.openAttachment, ...(slotCheckMs === undefined ? {} : { slotCheckMs }) });
     router = routerOf(h);
   });
   afterAll(async () => {
@@ -364,7 +369,7 @@ describe("a user's fair share taken", () => {
     await router.handle(message(user, "", [upload]));
     await until(() => statuses(h, user).length > 0, 10_000, "the private chat's upload running");
     await router.handle(inGroup('add the title "group"'));
-    const queued = await h.outbox.waitFor("⏳ Queued: you're next", { chatId: "-7601", type: "status" });
+    const queued = await h.outbox.waitFor("⏳ Queued: you're next", { chatId: "-7601", type: "status", timeoutMs: 15_000 });
     gated.release(upload.source.type === "local-path" ? upload.source.path : "");
     await until(() => queued.type === "status" && queued.text === en.turnDone, 30_000, "the group's turn done");
     expect(queued.type === "status" && queued.history[placesAnnounced(queued.history)]).toBe(en.thinking);
