@@ -43,6 +43,8 @@ export interface WorkerTuning {
   lockDurationMs?: number;
   /** How often stalled jobs (their worker died) are looked for. */
   stalledIntervalMs?: number;
+  /** How many stalls in a row a job survives before BullMQ fails it (MAX_STALLS_IN_A_ROW). */
+  maxStallsInARow?: number;
   /** On close: how long running items may take to finish before they are handed back. */
   shutdownGraceMs?: number;
   /** How often mailboxes whose drainer job went missing are repaired. */
@@ -165,7 +167,7 @@ export async function startWorkers(deps: WorkerDeps): Promise<RunningWorkers> {
     concurrency: config.WORKER_CONCURRENCY,
     lockDuration,
     stalledInterval,
-    maxStalledCount: MAX_STALLS_IN_A_ROW,
+    maxStalledCount: tuning.maxStallsInARow ?? MAX_STALLS_IN_A_ROW,
   };
   const sessionWorker = new Worker<DrainerData, string>(queueNames.session, drain, workerOptions);
   const renderWorker = new Worker<RenderJobData, void>(queueNames.render, render, { ...workerOptions, concurrency: config.RENDER_CONCURRENCY });
