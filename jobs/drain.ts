@@ -170,7 +170,8 @@ export function createDrainer(deps: DrainerDeps) {
     // This user or chat already runs its share: wait (holding no slot) and let others go first,
     // with the place in line said.
     if (!share) {
-      await queues.line.watch(sessionKey);
+      // A courtesy, like every place in line: a failed watch leaves the session to the producer's look.
+      await queues.line.watch(sessionKey).catch((error: unknown) => logger.warn({ err: error, sessionKey }, "place in line: could not watch a parked session"));
       return park(job, job.data, fairRetryMs, token, stalls);
     }
     drainers += 1;
