@@ -1,6 +1,6 @@
 import { DelayedError, type Job } from "bullmq";
 import type { Platform } from "../src/chat/message.js";
-import type { Outbox, SentRef } from "../src/chat/outbox.js";
+import type { Outbox } from "../src/chat/outbox.js";
 import type { Config } from "../src/config.js";
 import type { Logger } from "../src/log.js";
 import { isRedisUnavailable } from "../src/redis/unavailable.js";
@@ -99,7 +99,7 @@ export function createDrainer(deps: DrainerDeps) {
       if (!started.ref) return step;
       // The queued message is this item's status from now on: recorded before its first edit, so a
       // worker that takes the item over edits it rather than leave it mid-sentence.
-      await ctx.markers.set("status", envelope.id, JSON.stringify(started.ref));
+      await ctx.markers.recordStatus(envelope.id, started.ref);
       return { ...step, statusRef: started.ref };
     } catch (error) {
       // The place in line is a courtesy: the item runs (with a status message of its own) without it.
@@ -116,8 +116,7 @@ export function createDrainer(deps: DrainerDeps) {
    */
   const takeUp = async (sessionKey: string, envelope: WorkEnvelope, saved: ItemStep | undefined): Promise<ItemStep> => {
     if (saved?.statusRef) return saved;
-    const recorded = await ctx.markers.get("status", envelope.id);
-    const statusRef = recorded === null ? undefined : (JSON.parse(recorded) as SentRef);
+    const statusRef = await ctx.markers.statusOf(envelope.id);
     if (saved) return statusRef ? { ...saved, statusRef } : saved;
     if (!statusRef) return startItem(sessionKey, envelope);
     return { envelopeId: envelope.id, startedAt: Date.now(), statusRef };
@@ -195,7 +194,7 @@ export function createDrainer(deps: DrainerDeps) {
         let settled = false;
         const save = async (next: ItemStep) => {
           const ref = next.statusRef;
-          if (ref && ref.messageId !== step.statusRef?.messageId) await ctx.markers.set("status", envelope.id, JSON.stringify(ref));
+          if (ref && ref.messageId !== step.statusRef?.messageId) await ctx.markers.recordStatus(envelope.id, ref);
           if (settled) return;
           step = next;
           await job.updateData({ sessionKey, generation, step });

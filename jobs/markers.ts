@@ -1,3 +1,4 @@
+import type { SentRef } from "../src/chat/outbox.js";
 import type { RedisClient } from "../src/redis/client.js";
 import { markerKey } from "./keys.js";
 
@@ -44,6 +45,17 @@ export class Markers {
 
   async set(kind: MarkerKind, id: string, value = "1"): Promise<void> {
     await this.redis.set(markerKey(this.prefix, kind, id), value, "EX", KEEP_SECONDS);
+  }
+
+  /** Records the item's status message (`status`), as soon as it is known. */
+  async recordStatus(id: string, ref: SentRef): Promise<void> {
+    await this.set("status", id, JSON.stringify(ref));
+  }
+
+  /** The item's recorded status message, if one was recorded. */
+  async statusOf(id: string): Promise<SentRef | undefined> {
+    const recorded = await this.get("status", id);
+    return recorded === null ? undefined : (JSON.parse(recorded) as SentRef);
   }
 
   /** Adds one to a count kept like a marker; returns the count now. */

@@ -1,6 +1,6 @@
 import type { Job } from "bullmq";
 import type { Platform } from "../src/chat/message.js";
-import type { Outbox, SentRef } from "../src/chat/outbox.js";
+import type { Outbox } from "../src/chat/outbox.js";
 import type { Logger } from "../src/log.js";
 import { SoloSweep } from "../src/redis/solo-sweep.js";
 import { tellGaveUp } from "./give-up.js";
@@ -73,8 +73,7 @@ async function afterFailedDrainer(queues: WorkQueues, { sessionKey, generation }
     logger.error({ item: current.id, sessionKey, rounds: STALL_ROUNDS_BEFORE_GIVING_UP }, "an item stalled its drainer round after round: giving up on it");
     // Only while that drainer's generation still owns the mailbox and this item is its current one.
     if (await queues.mailbox.done(sessionKey, generation, current.id)) {
-      const status = await queues.markers.get("status", current.id);
-      await tellGaveUp(outboxOf, current, status === null ? undefined : (JSON.parse(status) as SentRef));
+      await tellGaveUp(outboxOf, current, await queues.markers.statusOf(current.id));
     }
   }
   await repairMailbox(queues, sessionKey, logger);

@@ -173,7 +173,7 @@ export class StreamHub implements TurnStreams {
   }
 
   async keepStatusRef(itemId: string, ref: SentRef): Promise<void> {
-    await this.deps.markers.set("status", itemId, JSON.stringify(ref));
+    await this.deps.markers.recordStatus(itemId, ref);
   }
 
   /** Called by a turn's stream as it ends. */

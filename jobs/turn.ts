@@ -1,6 +1,5 @@
 import type { SessionContext } from "../src/accounts/types.js";
 import { translateBackendText } from "../src/chat/gui-translation.js";
-import type { SentRef } from "../src/chat/outbox.js";
 import { NemoError, isNemoError } from "../src/errors.js";
 import { messages, type Messages } from "../src/i18n/index.js";
 import { describeDraftChanges } from "../src/present/draft-changes.js";
@@ -57,8 +56,8 @@ export async function runTurn(ctx: JobContext, run: ItemRun): Promise<StepOutcom
     outcome = parseTurnOutcome(await ctx.markers.take("outcome", envelope.id));
     if (outcome !== undefined) await hub.woke(run.jobId);
     // While the job was parked, a status message the hub had to post anew was recorded here only.
-    const recorded = await ctx.markers.get("status", envelope.id);
-    if (recorded !== null) step = { ...step, statusRef: JSON.parse(recorded) as SentRef };
+    const recorded = await ctx.markers.statusOf(envelope.id);
+    if (recorded) step = { ...step, statusRef: recorded };
     // Woken while this process still reads its stream (its delay ran out first): park again.
     if (outcome === undefined && hub.has(envelope.id)) return { done: false, delayMs: streamingDelay(ctx), step };
   }
